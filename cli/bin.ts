@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { runCli } from "./main";
+
+const color = process.stdout.isTTY === true && !process.env.NO_COLOR && !process.argv.includes("--no-color");
+const argv = process.argv.slice(2).filter((a) => a !== "--no-color");
+
+void runCli(argv, {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  color,
+}).then((code) => {
+  process.exitCode = code;
+});

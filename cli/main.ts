@@ -1,0 +1,182 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { entityFromDocument, documentFromDesired, parseDesiredEntity } from "../shared/desired";
+import { Engine, type EngineOptions } from "../shared/engine";
+import { isSyncError, SyncError } from "../shared/errors";
+import { streamLogger } from "../shared/logger";
+import type { RunResult } from "../shared/runResult";
+import { loadSettings } from "../shared/settings";
+import { publicRecord } from "../shared/stores/historyStore";
+import { checkTargetName, DEFAULT_TARGET } from "../shared/target";
+import { renderHistory, renderRuns, renderStatus } from "./views";
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Colour for human output; off for pipes, NO_COLOR and --no-color. */
+  color?: boolean;
+  /** For tests and the demo: replaces what the settings would build. */
+  engineOptions?: EngineOptions;
+}
+
+export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
+
+const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged"]);
+
+/** plan: 0 in sync, 2 drift, 1 error. */
+export function planExitCode(runs: RunResult[]): number {
+  if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || r.outcome === "in-progress" || !r.recorded)) return EXIT.error;
+  return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+}
+
+/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode); 3 in progress elsewhere; 1 error. */
+export function syncExitCode(runs: RunResult[]): number {
+  if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || !r.recorded)) return EXIT.error;
+  if (runs.some((r) => r.outcome === "in-progress")) return EXIT.inProgress;
+  return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Runs one command line; returns the exit code. Never calls process.exit. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let engine: Engine | undefined;
+  const color = io.color ?? false;
+  const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
+  const getEngine = () => {
+    engine ??= new Engine(loadSettings(io.env), {
+      log: streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" }),
+      ...io.engineOptions,
+    });
+    return engine;
+  };
+  const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
+    const e = getEngine();
+    if (target === undefined) return e.syncAll({ trigger, dryRun });
+    checkTargetName(target);
+    if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
+    return [await e.syncTarget({ target, trigger, dryRun })];
+  };
+
+  const program = new Command("billing-sync")
+    .description("Keeps the Partner Center billing profile in its desired state.")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  program
+    .command("plan")
+    .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
+    .option("--target <name>", "one target (default: every target)")
+    .option("--json", "print the run result as JSON")
+    .action(async (opts: { target?: string; json?: boolean }) => {
+      const runs = await runTargets(opts.target, true);
+      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
+      exitCode = planExitCode(runs);
+    });
+
+  program
+    .command("sync")
+    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, 3 in progress elsewhere, 1 error).")
+    .option("--target <name>", "one target (default: every target)")
+    .option("--json", "print the run result as JSON")
+    .action(async (opts: { target?: string; json?: boolean }) => {
+      const runs = await runTargets(opts.target, false);
+      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
+      exitCode = syncExitCode(runs);
+    });
+
+  const desired = program.command("desired").description("Read or write the desired state of a target.");
+  desired
+    .command("get")
+    .description("Print the desired state as JSON shaped like the profile.")
+    .option("--target <name>", "target", DEFAULT_TARGET)
+    .action(async (opts: { target: string }) => {
+      const target = checkTargetName(opts.target);
+      const row = await getEngine().desired.get(target);
+      if (!row) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
+      io.stdout(`${JSON.stringify(documentFromDesired(parseDesiredEntity(target, row.properties)), null, 2)}\n`);
+    });
+  desired
+    .command("set")
+    .description("Write the desired state from a JSON file shaped like the profile (validated before anything is written).")
+    .requiredOption("--file <path>", "JSON file")
+    .option("--target <name>", "target", DEFAULT_TARGET)
+    .action(async (opts: { file: string; target: string }) => {
+      const target = checkTargetName(opts.target);
+      const entity = entityFromDocument(target, readJsonFile(opts.file));
+      await getEngine().desired.upsert(target, entity);
+      const managed = parseDesiredEntity(target, entity).fields.size;
+      io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
+    });
+
+  program
+    .command("history")
+    .description("Recorded runs, newest first.")
+    .option("--target <name>", "one target (default: every target)")
+    .addOption(new Option("--limit <n>", "runs per target").default(20).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new SyncError("ConfigError", `--limit must be a whole number from 1 to 1000, got "${v}"`);
+      return n;
+    }))
+    .option("--json", "print JSON")
+    .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
+      const e = getEngine();
+      const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
+      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit })))).flat();
+      records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
+      out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
+    });
+
+  program
+    .command("status")
+    .description("Per target: last outcome and time, mode, suspended.")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const statuses = await getEngine().status();
+      const safe = statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
+      out({ targets: safe }, !!opts.json, () => renderStatus(statuses));
+    });
+
+  program
+    .command("demo")
+    .description("The main job on an embedded default: Azurite and the Partner Center simulator, a drifted profile, plan, sync, plan.")
+    .action(async () => {
+      const { runDemo } = await import("./demo");
+      exitCode = await runDemo(io);
+    });
+
+  program
+    .command("simulator")
+    .description("Run the Partner Center simulator alone (until Ctrl+C).")
+    .option("--port <port>", "port", "7071")
+    .option("--token <token>", "bearer token it accepts (default: a random one, printed)")
+    .action(async (opts: { port: string; token?: string }) => {
+      const { runSimulator } = await import("./simulatorCommand");
+      await runSimulator(Number(opts.port), opts.token, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.error;
+    const message = isSyncError(err) ? `${err.code}: ${err.message}` : `Error: ${(err as Error).message}`;
+    io.stderr(`${message}\n`);
+    return EXIT.error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,18 @@
+/** Partner Center endpoints per national cloud (see README, "Clouds"). */
+export type CloudName = "global" | "china" | "usgov";
+
+export interface CloudEndpoints {
+  apiBaseUrl: string;
+  authorityHost: string;
+}
+
+export const CLOUDS: Readonly<Record<CloudName, CloudEndpoints>> = {
+  global: { apiBaseUrl: "https://api.partnercenter.microsoft.com", authorityHost: "https://login.microsoftonline.com" },
+  china: { apiBaseUrl: "https://partner.partnercenterapi.microsoftonline.cn", authorityHost: "https://login.chinacloudapi.cn" },
+  usgov: { apiBaseUrl: "https://api.partnercenter.microsoft.com", authorityHost: "https://login.microsoftonline.us" },
+};
+
+/** The delegated (App+User) scope Partner Center accepts, derived from the API base URL. */
+export function partnerCenterScope(apiBaseUrl: string): string {
+  return `${apiBaseUrl.replace(/\/+$/, "")}/user_impersonation`;
+}

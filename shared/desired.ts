@@ -1,0 +1,145 @@
+import { SyncError } from "./errors";
+import { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS, NOT_SETTABLE, type ManagedField } from "./fields";
+import { isJsonObject, type Json, type JsonObject } from "./json";
+
+export type Mode = "enforce" | "observe";
+
+/** A validated BillingProfileDesired row. Only the fields named in `fields` are ours. */
+export interface DesiredState {
+  readonly target: string;
+  readonly mode: Mode;
+  readonly suspended: boolean;
+  /** Field name → desired value, trimmed. Absent = not managed; "" = make it empty. */
+  readonly fields: ReadonlyMap<string, string>;
+}
+
+/** Properties the Table service and SDK add to every entity. */
+const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "timestamp", "etag", "odata.metadata", "odata.etag"]);
+
+// A pragmatic check, the same spirit as the PowerShell module's: one @, no spaces, a dot in the domain.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE = /^[0-9+()\-. /x]*$/i;
+
+function closest(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const all = [...FIELDS_BY_NAME.keys(), ...CONTROL_PROPERTIES];
+  return all.find((n) => n.toLowerCase() === lower || n.toLowerCase().replace(/_/g, "") === lower.replace(/[_.]/g, ""));
+}
+
+function checkValue(field: ManagedField, raw: unknown, problems: string[]): string | undefined {
+  if (typeof raw !== "string") {
+    problems.push(`${field.name} must be a string, got ${raw === null ? "null" : typeof raw}`);
+    return undefined;
+  }
+  const value = raw.trim();
+  if (value.length < field.minLength) {
+    problems.push(`${field.name} must not be empty (the service requires at least ${field.minLength} character)`);
+  } else if (value.length > field.maxLength) {
+    problems.push(`${field.name} is ${value.length} characters long; the limit is ${field.maxLength}`);
+  } else if (/[\u0000-\u001f\u007f]/.test(value)) {
+    problems.push(`${field.name} contains a control character`);
+  } else if (value !== "" && field.kind === "email" && !EMAIL.test(value)) {
+    problems.push(`${field.name} is not a valid e-mail address`);
+  } else if (value !== "" && field.kind === "phone" && !PHONE.test(value)) {
+    problems.push(`${field.name} may hold only digits, spaces and + ( ) - . / x`);
+  }
+  return value;
+}
+
+/**
+ * Validates a desired-state row (Table entity properties). Every problem is reported at
+ * once, each naming its property; values are not echoed, since most are personal data.
+ */
+export function parseDesiredEntity(target: string, entity: Record<string, unknown>): DesiredState {
+  const problems: string[] = [];
+  const fields = new Map<string, string>();
+  let mode: Mode = "enforce";
+  let suspended = false;
+  for (const [name, raw] of Object.entries(entity)) {
+    if (SYSTEM_PROPERTIES.has(name) || name.endsWith("@odata.type")) continue;
+    if (name === "Mode") {
+      if (raw === "enforce" || raw === "observe") mode = raw;
+      else problems.push(`Mode must be "enforce" or "observe"`);
+      continue;
+    }
+    if (name === "Suspended") {
+      if (typeof raw === "boolean") suspended = raw;
+      else problems.push("Suspended must be a boolean (true or false)");
+      continue;
+    }
+    const field = FIELDS_BY_NAME.get(name);
+    if (field) {
+      const value = checkValue(field, raw, problems);
+      if (value !== undefined) fields.set(name, value);
+      continue;
+    }
+    if (NOT_SETTABLE.some((n) => n.toLowerCase() === name.toLowerCase())) {
+      problems.push(`${name} cannot be set by partners, so it cannot be managed`);
+      continue;
+    }
+    const hint = closest(name);
+    problems.push(`${name} is not a known property${hint ? ` (did you mean ${hint}?)` : ""}`);
+  }
+  if (problems.length > 0) {
+    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.`, {
+      statusCode: 400,
+    });
+  }
+  return { target, mode, suspended, fields };
+}
+
+/**
+ * Flattens a profile-shaped document ({"PrimaryContact": {"Email": ...}, "Mode": ...})
+ * into row properties. Shape errors are reported here; values are checked by
+ * parseDesiredEntity, so the file and the table go through one validation.
+ */
+export function entityFromDocument(target: string, doc: unknown): Record<string, unknown> {
+  if (!isJsonObject(doc)) {
+    throw new SyncError("InvalidDesiredState", "The desired-state document must be a JSON object shaped like the billing profile.");
+  }
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const walk = (node: JsonObject, prefix: string[]) => {
+    for (const [key, value] of Object.entries(node)) {
+      if (key.includes("_")) {
+        problems.push(`${[...prefix, key].join(".")}: nest objects instead of joining names with "_"`);
+        continue;
+      }
+      const path = [...prefix, key];
+      if (isJsonObject(value) && !(prefix.length === 0 && (CONTROL_PROPERTIES as readonly string[]).includes(key))) {
+        walk(value, path);
+      } else {
+        out[path.join("_")] = value;
+      }
+    }
+  };
+  walk(doc, []);
+  if (problems.length > 0) {
+    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.`);
+  }
+  parseDesiredEntity(target, out);
+  return out;
+}
+
+/** The desired row as a profile-shaped document, control properties at the top. */
+export function documentFromDesired(state: DesiredState): JsonObject {
+  const doc: JsonObject = { Mode: state.mode, Suspended: state.suspended };
+  for (const field of MANAGED_FIELDS) {
+    const value = state.fields.get(field.name);
+    if (value === undefined) continue;
+    let node = doc;
+    for (const segment of field.path.slice(0, -1)) {
+      if (!isJsonObject(node[segment] as Json)) node[segment] = {};
+      node = node[segment] as JsonObject;
+    }
+    node[field.path[field.path.length - 1]] = value;
+  }
+  return doc;
+}
+
+/** Row properties for a desired state (the inverse of parseDesiredEntity). */
+export function entityFromDesired(state: DesiredState): Record<string, string | boolean> {
+  const entity: Record<string, string | boolean> = { Mode: state.mode, Suspended: state.suspended };
+  for (const [name, value] of state.fields) entity[name] = value;
+  return entity;
+}

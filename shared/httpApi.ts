@@ -1,0 +1,89 @@
+import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import type { Engine } from "./engine";
+import { isSyncError, SyncError } from "./errors";
+import type { Logger } from "./logger";
+import type { MultiRunResult, RunResult } from "./runResult";
+import { publicRecord } from "./stores/historyStore";
+import { checkTargetName } from "./target";
+
+/** The largest POST /api/sync body accepted: the contract needs a few dozen bytes. */
+export const MAX_SYNC_BODY_BYTES = 4096;
+
+export interface SyncRequestBody {
+  target?: string;
+  dryRun?: boolean;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
+
+export function problem(status: number, code: string, message: string): HttpResponseInit {
+  return { status, jsonBody: { error: { code, message } } };
+}
+
+/** POST /api/sync body: optional; if present a JSON object with only `target` and `dryRun`. */
+export async function parseSyncRequest(request: HttpRequest): Promise<Parsed<SyncRequestBody>> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_SYNC_BODY_BYTES) return { ok: false, response: problem(413, "BodyTooLarge", `The body is larger than ${MAX_SYNC_BODY_BYTES} bytes.`) };
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_SYNC_BODY_BYTES) return { ok: false, response: problem(413, "BodyTooLarge", `The body is larger than ${MAX_SYNC_BODY_BYTES} bytes.`) };
+  if (text.trim() === "") return { ok: true, value: {} };
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    return { ok: false, response: problem(415, "UnsupportedMediaType", `Send the body as application/json (got "${type.slice(0, 60) || "no content type"}").`) };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, response: problem(400, "InvalidJson", "The body is not valid JSON.") };
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { ok: false, response: problem(400, "InvalidBody", 'The body must be a JSON object like {"target": "default", "dryRun": true}.') };
+  }
+  const unknown = Object.keys(body).filter((k) => k !== "target" && k !== "dryRun");
+  if (unknown.length > 0) {
+    return { ok: false, response: problem(400, "UnknownField", `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}; allowed: target, dryRun.`) };
+  }
+  const { target, dryRun } = body as Record<string, unknown>;
+  if (dryRun !== undefined && typeof dryRun !== "boolean") return { ok: false, response: problem(400, "InvalidField", "dryRun must be true or false.") };
+  if (target !== undefined) {
+    try {
+      checkTargetName(target);
+    } catch (err) {
+      return { ok: false, response: problem(400, "InvalidTargetName", (err as Error).message) };
+    }
+  }
+  return { ok: true, value: { target: target as string | undefined, dryRun: dryRun as boolean | undefined } };
+}
+
+/** Runs what POST /api/sync asked for and maps it to the HTTP contract. */
+export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log: Logger): Promise<HttpResponseInit> {
+  try {
+    if (body.target === undefined) {
+      const result: MultiRunResult = { runs: await engine.syncAll({ trigger: "http", dryRun: body.dryRun, log }) };
+      return { status: 200, jsonBody: result };
+    }
+    if (!(await engine.desired.get(body.target))) return problem(404, "TargetNotFound", `Target "${body.target}" has no desired-state row.`);
+    const run: RunResult = await engine.syncTarget({ target: body.target, trigger: "http", dryRun: body.dryRun }, { log });
+    return { status: run.outcome === "in-progress" ? 409 : 200, jsonBody: run };
+  } catch (err) {
+    return errorResponse(err, log);
+  }
+}
+
+export async function statusResponse(engine: Engine, log: Logger): Promise<HttpResponseInit> {
+  try {
+    const statuses = await engine.status();
+    return { status: 200, jsonBody: { targets: statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) })) } };
+  } catch (err) {
+    return errorResponse(err, log);
+  }
+}
+
+/** Errors before or around a run (settings, storage): a 5xx naming the problem, never a stack. */
+export function errorResponse(err: unknown, log: Logger): HttpResponseInit {
+  const error = isSyncError(err) ? err : new SyncError("StorageError", "Unexpected error; see the function logs.");
+  log.error(`Request failed: ${error.code}: ${error.message}`);
+  const status = error.code === "ConfigError" ? 500 : 503;
+  return problem(status, error.code, error.message);
+}

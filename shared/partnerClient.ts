@@ -1,0 +1,249 @@
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { TokenCredential } from "@azure/core-auth";
+import axios, { type AxiosInstance, type AxiosResponse } from "axios";
+import { redactSecrets, SyncError, type SyncErrorCode } from "./errors";
+import { AttemptError, withRetry, type RetryLoopOptions } from "./http";
+import type { JsonObject } from "./json";
+import { parseProfile, type LiveProfile } from "./profile";
+import { isRetryableStatus, parseRetryAfter } from "./retry";
+
+export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
+
+export interface PartnerCenterClientOptions {
+  baseUrl: string;
+  credential: TokenCredential;
+  /** Delegated scope, `{API base}/user_impersonation`. */
+  scope: string;
+  locale?: string;
+  applicationName?: string;
+  /** One HTTP attempt. */
+  timeoutInMs?: number;
+  retry?: Omit<RetryLoopOptions, "abortSignal">;
+  /** Called once per HTTP attempt, success or not: dependency telemetry hangs here. */
+  onCall?: (call: CallRecord) => void;
+}
+
+export interface CallOptions {
+  /** One per run, on every call of the run. */
+  correlationId: string;
+  abortSignal?: AbortSignal;
+  /** Called once per HTTP attempt of this call, failed ones included. */
+  onCall?: (call: CallRecord) => void;
+}
+
+/** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
+export interface CallRecord {
+  method: "GET" | "PUT";
+  path: string;
+  status?: number;
+  /** Ours, sent as MS-RequestId; the same across retries of one request. */
+  requestId: string;
+  correlationId: string;
+  /** What the service echoed or added (MS-CV, MS-ServerId). */
+  msCv?: string;
+  msServerId?: string;
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  errorCode?: string;
+}
+
+export interface ProfileResponse {
+  profile: LiveProfile;
+  requestId: string;
+  calls: CallRecord[];
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function header(response: AxiosResponse, name: string): string | undefined {
+  const value = response.headers[name.toLowerCase()];
+  return typeof value === "string" ? value : Array.isArray(value) ? String(value[0]) : undefined;
+}
+
+/** Service text that reaches a message: secrets scrubbed, e-mail addresses masked, length bounded. */
+function safeDescription(text: string): string {
+  return redactSecrets(text)
+    .replace(/[^\s@"'<>]+@[^\s@"'<>]+/g, "***@***")
+    .slice(0, 300);
+}
+
+interface ServiceErrorBody {
+  serviceCode?: string;
+  description?: string;
+}
+
+function readErrorBody(text: string, contentType: string | undefined): ServiceErrorBody {
+  if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { description: "an HTML error page" };
+  try {
+    const body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, unknown>;
+    const code = body.code ?? body.errorCode;
+    const description = body.description ?? body.message ?? body.error_description;
+    return {
+      serviceCode: code === undefined || code === null ? undefined : String(code),
+      description: typeof description === "string" ? safeDescription(description) : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function errorCodeFor(status: number, serviceCode: string | undefined): SyncErrorCode {
+  if (status === 409 || status === 412 || (status === 400 && serviceCode === "2055")) return "StaleEtag";
+  if (status === 401) return "Unauthorized";
+  if (status === 403) return "Forbidden";
+  if (status === 404) return "NotFound";
+  if (status === 429) return "Throttled";
+  if (status === 408) return "Timeout";
+  if (status >= 500) return "ServiceUnavailable";
+  return "PartnerCenterError";
+}
+
+function hintFor(code: SyncErrorCode, serviceCode: string | undefined): string {
+  if (code === "Unauthorized" && serviceCode === "900421") {
+    return " The token has no MFA claim: the billing profile needs App+User credentials from a user who signed in with MFA.";
+  }
+  if (code === "Unauthorized") return " Check the access token or consent again with `billing-sync auth login`.";
+  if (code === "Forbidden") return " The signed-in user needs the Partner Center admin agent or billing admin role.";
+  return "";
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNRESET: "the connection was reset",
+  ECONNREFUSED: "the connection was refused",
+  ECONNABORTED: "the request timed out",
+  ETIMEDOUT: "the request timed out",
+  ENOTFOUND: "the host name did not resolve",
+  EAI_AGAIN: "the host name lookup failed",
+  ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED: "the response was larger than 1 MiB",
+};
+
+/**
+ * The Partner Center billing-profile client. Axios stays inside this file: callers get
+ * LiveProfile or SyncError, never an axios object (whose config holds the Authorization
+ * header).
+ */
+export class PartnerCenterClient {
+  private readonly http: AxiosInstance;
+  private readonly options: PartnerCenterClientOptions;
+
+  constructor(options: PartnerCenterClientOptions) {
+    this.options = options;
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutInMs ?? 30_000,
+      responseType: "text",
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: MAX_BODY_BYTES,
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true }),
+    });
+  }
+
+  getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
+    return this.send("GET", undefined, options);
+  }
+
+  /** PUT the whole profile back; `body` must carry Attributes.Etag from this run's GET. */
+  updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
+    return this.send("PUT", body, options);
+  }
+
+  private async send(method: "GET" | "PUT", body: JsonObject | undefined, options: CallOptions): Promise<ProfileResponse> {
+    const requestId = randomUUID();
+    const calls: CallRecord[] = [];
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const profile = await withRetry(
+      async (attempt) => {
+        const startedAt = new Date();
+        const call: CallRecord = {
+          method,
+          path: BILLING_PROFILE_PATH,
+          requestId,
+          correlationId: options.correlationId,
+          attempt,
+          startedAt: startedAt.toISOString(),
+          durationMs: 0,
+        };
+        try {
+          const response = await this.attempt(method, data, requestId, options);
+          call.status = response.status;
+          call.msCv = header(response, "MS-CV");
+          call.msServerId = header(response, "MS-ServerId");
+          return this.read(response, method, requestId, options.correlationId);
+        } catch (err) {
+          if (err instanceof AttemptError) call.errorCode = err.error.code;
+          else if (err instanceof SyncError) call.errorCode = err.code;
+          throw err;
+        } finally {
+          call.durationMs = Date.now() - startedAt.getTime();
+          calls.push(call);
+          options.onCall?.(call);
+          this.options.onCall?.(call);
+        }
+      },
+      { ...this.options.retry, abortSignal: options.abortSignal },
+    );
+    return { profile, requestId, calls };
+  }
+
+  private async attempt(method: "GET" | "PUT", data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+    const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
+    if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
+    const where = { correlationId: options.correlationId, requestId };
+    try {
+      return await this.http.request<string>({
+        method,
+        url: BILLING_PROFILE_PATH,
+        data,
+        signal: options.abortSignal,
+        headers: {
+          Authorization: `Bearer ${token.token}`,
+          Accept: "application/json",
+          ...(data === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" }),
+          "MS-CorrelationId": options.correlationId,
+          "MS-RequestId": requestId,
+          "MS-Contract-Version": "v1",
+          "X-Locale": this.options.locale ?? "en-US",
+          "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
+        },
+      });
+    } catch (err) {
+      // Build a fresh error from the code alone: the axios error's config holds the token.
+      const networkCode = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "UNKNOWN";
+      if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
+        throw new SyncError("Aborted", `${method} ${BILLING_PROFILE_PATH} was aborted.`, where);
+      }
+      const words = NETWORK_WORDS[networkCode] ?? "the request failed";
+      const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
+      const error = new SyncError(code, `${method} ${BILLING_PROFILE_PATH} failed: ${words} (${networkCode}).`, where);
+      throw new AttemptError(error, { networkCode });
+    }
+  }
+
+  private read(response: AxiosResponse<string>, method: "GET" | "PUT", requestId: string, correlationId: string): LiveProfile {
+    const text = typeof response.data === "string" ? response.data : "";
+    const where = {
+      statusCode: response.status,
+      correlationId: header(response, "MS-CorrelationId") ?? correlationId,
+      requestId: header(response, "MS-RequestId") ?? requestId,
+    };
+    if (response.status >= 200 && response.status < 300) {
+      return parseProfile(text, `${method} ${BILLING_PROFILE_PATH}`, where);
+    }
+    const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
+    const code = errorCodeFor(response.status, serviceCode);
+    const detail = [serviceCode && `code ${serviceCode}`, description].filter(Boolean).join(": ");
+    const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
+    const error = new SyncError(
+      code,
+      `Partner Center answered ${response.status} to ${method} ${BILLING_PROFILE_PATH}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
+      { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
+    );
+    throw new AttemptError(error, { status: response.status, retryAfterInMs });
+  }
+}

@@ -1,0 +1,65 @@
+import { SyncError, type SyncErrorOptions } from "./errors";
+import { MANAGED_FIELDS } from "./fields";
+import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject } from "./json";
+
+/** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
+export interface LiveProfile {
+  /** The parsed body, untouched: unknown fields, links and attributes included. */
+  readonly body: JsonObject;
+  /** Attributes.Etag of this body: the PUT must carry it. */
+  readonly etag: string;
+}
+
+const ETAG_PATH = ["Attributes", "Etag"] as const;
+
+function positionHint(err: unknown, text: string): string {
+  // V8 messages may quote the body around the error; a billing profile holds personal
+  // data, so only the line and column are kept.
+  const match = /position (\d+)/.exec(err instanceof Error ? err.message : "");
+  if (!match) return "";
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return ` (line ${line}, column ${column})`;
+}
+
+/**
+ * Reads a billing profile body. Anything we could not read completely (not JSON, not an
+ * object, ambiguous keys, no ETag, a managed field of the wrong type) is a
+ * ResponseParseError: nothing built from it is ever PUT back.
+ */
+export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}): LiveProfile {
+  const fail = (problem: string) =>
+    new SyncError("ResponseParseError", `The ${what} response body ${problem}; nothing was written.`, { ...context, retryable: false });
+  const stripped = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (stripped.trim() === "") throw fail("is empty");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stripped);
+  } catch (err) {
+    throw fail(`is not valid JSON${positionHint(err, stripped)}`);
+  }
+  if (!isJsonObject(parsed)) throw fail(`is JSON but not an object (${Array.isArray(parsed) ? "array" : typeof parsed})`);
+  const body = parsed as JsonObject;
+  const collision = findCaseCollision(body);
+  if (collision) throw fail(`has property names that differ only by case (${collision})`);
+  const etag = getPath(body, ETAG_PATH);
+  if (typeof etag !== "string" || etag === "") throw fail("has no Attributes.Etag, so an update could not be made conditional");
+  for (const field of MANAGED_FIELDS) {
+    const parent = getPath(body, field.path.slice(0, -1));
+    if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
+      throw fail(`has ${field.path[0]} of type ${Array.isArray(parent) ? "array" : typeof parent}, expected an object`);
+    }
+    const value = getPath(body, field.path);
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw fail(`has ${field.path.join(".")} of type ${typeof value}, expected a string`);
+    }
+  }
+  return { body, etag };
+}
+
+/** The live value of a managed field as a string; absent and null read as "". */
+export function liveValue(profile: LiveProfile, path: readonly string[]): string {
+  const value: Json | undefined = getPath(profile.body, path);
+  return typeof value === "string" ? value : "";
+}

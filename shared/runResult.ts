@@ -1,0 +1,44 @@
+import type { FieldChange } from "./diff";
+
+export const OUTCOMES = [
+  "in-sync",
+  "corrected",
+  "drift",
+  "suspended",
+  "invalid-desired",
+  "conflict",
+  "in-progress",
+  "failed",
+  "not-converged",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type Trigger = "timer" | "http" | "cli" | "queue";
+
+export interface RunError {
+  code: string;
+  message: string;
+  status?: number;
+  correlationId?: string;
+  requestId?: string;
+}
+
+/** What a run returns to its caller (CLI --json, HTTP): personal values masked. */
+export interface RunResult {
+  runId: string;
+  target: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  outcome: Outcome;
+  changes: FieldChange[];
+  correlationId: string;
+  requestIds: string[];
+  durationMs: number;
+  error: RunError | null;
+  /** False when the history row could not be written (the run is then reported on stderr and telemetry). */
+  recorded: boolean;
+}
+
+export interface MultiRunResult {
+  runs: RunResult[];
+}

@@ -1,0 +1,135 @@
+import { CLOUDS, type CloudName } from "./clouds";
+import { SyncError } from "./errors";
+
+/**
+ * Every setting the app reads, in one place. `production: true` marks the ones a
+ * deployment to Azure must set; the infra test derives the Bicep app settings it checks
+ * from this list, so a new setting without infra fails a test.
+ */
+export interface SettingSpec {
+  name: string;
+  meaning: string;
+  production: boolean;
+  default?: string;
+}
+
+export const SETTING_SPECS: readonly SettingSpec[] = [
+  { name: "PARTNER_CENTER_CLOUD", meaning: "global, china or usgov", production: true, default: "global" },
+  { name: "PARTNER_CENTER_BASE_URL", meaning: "overrides the API base URL (simulator, tests)", production: false },
+  { name: "PARTNER_CENTER_AUTH", meaning: "user (secure application model) or static", production: true, default: "user" },
+  { name: "PARTNER_CENTER_ACCESS_TOKEN", meaning: "bearer token when PARTNER_CENTER_AUTH=static", production: false },
+  { name: "BILLING_SYNC_STORAGE", meaning: "Table Storage connection string or table endpoint URL", production: true },
+  { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer", production: true, default: "0 0 * * * *" },
+  { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "telemetry destination; unset = no export", production: true },
+];
+
+export type AuthSettings = { kind: "static"; token: string } | { kind: "user" };
+
+export type StorageSettings =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "endpoint"; endpoint: string };
+
+export interface Settings {
+  cloud: CloudName;
+  apiBaseUrl: string;
+  authorityHost: string;
+  auth: AuthSettings;
+  storage: StorageSettings;
+  schedule: string;
+  appInsightsConnectionString?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function bad(name: string, problem: string): SyncError {
+  return new SyncError("ConfigError", `Setting ${name} ${problem}`);
+}
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === "" ? undefined : value;
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** Plain http is accepted only on loopback (the simulator): a token must never cross a network in clear. */
+export function parseBaseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(name, `is not a URL: "${value}"`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+    throw bad(name, `must be an https URL (http is allowed only for localhost), got "${url.protocol}//${url.host}"`);
+  }
+  if (url.search || url.hash) throw bad(name, "must not carry a query or fragment");
+  return url.toString().replace(/\/+$/, "");
+}
+
+function parseCloud(env: Env): CloudName {
+  const value = (read(env, "PARTNER_CENTER_CLOUD") ?? "global").toLowerCase();
+  if (value === "germany") {
+    throw bad("PARTNER_CENTER_CLOUD", 'is "germany": Microsoft Cloud Germany closed on 2021-10-29; use global');
+  }
+  if (!(value in CLOUDS)) throw bad("PARTNER_CENTER_CLOUD", `must be one of global, china, usgov; got "${value}"`);
+  return value as CloudName;
+}
+
+function parseAuth(env: Env): AuthSettings {
+  const kind = (read(env, "PARTNER_CENTER_AUTH") ?? "user").toLowerCase();
+  if (kind === "static") {
+    const token = read(env, "PARTNER_CENTER_ACCESS_TOKEN");
+    if (!token) throw bad("PARTNER_CENTER_ACCESS_TOKEN", "is required when PARTNER_CENTER_AUTH=static");
+    if (/\s/.test(token)) throw bad("PARTNER_CENTER_ACCESS_TOKEN", "must be the bare token, without spaces or a 'Bearer' prefix");
+    return { kind: "static", token };
+  }
+  if (kind === "user") return { kind: "user" };
+  throw bad("PARTNER_CENTER_AUTH", `must be user or static; got "${kind}"`);
+}
+
+export function parseStorage(env: Env): StorageSettings {
+  const value = read(env, "BILLING_SYNC_STORAGE");
+  if (!value) {
+    throw bad("BILLING_SYNC_STORAGE", "is required: a connection string (UseDevelopmentStorage=true for Azurite) or a table endpoint URL");
+  }
+  if (/^https?:\/\//i.test(value)) {
+    return { kind: "endpoint", endpoint: parseBaseUrl("BILLING_SYNC_STORAGE", value) };
+  }
+  if (!/=/.test(value)) {
+    throw bad("BILLING_SYNC_STORAGE", "is neither a connection string (key=value;...) nor an https table endpoint URL");
+  }
+  return { kind: "connectionString", connectionString: value };
+}
+
+/** NCRONTAB as the Functions host reads it: six fields, seconds first. */
+export function parseSchedule(value: string): string {
+  const fields = value.trim().split(/\s+/);
+  if (fields.length !== 6 || !fields.every((f) => /^[\d*/,\-A-Za-z]+$/.test(f))) {
+    throw bad("BILLING_SYNC_SCHEDULE", `must be an NCRONTAB expression with six fields (sec min hour day month weekday); got "${value}"`);
+  }
+  return fields.join(" ");
+}
+
+function parseConnectionString(env: Env): string | undefined {
+  const value = read(env, "APPLICATIONINSIGHTS_CONNECTION_STRING");
+  if (value !== undefined && !/InstrumentationKey=/i.test(value)) {
+    throw bad("APPLICATIONINSIGHTS_CONNECTION_STRING", "has no InstrumentationKey=...; copy it from the Application Insights resource");
+  }
+  return value;
+}
+
+/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
+export function loadSettings(env: Env = process.env): Settings {
+  const cloud = parseCloud(env);
+  const override = read(env, "PARTNER_CENTER_BASE_URL");
+  return {
+    cloud,
+    apiBaseUrl: override ? parseBaseUrl("PARTNER_CENTER_BASE_URL", override) : CLOUDS[cloud].apiBaseUrl,
+    authorityHost: CLOUDS[cloud].authorityHost,
+    auth: parseAuth(env),
+    storage: parseStorage(env),
+    schedule: parseSchedule(read(env, "BILLING_SYNC_SCHEDULE") ?? "0 0 * * * *"),
+    appInsightsConnectionString: parseConnectionString(env),
+  };
+}

@@ -1,0 +1,85 @@
+import { odata, type TableClient } from "@azure/data-tables";
+import { SyncError } from "../errors";
+import { isNotFound, type TableFactory } from "./tables";
+import { TABLES } from "./tables";
+
+export const DESIRED_ROW_KEY = "billing-profile";
+
+export interface DesiredRow {
+  target: string;
+  /** The row's properties as stored, not yet validated. */
+  properties: Record<string, unknown>;
+  etag: string;
+}
+
+function storageError(action: string, err: unknown): SyncError {
+  const status = (err as { statusCode?: number }).statusCode;
+  const code = (err as { code?: string }).code;
+  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.desired}: ${code ?? status ?? (err as Error).message}.`, {
+    statusCode: status,
+    retryable: true,
+  });
+}
+
+/** BillingProfileDesired: one row per target, PartitionKey = target, RowKey = "billing-profile". */
+export class DesiredStateStore {
+  private readonly client: TableClient;
+
+  constructor(private readonly tables: TableFactory) {
+    this.client = tables.client(TABLES.desired);
+  }
+
+  async get(target: string): Promise<DesiredRow | undefined> {
+    try {
+      await this.tables.ensure(this.client);
+      const entity = await this.client.getEntity<Record<string, unknown>>(target, DESIRED_ROW_KEY);
+      const { partitionKey: _p, rowKey: _r, etag, timestamp: _t, ...properties } = entity;
+      delete properties["odata.metadata"];
+      return { target, properties, etag: etag as string };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageError(`read the desired state of "${target}"`, err);
+    }
+  }
+
+  async listTargets(): Promise<string[]> {
+    try {
+      await this.tables.ensure(this.client);
+      const targets: string[] = [];
+      const rows = this.client.listEntities({ queryOptions: { filter: odata`RowKey eq ${DESIRED_ROW_KEY}`, select: ["PartitionKey"] } });
+      for await (const row of rows) targets.push(row.partitionKey as string);
+      return targets.sort();
+    } catch (err) {
+      throw storageError("list targets", err);
+    }
+  }
+
+  /**
+   * Replaces the whole row: a property left out stops being managed. With `etag`, the
+   * write happens only if nobody changed the row since it was read.
+   */
+  async upsert(target: string, properties: Record<string, unknown>, options: { etag?: string } = {}): Promise<void> {
+    const entity = { ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY };
+    try {
+      await this.tables.ensure(this.client);
+      if (options.etag) await this.client.updateEntity(entity, "Replace", { etag: options.etag });
+      else await this.client.upsertEntity(entity, "Replace");
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (options.etag && status === 412) {
+        throw new SyncError("StaleEtag", `The desired state of "${target}" changed while it was being edited; read it again and retry.`, {
+          statusCode: 412,
+        });
+      }
+      throw storageError(`write the desired state of "${target}"`, err);
+    }
+  }
+
+  async delete(target: string): Promise<void> {
+    try {
+      await this.client.deleteEntity(target, DESIRED_ROW_KEY);
+    } catch (err) {
+      if (!isNotFound(err)) throw storageError(`delete the desired state of "${target}"`, err);
+    }
+  }
+}

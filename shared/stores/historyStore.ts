@@ -1,0 +1,178 @@
+import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
+import type { FieldChange } from "../diff";
+import { SyncError } from "../errors";
+import type { JsonObject } from "../json";
+import type { Outcome, RunError, Trigger } from "../runResult";
+import { TABLES, type TableFactory } from "./tables";
+
+/** One run of one target, as kept in BillingProfileHistory. */
+export interface HistoryRecord {
+  runId: string;
+  target: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  outcome: Outcome;
+  changedFields: string[];
+  /** Masked, as everywhere outside ProfileBefore. */
+  changes: FieldChange[];
+  correlationId: string;
+  requestIds: string[];
+  getRequestId?: string;
+  putRequestId?: string;
+  putMade: boolean;
+  etagBefore?: string;
+  etagAfter?: string;
+  /** The live profile as read before the PUT that changed it, unmasked: what restore puts back. */
+  profileBefore?: JsonObject;
+  error: RunError | null;
+  startedAt: string;
+  durationMs: number;
+}
+
+export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { hasProfileBefore: boolean };
+
+/** A record without the unmasked profile it keeps for restore: safe to print or return. */
+export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
+  const { profileBefore, ...rest } = record;
+  return { ...rest, hasProfileBefore: profileBefore !== undefined };
+}
+
+// Newest first: RowKey sorts ascending, so it starts with the time left until year 2286.
+const MAX_TIME = 9_999_999_999_999;
+
+export function historyRowKey(startedAt: string, runId: string): string {
+  return `${String(MAX_TIME - Date.parse(startedAt)).padStart(13, "0")}_${runId}`;
+}
+
+function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
+  return {
+    partitionKey: record.target,
+    rowKey: historyRowKey(record.startedAt, record.runId),
+    RunId: record.runId,
+    Trigger: record.trigger,
+    DryRun: record.dryRun,
+    Outcome: record.outcome,
+    ChangedFields: record.changedFields.join(","),
+    Changes: JSON.stringify(record.changes),
+    CorrelationId: record.correlationId,
+    RequestIds: JSON.stringify(record.requestIds),
+    GetRequestId: record.getRequestId,
+    PutRequestId: record.putRequestId,
+    PutMade: record.putMade,
+    EtagBefore: record.etagBefore,
+    EtagAfter: record.etagAfter,
+    ProfileBefore: record.profileBefore === undefined ? undefined : JSON.stringify(record.profileBefore),
+    ErrorCode: record.error?.code,
+    ErrorMessage: record.error?.message,
+    ErrorStatus: record.error?.status,
+    ErrorRequestId: record.error?.requestId,
+    StartedAt: record.startedAt,
+    DurationMs: record.durationMs,
+  };
+}
+
+function parseJson<T>(value: unknown, fallback: T): T {
+  if (typeof value !== "string" || value === "") return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function fromEntity(entity: Record<string, unknown>): HistoryRecord {
+  const errorCode = str(entity.ErrorCode);
+  return {
+    runId: String(entity.RunId),
+    target: String(entity.partitionKey),
+    trigger: entity.Trigger as Trigger,
+    dryRun: entity.DryRun === true,
+    outcome: entity.Outcome as Outcome,
+    changedFields: str(entity.ChangedFields)?.split(",") ?? [],
+    changes: parseJson<FieldChange[]>(entity.Changes, []),
+    correlationId: String(entity.CorrelationId ?? ""),
+    requestIds: parseJson<string[]>(entity.RequestIds, []),
+    getRequestId: str(entity.GetRequestId),
+    putRequestId: str(entity.PutRequestId),
+    putMade: entity.PutMade === true,
+    etagBefore: str(entity.EtagBefore),
+    etagAfter: str(entity.EtagAfter),
+    profileBefore: parseJson<JsonObject | undefined>(entity.ProfileBefore, undefined),
+    error: errorCode
+      ? {
+          code: errorCode,
+          message: String(entity.ErrorMessage ?? ""),
+          status: typeof entity.ErrorStatus === "number" ? entity.ErrorStatus : undefined,
+          correlationId: str(entity.CorrelationId),
+          requestId: str(entity.ErrorRequestId),
+        }
+      : null,
+    startedAt: String(entity.StartedAt),
+    durationMs: Number(entity.DurationMs ?? 0),
+  };
+}
+
+function storageError(action: string, err: unknown): SyncError {
+  const status = (err as { statusCode?: number }).statusCode;
+  const code = (err as { code?: string }).code;
+  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.history}: ${code ?? status ?? (err as Error).message}.`, {
+    statusCode: status,
+    retryable: true,
+  });
+}
+
+/** BillingProfileHistory: PartitionKey = target, RowKey = inverted start time + run id. */
+export class HistoryStore {
+  private readonly client: TableClient;
+
+  constructor(private readonly tables: TableFactory) {
+    this.client = tables.client(TABLES.history);
+  }
+
+  async add(record: HistoryRecord): Promise<void> {
+    try {
+      await this.tables.ensure(this.client);
+      await this.client.createEntity(toEntity(record));
+    } catch (err) {
+      throw storageError(`record run ${record.runId}`, err);
+    }
+  }
+
+  /** Newest first. */
+  async list(target: string, options: { limit?: number } = {}): Promise<HistoryRecord[]> {
+    const limit = options.limit ?? 20;
+    const out: HistoryRecord[] = [];
+    try {
+      await this.tables.ensure(this.client);
+      const pages = this.client
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${target}` } })
+        .byPage({ maxPageSize: Math.min(limit, 1000) });
+      for await (const page of pages) {
+        for (const entity of page) {
+          out.push(fromEntity(entity));
+          if (out.length >= limit) return out;
+        }
+      }
+      return out;
+    } catch (err) {
+      throw storageError(`read the history of "${target}"`, err);
+    }
+  }
+
+  async get(target: string, runId: string): Promise<HistoryRecord | undefined> {
+    try {
+      await this.tables.ensure(this.client);
+      const rows = this.client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${target} and RunId eq ${runId}` },
+      });
+      for await (const entity of rows) return fromEntity(entity);
+      return undefined;
+    } catch (err) {
+      throw storageError(`read run ${runId} of "${target}"`, err);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import type { TokenCredential } from "@azure/core-auth";
+import type { StorageSettings } from "../settings";
+
+export const TABLES = {
+  desired: "BillingProfileDesired",
+  history: "BillingProfileHistory",
+  leases: "BillingProfileLeases",
+} as const;
+
+/**
+ * Table clients for one storage account. A connection string (Azurite, local) or an
+ * endpoint URL with DefaultAzureCredential (Azure, managed identity). The identity
+ * package is loaded only for the endpoint form: it is costly to import.
+ */
+export class TableFactory {
+  private credential?: TokenCredential;
+  private readonly created = new Map<string, Promise<void>>();
+
+  constructor(private readonly storage: StorageSettings) {}
+
+  client(tableName: string): TableClient {
+    if (this.storage.kind === "connectionString") {
+      const options: TableServiceClientOptions = {
+        allowInsecureConnection: /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true)\s*(;|$)/i.test(this.storage.connectionString) || /TableEndpoint=http:/i.test(this.storage.connectionString),
+      };
+      return TableClient.fromConnectionString(this.storage.connectionString, tableName, options);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.credential ??= new (require("@azure/identity") as typeof import("@azure/identity")).DefaultAzureCredential();
+    return new TableClient(this.storage.endpoint, tableName, this.credential);
+  }
+
+  /** Creates the table once per process; an existing table is not an error. */
+  ensure(client: TableClient): Promise<void> {
+    let pending = this.created.get(client.tableName);
+    if (!pending) {
+      pending = client.createTable().catch((err: unknown) => {
+        this.created.delete(client.tableName);
+        throw err;
+      });
+      this.created.set(client.tableName, pending);
+    }
+    return pending;
+  }
+}
+
+/** A missing entity is an expected state, not an error. */
+export function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 404;
+}
+
+export function isPreconditionFailed(err: unknown): boolean {
+  const status = (err as { statusCode?: number }).statusCode;
+  return status === 412 || status === 409;
+}

@@ -1,0 +1,331 @@
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { findKey, isJsonObject, type Json, type JsonObject } from "../shared/json";
+import { defaultLiveProfile } from "./defaultProfile";
+
+/**
+ * A local stand-in for GET/PUT /v1/profiles/billing, behaving as the public record shows
+ * the real service does (partner-center-api.md): camelCase answers pretty-printed with
+ * CRLF, optional BOM, unknown fields, an ETag in the body that changes on every write,
+ * stale-ETag rejection, Bearer token required, MS-* headers echoed, full-replace PUT.
+ * Faults are injected per request. It serves the demo and the tests, never production.
+ */
+export type Fault =
+  | { kind: "status"; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
+  | { kind: "throttle"; retryAfterSeconds?: number }
+  | { kind: "reset" }
+  | { kind: "timeout" }
+  | { kind: "malformed"; body: string }
+  | { kind: "truncated" }
+  | { kind: "html"; status: number }
+  | { kind: "stale" }
+  /** Another writer changes the profile (new ETag) just before this request is handled. */
+  | { kind: "concurrentWrite"; set: Record<string, Json> };
+
+export interface FaultRule {
+  method?: "GET" | "PUT";
+  /** How many matching requests it applies to; default 1. */
+  times?: number;
+  fault: Fault;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Lower-cased names. Authorization is recorded as "Bearer <valid>" or "<invalid>", never the token. */
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+  fault?: Fault["kind"];
+}
+
+export interface SimulatorOptions {
+  /** The bearer token it accepts; any other gets 401. */
+  token: string;
+  profile?: JsonObject;
+  /** Casing of the answers: the live service answers camelCase. */
+  casing?: "camel" | "pascal";
+  bom?: boolean;
+  latencyMs?: number;
+  /** How a stale ETag is refused: 412, 409, or 400 with code 2055. */
+  staleEtagAnswer?: 412 | 409 | 2055;
+  /** Applied to the stored profile after each accepted PUT: a service that normalises values. */
+  rewrite?: (profile: JsonObject) => void;
+}
+
+const ADMIN_PREFIX = "/_simulator";
+
+function recase(value: Json, casing: "camel" | "pascal"): Json {
+  if (Array.isArray(value)) return value.map((v) => recase(v, casing));
+  if (!isJsonObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, v] of Object.entries(value)) {
+    const k = key === "" ? key : casing === "camel" ? key[0].toLowerCase() + key.slice(1) : key[0].toUpperCase() + key.slice(1);
+    out[k] = recase(v, casing);
+  }
+  return out;
+}
+
+/** Sets `a.b.c` in a profile, matching existing keys in any case. */
+export function setDotted(profile: JsonObject, dotted: string, value: Json): void {
+  const path = dotted.split(".");
+  let node = profile;
+  path.forEach((segment, i) => {
+    const key = findKey(node, segment) ?? segment;
+    if (i === path.length - 1) node[key] = value;
+    else {
+      if (!isJsonObject(node[key])) node[key] = {};
+      node = node[key] as JsonObject;
+    }
+  });
+}
+
+export function getDotted(profile: JsonObject, dotted: string): Json | undefined {
+  let node: Json | undefined = profile;
+  for (const segment of dotted.split(".")) {
+    if (!isJsonObject(node)) return undefined;
+    const key: string | undefined = findKey(node, segment);
+    node = key === undefined ? undefined : node[key];
+  }
+  return node;
+}
+
+export class PartnerCenterSimulator {
+  readonly requests: RecordedRequest[] = [];
+  private profile: JsonObject;
+  private etagCounter = 1000;
+  private rules: FaultRule[] = [];
+  private server?: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile">> & Pick<SimulatorOptions, "rewrite">;
+
+  constructor(options: SimulatorOptions) {
+    this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, ...options };
+    this.profile = this.canonical(options.profile ?? defaultLiveProfile());
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error("The simulator is not started");
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async start(port = 0, host = "127.0.0.1"): Promise<string> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  setProfile(profile: JsonObject): void {
+    this.profile = this.canonical(profile);
+  }
+
+  /** A copy of the stored profile. */
+  getProfile(): JsonObject {
+    return structuredClone(this.profile);
+  }
+
+  /** Another writer edits the profile now (new ETag). */
+  write(set: Record<string, Json>): void {
+    for (const [path, value] of Object.entries(set)) setDotted(this.profile, path, value);
+    this.bumpEtag();
+  }
+
+  inject(rule: FaultRule): void {
+    this.rules.push({ times: 1, ...rule });
+  }
+
+  setLatency(latencyMs: number): void {
+    this.options.latencyMs = latencyMs;
+  }
+
+  clearFaults(): void {
+    this.rules = [];
+  }
+
+  resetRequests(): void {
+    this.requests.length = 0;
+  }
+
+  count(method?: "GET" | "PUT"): number {
+    return this.requests.filter((r) => !r.path.startsWith(ADMIN_PREFIX) && (method === undefined || r.method === method)).length;
+  }
+
+  private canonical(profile: JsonObject): JsonObject {
+    return recase(structuredClone(profile), this.options.casing) as JsonObject;
+  }
+
+  private bumpEtag(): void {
+    this.etagCounter++;
+    setDotted(this.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(this.etagCounter)}"`);
+  }
+
+  private takeFault(method: string): Fault | undefined {
+    const index = this.rules.findIndex((r) => r.method === undefined || r.method === method);
+    if (index < 0) return undefined;
+    const rule = this.rules[index];
+    rule.times = (rule.times ?? 1) - 1;
+    if (rule.times <= 0) this.rules.splice(index, 1);
+    return rule.fault;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const path = (req.url ?? "/").split("?")[0];
+    const auth = req.headers.authorization ?? "";
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name === "authorization") headers[name] = auth === `Bearer ${this.options.token}` ? "Bearer <valid>" : "<invalid>";
+      else headers[name] = Array.isArray(value) ? value.join(", ") : String(value ?? "");
+    }
+    const recorded: RecordedRequest = { method: req.method ?? "", path, headers, body, status: 0 };
+    this.requests.push(recorded);
+
+    if (path.startsWith(ADMIN_PREFIX)) return this.admin(req.method ?? "", path, body, res, recorded);
+
+    if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
+    const echo = {
+      "MS-CorrelationId": headers["ms-correlationid"] ?? "",
+      "MS-RequestId": headers["ms-requestid"] ?? "",
+      "MS-CV": `${randomUUID().slice(0, 8)}.0`,
+      "MS-ServerId": "simulator-1",
+    };
+    const send = (status: number, text: string, extra: Record<string, string> = {}, contentType = "application/json; charset=utf-8") => {
+      recorded.status = status;
+      res.writeHead(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(text), ...echo, ...extra });
+      res.end(text);
+    };
+    const sendProfile = () => {
+      const text = JSON.stringify(this.profile, null, 4).replace(/\n/g, "\r\n");
+      send(200, (this.options.bom ? "\uFEFF" : "") + text);
+    };
+    const error = (status: number, code: number, description: string) =>
+      send(status, JSON.stringify({ code, description, data: [], source: "PartnerFD" }));
+
+    if (path.toLowerCase() !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
+    if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
+    if (auth !== `Bearer ${this.options.token}`) return error(401, 401, "Authentication failed");
+
+    const fault = this.takeFault(req.method);
+    recorded.fault = fault?.kind;
+    if (fault?.kind === "concurrentWrite") this.write(fault.set);
+    else if (fault) return this.applyFault(fault, res, recorded, send, error);
+
+    if (req.method === "GET") return sendProfile();
+
+    let incoming: unknown;
+    try {
+      incoming = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
+    } catch {
+      return error(400, 400, "The request body is not valid JSON");
+    }
+    if (!isJsonObject(incoming)) return error(400, 400, "The request body must be a BillingProfile object");
+    if (getDotted(incoming, "attributes.etag") !== getDotted(this.profile, "attributes.etag")) return this.stale(error, send);
+    // Full replace: what the client sent is the new profile; the service keeps its own
+    // links and attributes and issues a new ETag.
+    const next = this.canonical(incoming);
+    setDotted(next, "attributes", structuredClone(getDotted(this.profile, "attributes") ?? {}));
+    setDotted(next, "links", structuredClone(getDotted(this.profile, "links") ?? {}));
+    this.profile = next;
+    this.options.rewrite?.(this.profile);
+    this.bumpEtag();
+    return sendProfile();
+  }
+
+  private stale(error: (status: number, code: number, d: string) => void, send: (s: number, t: string) => void): void {
+    const answer = this.options.staleEtagAnswer;
+    if (answer === 2055) return error(400, 2055, "Etag is no longer valid");
+    if (answer === 409) return error(409, 409, "Conflict: the resource was modified");
+    return send(412, JSON.stringify({ code: 412, description: "Precondition failed", data: [], source: "PartnerFD" }));
+  }
+
+  private applyFault(
+    fault: Exclude<Fault, { kind: "concurrentWrite" }>,
+    res: http.ServerResponse,
+    recorded: RecordedRequest,
+    send: (status: number, text: string, extra?: Record<string, string>, contentType?: string) => void,
+    error: (status: number, code: number, d: string) => void,
+  ): void {
+    switch (fault.kind) {
+      case "status":
+        return send(fault.status, fault.body ?? JSON.stringify({ code: fault.status, description: "Injected failure", data: [], source: "PartnerFD" }), fault.headers, fault.contentType);
+      case "throttle": {
+        const wait = fault.retryAfterSeconds;
+        const message = `Rate limit is exceeded. Try again in ${wait ?? 1} seconds.`;
+        return send(429, JSON.stringify({ statusCode: 429, message }), wait === undefined ? {} : { "Retry-After": String(wait) });
+      }
+      case "html":
+        return send(fault.status, "<html><body><h1>Service Unavailable</h1></body></html>", {}, "text/html");
+      case "malformed":
+        return send(200, fault.body);
+      case "stale":
+        return this.stale(error, send);
+      case "reset":
+        recorded.status = -1;
+        res.socket?.destroy();
+        return;
+      case "timeout":
+        recorded.status = -2;
+        return; // never answers; stop() destroys the socket
+      case "truncated": {
+        recorded.status = 200;
+        const text = JSON.stringify(this.profile, null, 4);
+        res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+        res.write(text.slice(0, Math.floor(text.length / 2)));
+        setTimeout(() => res.socket?.destroy(), 5);
+        return;
+      }
+    }
+  }
+
+  /** A small HTTP API so the `billing-sync simulator` process can be driven from outside. */
+  private admin(method: string, path: string, body: string, res: http.ServerResponse, recorded: RecordedRequest): void {
+    const reply = (status: number, value: unknown) => {
+      recorded.status = status;
+      const text = JSON.stringify(value);
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const parse = (): unknown => {
+      try {
+        return JSON.parse(body);
+      } catch {
+        return undefined;
+      }
+    };
+    const route = `${method} ${path.slice(ADMIN_PREFIX.length)}`;
+    if (route === "GET /profile") return reply(200, this.getProfile());
+    if (route === "PUT /profile") {
+      const value = parse();
+      if (!isJsonObject(value as Json)) return reply(400, { error: "body must be a JSON object" });
+      this.setProfile(value as JsonObject);
+      return reply(200, this.getProfile());
+    }
+    if (route === "POST /faults") {
+      const value = parse() as FaultRule | undefined;
+      if (!value || typeof value !== "object" || !value.fault) return reply(400, { error: "body must be a FaultRule {method?, times?, fault}" });
+      this.inject(value);
+      return reply(202, { queued: this.rules.length });
+    }
+    if (route === "DELETE /faults") {
+      this.clearFaults();
+      return reply(200, { queued: 0 });
+    }
+    if (route === "GET /requests") return reply(200, this.requests.filter((r) => !r.path.startsWith(ADMIN_PREFIX)));
+    return reply(404, { error: `no such simulator route: ${route}` });
+  }
+}
