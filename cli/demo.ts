@@ -6,6 +6,8 @@ import { entityFromDocument } from "../shared/desired";
 import { streamLogger } from "../shared/logger";
 import { loadSettings } from "../shared/settings";
 import { DEFAULT_TARGET } from "../shared/target";
+import { MANAGED_FIELDS } from "../shared/fields";
+import { findKey, getPath, isJsonObject, type JsonObject } from "../shared/json";
 import type { CliIo } from "./main";
 import { renderRun } from "./views";
 
@@ -16,6 +18,16 @@ export const DEMO_DESIRED = {
   Address: { City: "Redmond" },
   Mode: "enforce",
 };
+
+function withoutManaged(body: JsonObject): JsonObject {
+  const copy = structuredClone(body);
+  for (const field of MANAGED_FIELDS) {
+    const parent = field.path.length === 1 ? copy : getPath(copy, field.path.slice(0, -1));
+    const key = isJsonObject(parent ?? null) ? findKey(parent as JsonObject, field.path[field.path.length - 1]) : undefined;
+    if (key !== undefined) delete (parent as JsonObject)[key];
+  }
+  return copy;
+}
 
 /**
  * The main job end to end on this machine: Azurite (Table Storage, in memory) and the
@@ -41,6 +53,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     await engine.desired.upsert(DEFAULT_TARGET, entityFromDocument(DEFAULT_TARGET, DEMO_DESIRED));
     say(`Desired state of "${DEFAULT_TARGET}": ${JSON.stringify(DEMO_DESIRED)}\n`);
 
+    const before = simulator.getProfile();
     say("$ billing-sync plan");
     const plan = await engine.syncTarget({ target: DEFAULT_TARGET, trigger: "cli", dryRun: true });
     io.stdout(renderRun(plan, { color }));
@@ -53,13 +66,19 @@ export async function runDemo(io: CliIo): Promise<number> {
 
     say(`\nCalls the simulator received: ${simulator.count("GET")} GET, ${simulator.count("PUT")} PUT.`);
     const put = simulator.requests.find((r) => r.method === "PUT");
+    let untouched = false;
     if (put) {
-      say(`The PUT carried MS-CorrelationId ${put.headers["ms-correlationid"]} and MS-RequestId ${put.headers["ms-requestid"]};`);
-      say("fields the desired state does not name (company name, billing day, profileType, links) went back unchanged.");
+      say(`The PUT carried MS-CorrelationId ${put.headers["ms-correlationid"]} and MS-RequestId ${put.headers["ms-requestid"]}.`);
+      untouched = JSON.stringify(withoutManaged(JSON.parse(put.body) as JsonObject)) === JSON.stringify(withoutManaged(before));
+      say(
+        untouched
+          ? "Every field the desired state does not name (company name, billing day, profileType, links, ETag) went back exactly as read."
+          : "The PUT changed a field the desired state does not name: this is a bug, please report it.",
+      );
     }
     const history = await engine.history.list(DEFAULT_TARGET);
     say(`History rows for "${DEFAULT_TARGET}": ${history.length} (${history.map((h) => h.outcome).join(", ")}).`);
-    const ok = plan.outcome === "drift" && sync.outcome === "corrected" && after.outcome === "in-sync";
+    const ok = plan.outcome === "drift" && sync.outcome === "corrected" && after.outcome === "in-sync" && untouched;
     say(ok ? "\nDemo finished: drift found, corrected with one PUT, and in sync afterwards." : "\nDemo did not go as expected.");
     return ok ? 0 : 1;
   } finally {

@@ -20,10 +20,25 @@ const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "timestamp", "etag"
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^[0-9+()\-. /x]*$/i;
 
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known property a misspelt one most likely meant (case, separators, or a typo or two). */
 function closest(name: string): string | undefined {
-  const lower = name.toLowerCase();
+  const plain = (n: string) => n.toLowerCase().replace(/[_.\s/-]/g, "");
   const all = [...FIELDS_BY_NAME.keys(), ...CONTROL_PROPERTIES];
-  return all.find((n) => n.toLowerCase() === lower || n.toLowerCase().replace(/_/g, "") === lower.replace(/[_.]/g, ""));
+  return all.find((n) => plain(n) === plain(name)) ?? all.find((n) => editDistance(plain(n), plain(name)) <= 2);
 }
 
 function checkValue(field: ManagedField, raw: unknown, problems: string[]): string | undefined {

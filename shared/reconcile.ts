@@ -116,9 +116,6 @@ async function converge(
       pass.outcome = "drift";
       return;
     }
-    if (putAttempts >= MAX_PUT_ATTEMPTS) {
-      throw new SyncError("StaleEtag", `The profile kept changing during the run: ${MAX_PUT_ATTEMPTS} updates in a row found a stale ETag.`);
-    }
     putAttempts++;
     pass.profileBefore = got.profile.body;
     try {
@@ -126,7 +123,14 @@ async function converge(
       Object.assign(pass, { outcome: "corrected", putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       return;
     } catch (err) {
-      if (isSyncError(err) && err.code === "StaleEtag") continue;
+      if (isSyncError(err) && err.code === "StaleEtag") {
+        if (putAttempts < MAX_PUT_ATTEMPTS) continue;
+        throw new SyncError("StaleEtag", `The profile kept changing during the run: ${MAX_PUT_ATTEMPTS} updates in a row found a stale ETag.`, {
+          statusCode: err.statusCode,
+          requestId: err.requestId,
+          correlationId: err.correlationId,
+        });
+      }
       // A 2xx we could not read means the service took the PUT.
       pass.putMade = isSyncError(err) && err.code === "ResponseParseError";
       throw err;

@@ -147,8 +147,9 @@ export class PartnerCenterSimulator {
     this.rules.push({ times: 1, ...rule });
   }
 
-  setLatency(latencyMs: number): void {
-    this.options.latencyMs = latencyMs;
+  /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite. */
+  configure(options: Partial<Omit<SimulatorOptions, "token" | "profile">>): void {
+    Object.assign(this.options, options);
   }
 
   clearFaults(): void {

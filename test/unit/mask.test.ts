@@ -1,0 +1,35 @@
+import { redactSecrets } from "../../shared/errors";
+import { maskChange, maskValue } from "../../shared/mask";
+import { checkTargetName } from "../../shared/target";
+
+describe("maskValue", () => {
+  it("keeps the first character only", () => {
+    expect(maskValue("Avery")).toBe("A***");
+    expect(maskValue("avery@contoso.example")).toBe("a***@***");
+    expect(maskValue("")).toBe("");
+  });
+});
+
+describe("maskChange", () => {
+  it("masks personal fields and leaves the others readable", () => {
+    expect(maskChange({ field: "TaxId", from: "US-91-1", to: "US-92-2" })).toEqual({ field: "TaxId", from: "U***", to: "U***" });
+    expect(maskChange({ field: "Address_AddressLine1", from: "1 Way", to: "2 Way" })).toEqual({ field: "Address_AddressLine1", from: "1***", to: "2***" });
+    expect(maskChange({ field: "PurchaseOrderNumber", from: "1", to: "2" })).toEqual({ field: "PurchaseOrderNumber", from: "1", to: "2" });
+  });
+});
+
+describe("redactSecrets", () => {
+  it("removes bearer tokens, JWTs and OAuth secret parameters", () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl";
+    const text = `Authorization: Bearer abc.def-123 and ${jwt} refresh_token=r1r2r3&x=1 {"client_secret":"cs1"}`;
+    const out = redactSecrets(text);
+    for (const secret of ["abc.def-123", jwt, "r1r2r3", "cs1"]) expect(out).not.toContain(secret);
+  });
+});
+
+describe("checkTargetName", () => {
+  it.each(["default", "contoso-eu", "tenant_1.prod"])("accepts %s", (n) => expect(checkTargetName(n)).toBe(n));
+  it.each(["", "a/b", "a'b", "a#b", "a?b", "a\u0001b", "-lead", "x".repeat(64), "a b"])("refuses %j", (n) => {
+    expect(() => checkTargetName(n)).toThrow(/is not allowed/);
+  });
+});

@@ -1,0 +1,55 @@
+import { parseProfile, liveValue } from "../../shared/profile";
+import { fixtureJson, fixtureText } from "../support/fixtures";
+
+const valid = JSON.stringify({ purchaseOrderNumber: "1", attributes: { etag: '"e1"', objectType: "BillingProfile" } });
+
+describe("parseProfile", () => {
+  it("reads camelCase and PascalCase alike", () => {
+    const pascal = parseProfile(JSON.stringify(fixtureJson("seed-request.json")), "GET");
+    expect(pascal.etag).toBe('"-2279334701316321663"');
+    expect(liveValue(pascal, ["PurchaseOrderNumber"])).toBe("9888");
+    const camel = parseProfile(valid, "GET");
+    expect(liveValue(camel, ["PurchaseOrderNumber"])).toBe("1");
+    expect(camel.etag).toBe('"e1"');
+  });
+
+  it("strips a UTF-8 byte order mark", () => {
+    expect(parseProfile(`\uFEFF${valid}`, "GET").etag).toBe('"e1"');
+  });
+
+  it("refuses the seed's malformed response and says where, without quoting the body", () => {
+    const text = fixtureText("seed-response-malformed.txt");
+    let error: unknown;
+    try {
+      parseProfile(text, "GET /v1/profiles/billing");
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: "ResponseParseError", retryable: false });
+    expect((error as Error).message).toMatch(/GET \/v1\/profiles\/billing response body is not valid JSON \(line 22, column \d+\); nothing was written/);
+    expect((error as Error).message).not.toContain("US-91-1144442");
+  });
+
+  it("refuses the documentation's placeholders", () => {
+    expect(() => parseProfile(fixtureText("seed-response-placeholders.txt"), "GET")).toThrow(/not valid JSON/);
+  });
+
+  it.each([
+    ["", /is empty/],
+    ["[]", /not an object \(array\)/],
+    ["null", /not an object/],
+    [JSON.stringify({ purchaseOrderNumber: "1" }), /no Attributes\.Etag/],
+    [JSON.stringify({ attributes: { etag: "" } }), /no Attributes\.Etag/],
+    [JSON.stringify({ taxId: "a", TaxId: "b", attributes: { etag: "e" } }), /differ only by case/],
+    [JSON.stringify({ purchaseOrderNumber: 42, attributes: { etag: "e" } }), /PurchaseOrderNumber of type number/],
+    [JSON.stringify({ address: "1 Way", attributes: { etag: "e" } }), /Address of type string, expected an object/],
+  ])("refuses %s", (text, message) => {
+    expect(() => parseProfile(text, "GET")).toThrow(message);
+  });
+
+  it("reads null and absent managed fields as empty", () => {
+    const p = parseProfile(JSON.stringify({ taxId: null, attributes: { etag: "e" } }), "GET");
+    expect(liveValue(p, ["TaxId"])).toBe("");
+    expect(liveValue(p, ["PrimaryContact", "Email"])).toBe("");
+  });
+});
