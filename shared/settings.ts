@@ -21,6 +21,11 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { name: "BILLING_SYNC_STORAGE", meaning: "Table Storage connection string or table endpoint URL", production: true },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer", production: true, default: "0 0 * * * *" },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "telemetry destination; unset = no export", production: true },
+  {
+    name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    meaning: "Entra auth for telemetry: Authorization=AAD;ClientId=<managed identity client id>",
+    production: true,
+  },
 ];
 
 export type AuthSettings = { kind: "static"; token: string } | { kind: "user" };
@@ -29,6 +34,15 @@ export type StorageSettings =
   | { kind: "connectionString"; connectionString: string }
   | { kind: "endpoint"; endpoint: string };
 
+/**
+ * Telemetry is optional: a telemetry setting that is wrong turns telemetry off with a
+ * problem to report (once), it never stops a sync.
+ */
+export type TelemetrySettings =
+  | { kind: "off" }
+  | { kind: "on"; connectionString: string; ingestionEndpoint?: string; entra?: { clientId?: string } }
+  | { kind: "invalid"; problem: string };
+
 export interface Settings {
   cloud: CloudName;
   apiBaseUrl: string;
@@ -36,7 +50,9 @@ export interface Settings {
   auth: AuthSettings;
   storage: StorageSettings;
   schedule: string;
+  /** The connection string when telemetry is on (see `telemetry`). */
   appInsightsConnectionString?: string;
+  telemetry: TelemetrySettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -111,18 +127,78 @@ export function parseSchedule(value: string): string {
   return fields.join(" ");
 }
 
-function parseConnectionString(env: Env): string | undefined {
-  const value = read(env, "APPLICATIONINSIGHTS_CONNECTION_STRING");
-  if (value !== undefined && !/InstrumentationKey=/i.test(value)) {
-    throw bad("APPLICATIONINSIGHTS_CONNECTION_STRING", "has no InstrumentationKey=...; copy it from the Application Insights resource");
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `key=value;key=value`, keys case-insensitive; undefined when a part is not key=value. */
+function keyValues(value: string): Map<string, string> | undefined {
+  const pairs = new Map<string, string>();
+  for (const part of value.split(";").map((p) => p.trim()).filter(Boolean)) {
+    const pieces = part.split("=");
+    if (pieces.length !== 2 || pieces[0].trim() === "") return undefined;
+    pairs.set(pieces[0].trim().toLowerCase(), pieces[1].trim());
   }
-  return value;
+  return pairs;
 }
 
-/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
+// Messages name keys, never values: the connection string is not a secret, but it stays out of logs anyway.
+function parseConnectionString(value: string): { connectionString: string; ingestionEndpoint?: string } | string {
+  const name = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+  const pairs = keyValues(value);
+  if (!pairs) return `Setting ${name} is not a connection string (key=value;key=value); copy it from the Application Insights resource`;
+  const ikey = pairs.get("instrumentationkey");
+  if (ikey === undefined) return `Setting ${name} has no InstrumentationKey=...; copy it from the Application Insights resource`;
+  if (!GUID.test(ikey)) return `Setting ${name} has an InstrumentationKey that is not a GUID`;
+  const endpoint = pairs.get("ingestionendpoint");
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    // http is accepted because the exporter itself upgrades it to https.
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) return `Setting ${name} has an IngestionEndpoint that is not an https URL (copy the whole connection string)`;
+  }
+  // Rebuilt trimmed, with the key in lower case: the exporter accepts no other (a GUID is the same in either case).
+  pairs.set("instrumentationkey", ikey.toLowerCase());
+  return { connectionString: [...pairs].map(([k, v]) => `${k}=${v}`).join(";"), ingestionEndpoint: endpoint };
+}
+
+/** `Authorization=AAD` (system-assigned identity) or `Authorization=AAD;ClientId=<GUID>` (user-assigned). */
+export function parseAuthenticationString(value: string): { clientId?: string } | string {
+  const name = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+  const expected = "expected Authorization=AAD;ClientId=<client id of the managed identity> (or Authorization=AAD for the system-assigned identity)";
+  const pairs = keyValues(value);
+  if (!pairs) return `Setting ${name} is not key=value;key=value: ${expected}`;
+  const unknown = [...pairs.keys()].filter((k) => k !== "authorization" && k !== "clientid");
+  if (unknown.length > 0) return `Setting ${name} has unknown key(s) ${unknown.join(", ")}: ${expected}`;
+  if (pairs.get("authorization")?.toUpperCase() !== "AAD") return `Setting ${name} must say Authorization=AAD: ${expected}`;
+  const clientId = pairs.get("clientid");
+  if (clientId !== undefined && !GUID.test(clientId)) return `Setting ${name} has a ClientId that is not a GUID: ${expected}`;
+  return clientId === undefined ? {} : { clientId };
+}
+
+function parseTelemetry(env: Env): TelemetrySettings {
+  const connection = read(env, "APPLICATIONINSIGHTS_CONNECTION_STRING");
+  if (connection === undefined) return { kind: "off" };
+  const parsed = parseConnectionString(connection);
+  if (typeof parsed === "string") return { kind: "invalid", problem: parsed };
+  const auth = read(env, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING");
+  if (auth === undefined) return { kind: "on", ...parsed };
+  const entra = parseAuthenticationString(auth);
+  if (typeof entra === "string") return { kind: "invalid", problem: entra };
+  return { kind: "on", ...parsed, entra };
+}
+
+/**
+ * Reads and validates every setting; throws a ConfigError naming the first bad one. The
+ * telemetry settings are the exception: a bad one is returned in `telemetry` to report,
+ * because telemetry must never stop a sync.
+ */
 export function loadSettings(env: Env = process.env): Settings {
   const cloud = parseCloud(env);
   const override = read(env, "PARTNER_CENTER_BASE_URL");
+  const telemetry = parseTelemetry(env);
   return {
     cloud,
     apiBaseUrl: override ? parseBaseUrl("PARTNER_CENTER_BASE_URL", override) : CLOUDS[cloud].apiBaseUrl,
@@ -130,6 +206,7 @@ export function loadSettings(env: Env = process.env): Settings {
     auth: parseAuth(env),
     storage: parseStorage(env),
     schedule: parseSchedule(read(env, "BILLING_SYNC_SCHEDULE") ?? "0 0 * * * *"),
-    appInsightsConnectionString: parseConnectionString(env),
+    appInsightsConnectionString: telemetry.kind === "on" ? telemetry.connectionString : undefined,
+    telemetry,
   };
 }

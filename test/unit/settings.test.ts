@@ -1,4 +1,4 @@
-import { loadSettings, parseSchedule, SETTING_SPECS } from "../../shared/settings";
+import { loadSettings, parseAuthenticationString, parseSchedule, SETTING_SPECS } from "../../shared/settings";
 
 const base = { BILLING_SYNC_STORAGE: "UseDevelopmentStorage=true", PARTNER_CENTER_AUTH: "static", PARTNER_CENTER_ACCESS_TOKEN: "tok" };
 
@@ -32,7 +32,6 @@ describe("loadSettings", () => {
     [{ PARTNER_CENTER_BASE_URL: "http://api.example.com" }, /PARTNER_CENTER_BASE_URL must be an https URL \(http is allowed only for localhost\)/],
     [{ PARTNER_CENTER_BASE_URL: "not a url" }, /PARTNER_CENTER_BASE_URL is not a URL/],
     [{ BILLING_SYNC_SCHEDULE: "0 * * * *" }, /BILLING_SYNC_SCHEDULE must be an NCRONTAB expression with six fields/],
-    [{ APPLICATIONINSIGHTS_CONNECTION_STRING: "garbage" }, /APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey/],
   ])("names the bad setting: %j", (override, message) => {
     expect(() => loadSettings({ ...base, ...override })).toThrow(message);
   });
@@ -61,5 +60,66 @@ describe("loadSettings", () => {
     const names = SETTING_SPECS.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(["PARTNER_CENTER_CLOUD", "BILLING_SYNC_STORAGE", "BILLING_SYNC_SCHEDULE"]));
     expect(SETTING_SPECS.find((s) => s.name === "PARTNER_CENTER_ACCESS_TOKEN")?.production).toBe(false);
+  });
+});
+
+describe("telemetry settings", () => {
+  const IKEY = "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D";
+  const conn = `InstrumentationKey=${IKEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/`;
+
+  it("is off without a connection string, whatever else is set", () => {
+    expect(loadSettings(base).telemetry).toEqual({ kind: "off" });
+    expect(loadSettings({ ...base, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD" }).telemetry).toEqual({ kind: "off" });
+  });
+
+  it("is on with a connection string, the key in the lower case the exporter requires", () => {
+    const s = loadSettings({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: ` ${conn}; ` });
+    expect(s.telemetry).toEqual({
+      kind: "on",
+      connectionString: `instrumentationkey=${IKEY.toLowerCase()};ingestionendpoint=https://westeurope-5.in.applicationinsights.azure.com/;liveendpoint=https://westeurope.livediagnostics.monitor.azure.com/`,
+      ingestionEndpoint: "https://westeurope-5.in.applicationinsights.azure.com/",
+    });
+    expect(s.appInsightsConnectionString).toBe(s.telemetry.kind === "on" ? s.telemetry.connectionString : "");
+  });
+
+  it("takes Entra auth for a user-assigned or the system-assigned managed identity", () => {
+    const clientId = "8d4c5b0a-1e2f-4a3b-9c8d-7e6f5a4b3c2d";
+    expect(loadSettings({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: conn, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD;ClientId=${clientId}` }).telemetry).toMatchObject({
+      kind: "on",
+      entra: { clientId },
+    });
+    expect(parseAuthenticationString("authorization=aad")).toEqual({});
+  });
+
+  it.each([
+    ["garbage", /APPLICATIONINSIGHTS_CONNECTION_STRING is not a connection string/],
+    ["IngestionEndpoint=https://x.example/", /APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey/],
+    ["InstrumentationKey=not-a-guid", /APPLICATIONINSIGHTS_CONNECTION_STRING has an InstrumentationKey that is not a GUID/],
+    [`InstrumentationKey=${IKEY};IngestionEndpoint=ftp://x`, /APPLICATIONINSIGHTS_CONNECTION_STRING has an IngestionEndpoint that is not an https URL/],
+  ])("a bad connection string (%s) turns telemetry off with a problem naming the setting, and does not stop the sync", (value, problem) => {
+    const s = loadSettings({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: value });
+    expect(s.telemetry).toEqual({ kind: "invalid", problem: expect.stringMatching(problem) });
+    expect(s.appInsightsConnectionString).toBeUndefined();
+  });
+
+  it.each([
+    ["Authorization=AAD;ClientId=not-a-guid", /ClientId that is not a GUID/],
+    ["Authorization=ikey", /must say Authorization=AAD/],
+    ["ClientId=8d4c5b0a-1e2f-4a3b-9c8d-7e6f5a4b3c2d", /must say Authorization=AAD/],
+    ["Authorization=AAD;Secret=x", /unknown key\(s\) secret/],
+    ["AAD", /is not key=value;key=value/],
+  ])("a bad APPLICATIONINSIGHTS_AUTHENTICATION_STRING (%s) is named, with the expected form", (value, problem) => {
+    const s = loadSettings({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: conn, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: value });
+    expect(s.telemetry).toEqual({ kind: "invalid", problem: expect.stringMatching(problem) });
+    expect(s.telemetry.kind === "invalid" && s.telemetry.problem).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING .*expected Authorization=AAD;ClientId=/);
+  });
+
+  it("never quotes the connection string in a problem", () => {
+    const s = loadSettings({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=secretish-value-123" });
+    expect(s.telemetry.kind === "invalid" && s.telemetry.problem).not.toContain("secretish-value-123");
+  });
+
+  it("lists the Entra setting as one Azure must set", () => {
+    expect(SETTING_SPECS.find((x) => x.name === "APPLICATIONINSIGHTS_AUTHENTICATION_STRING")?.production).toBe(true);
   });
 });
