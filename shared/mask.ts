@@ -25,3 +25,18 @@ export function maskChange(change: FieldChange): FieldChange {
 export function maskChanges(changes: readonly FieldChange[]): FieldChange[] {
   return changes.map(maskChange);
 }
+
+const EMAIL = /[^\s@"'<>;,()]+@[^\s@"'<>;,()]+/g;
+
+/**
+ * Free text that may quote the profile (a service error description, a stack): each
+ * known personal value, and anything shaped like an e-mail address, is replaced by its
+ * mask. Values under 3 characters are left alone: masking them would garble the text
+ * without protecting anyone.
+ */
+export function maskKnownValues(text: string, personalValues: Iterable<string>): string {
+  const values = [...new Set(personalValues)].filter((v) => v.trim().length >= 3).sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const value of values) out = out.split(value).join(maskValue(value));
+  return out.replace(EMAIL, (match) => maskValue(match));
+}

@@ -1,5 +1,5 @@
 import { redactSecrets } from "../../shared/errors";
-import { maskChange, maskValue } from "../../shared/mask";
+import { maskChange, maskKnownValues, maskValue } from "../../shared/mask";
 import { checkTargetName } from "../../shared/target";
 
 describe("maskValue", () => {
@@ -15,6 +15,17 @@ describe("maskChange", () => {
     expect(maskChange({ field: "TaxId", from: "US-91-1", to: "US-92-2" })).toEqual({ field: "TaxId", from: "U***", to: "U***" });
     expect(maskChange({ field: "Address_AddressLine1", from: "1 Way", to: "2 Way" })).toEqual({ field: "Address_AddressLine1", from: "1***", to: "2***" });
     expect(maskChange({ field: "PurchaseOrderNumber", from: "1", to: "2" })).toEqual({ field: "PurchaseOrderNumber", from: "1", to: "2" });
+  });
+});
+
+describe("maskKnownValues", () => {
+  it("masks each known personal value and any e-mail address in free text, longest first", () => {
+    const text = "TaxId DE123456789 for Avery Example <avery@contoso.example>, also someone@else.example; PO 10001";
+    expect(maskKnownValues(text, ["DE123456789", "Avery Example", "Avery", "PO"])).toBe("TaxId D*** for A*** <a***@***>, also s***@***; PO 10001");
+  });
+
+  it("leaves values under 3 characters alone instead of garbling the text", () => {
+    expect(maskKnownValues("A to B", ["A", "B"])).toBe("A to B");
   });
 });
 
