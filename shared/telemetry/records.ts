@@ -1,0 +1,172 @@
+import { redactSecrets, type SyncError } from "../errors";
+import { MANAGED_FIELDS } from "../fields";
+import { getPath } from "../json";
+import { isPersonal, maskKnownValues } from "../mask";
+import type { CallRecord } from "../partnerClient";
+import type { FinishedRun } from "../reconcile";
+import type { Outcome } from "../runResult";
+
+/**
+ * What one finished run becomes in Application Insights, as plain data: the record names
+ * and dimensions of CONTRACTS.md, built without any OpenTelemetry code so that they can be
+ * tested alone. Dimensions carry ids, names and codes only; the one free text (an error's
+ * message and stack) goes through the masking function with the run's personal values.
+ */
+export const RUN_RECORD = "BillingProfileSyncRun";
+export const DRIFT_CORRECTED_EVENT = "BillingProfileDriftCorrected";
+export const DRIFT_DETECTED_EVENT = "BillingProfileDriftDetected";
+export const DRIFTED_FIELDS_METRIC = "BillingProfileDriftedFields";
+
+/** Outcomes the failed-sync alert fires on; the run's request record is unsuccessful for these. */
+export const FAILED_OUTCOMES: ReadonlySet<Outcome> = new Set(["failed", "conflict", "invalid-desired", "not-converged"]);
+
+export type Dimensions = Record<string, string>;
+export type Severity = "info" | "warn" | "error";
+
+export interface TimedRecord {
+  name: string;
+  startTime: Date;
+  endTime: Date;
+  success: boolean;
+  dimensions: Dimensions;
+}
+
+export interface DependencyRecord extends TimedRecord {
+  method: CallRecord["method"];
+  url: string;
+  status?: number;
+}
+
+export interface ExceptionRecord {
+  type: string;
+  message: string;
+  stack: string;
+  dimensions: Dimensions;
+}
+
+export interface RunTelemetry {
+  /** The run itself, the root of its operation (a request record). */
+  run: TimedRecord;
+  dependencies: DependencyRecord[];
+  /** The `BillingProfileSyncRun` trace. */
+  trace: { message: string; severity: Severity; time: Date; dimensions: Dimensions };
+  exception?: ExceptionRecord;
+  events: { name: string; dimensions: Dimensions }[];
+  /** For BillingProfileDriftedFields; absent when the run never compared (suspended, invalid desired, failed GET). */
+  driftedFields?: number;
+  target: string;
+}
+
+const COMPARED: ReadonlySet<Outcome> = new Set(["in-sync", "drift", "corrected"]);
+
+function str(value: string | number | boolean | undefined | null): string {
+  return value === undefined || value === null ? "" : String(value);
+}
+
+/** Every personal value the run held: the changed fields' old and new values, and the profile read before a PUT. */
+export function personalValues(run: FinishedRun): string[] {
+  const values: string[] = [];
+  for (const change of run.changes) if (isPersonal(change.field)) values.push(change.from, change.to);
+  const before = run.record.profileBefore;
+  if (before) {
+    for (const field of MANAGED_FIELDS) {
+      const value = field.personal ? getPath(before, field.path) : undefined;
+      if (typeof value === "string") values.push(value);
+    }
+  }
+  return values.filter((v) => v !== "");
+}
+
+/** The last answer's MS-CV and MS-ServerId: the PUT's when there was one. */
+function lastServiceIds(calls: readonly CallRecord[]): { msCv: string; msServerId: string } {
+  const answered = [...calls].reverse().find((c) => c.msCv !== undefined || c.msServerId !== undefined);
+  return { msCv: str(answered?.msCv), msServerId: str(answered?.msServerId) };
+}
+
+function severityOf(outcome: Outcome): Severity {
+  if (FAILED_OUTCOMES.has(outcome)) return "error";
+  return outcome === "drift" ? "warn" : "info";
+}
+
+function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) => string): ExceptionRecord {
+  const message = scrub(error.message);
+  return {
+    type: `SyncError.${error.code}`,
+    message,
+    // The stack's first line repeats the message; frames are file paths of this app.
+    stack: scrub(error.stack ?? `SyncError: ${error.message}`),
+    dimensions: {
+      ...base,
+      code: error.code,
+      statusCode: str(error.statusCode),
+      serviceCode: str(error.serviceCode),
+      correlationId: str(error.correlationId ?? base.correlationId),
+      requestId: str(error.requestId),
+    },
+  };
+}
+
+function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): DependencyRecord {
+  const startTime = new Date(call.startedAt);
+  return {
+    name: `${call.method} ${call.path}`,
+    method: call.method,
+    url: `${apiBaseUrl}${call.path}`,
+    status: call.status,
+    startTime,
+    endTime: new Date(startTime.getTime() + call.durationMs),
+    success: call.errorCode === undefined && call.status !== undefined && call.status < 400,
+    dimensions: {
+      runId: base.runId,
+      target: base.target,
+      correlationId: call.correlationId,
+      requestId: call.requestId,
+      attempt: String(call.attempt),
+      msCv: str(call.msCv),
+      msServerId: str(call.msServerId),
+      errorCode: str(call.errorCode),
+    },
+  };
+}
+
+/** The records of one finished run. Pure: the same run always gives the same records. */
+export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry {
+  const { result, record, calls, error } = run;
+  const startTime = new Date(record.startedAt);
+  const endTime = new Date(startTime.getTime() + result.durationMs);
+  const known = personalValues(run);
+  const scrub = (text: string) => maskKnownValues(redactSecrets(text), known);
+  const base: Dimensions = {
+    runId: result.runId,
+    target: result.target,
+    trigger: result.trigger,
+    outcome: result.outcome,
+    dryRun: String(result.dryRun),
+    correlationId: result.correlationId,
+  };
+  const changedFields = record.changedFields.join(",");
+  const ids = { getRequestId: str(record.getRequestId), putRequestId: str(record.putRequestId) };
+  const traceDimensions: Dimensions = {
+    ...base,
+    changedFields,
+    ...ids,
+    ...lastServiceIds(calls),
+    errorCode: str(result.error?.code),
+    errorStatus: str(result.error?.status),
+    serviceCode: str(error?.serviceCode),
+  };
+  const eventDimensions: Dimensions = { ...base, changedFields, ...ids };
+  const events: RunTelemetry["events"] = [];
+  if (record.putMade || result.outcome === "corrected") events.push({ name: DRIFT_CORRECTED_EVENT, dimensions: eventDimensions });
+  else if (record.changedFields.length > 0) events.push({ name: DRIFT_DETECTED_EVENT, dimensions: eventDimensions });
+  return {
+    target: result.target,
+    run: { name: RUN_RECORD, startTime, endTime, success: !FAILED_OUTCOMES.has(result.outcome), dimensions: base },
+    dependencies: calls.map((c) => dependencyOf(c, apiBaseUrl, base)),
+    trace: { message: RUN_RECORD, severity: severityOf(result.outcome), time: endTime, dimensions: traceDimensions },
+    // A run that found the target busy is an expected state, not an exception.
+    exception: error && error.code !== "InProgress" ? exceptionOf(error, base, scrub) : undefined,
+    events,
+    driftedFields: COMPARED.has(result.outcome) || record.changedFields.length > 0 ? record.changedFields.length : undefined,
+  };
+}

@@ -1,0 +1,162 @@
+import { SyncError } from "../../shared/errors";
+import type { CallRecord } from "../../shared/partnerClient";
+import type { FinishedRun } from "../../shared/reconcile";
+import type { Outcome } from "../../shared/runResult";
+import { describeRun, personalValues } from "../../shared/telemetry/records";
+
+const BASE_URL = "https://api.partnercenter.microsoft.com";
+const STARTED = "2026-05-04T10:00:00.000Z";
+
+function call(method: "GET" | "PUT", requestId: string, extra: Partial<CallRecord> = {}): CallRecord {
+  return {
+    method,
+    path: "/v1/profiles/billing",
+    status: 200,
+    requestId,
+    correlationId: "corr-1",
+    msCv: `cv-${requestId}`,
+    msServerId: "srv-1",
+    attempt: 0,
+    startedAt: STARTED,
+    durationMs: 40,
+    ...extra,
+  };
+}
+
+const CHANGES = [
+  { field: "PrimaryContact_Email", from: "avery.former@contoso.example", to: "billing@contoso.example" },
+  { field: "PurchaseOrderNumber", from: "9888", to: "PO-1" },
+  { field: "TaxId", from: "US-91-1144442", to: "DE123456789" },
+];
+
+function finished(outcome: Outcome, options: { calls?: CallRecord[]; changes?: typeof CHANGES; error?: SyncError; putMade?: boolean; dryRun?: boolean } = {}): FinishedRun {
+  const calls = options.calls ?? [call("GET", "get-1")];
+  const changes = options.changes ?? [];
+  const putMade = options.putMade ?? false;
+  const error = options.error
+    ? { code: options.error.code, message: options.error.message, status: options.error.statusCode, correlationId: "corr-1", requestId: options.error.requestId }
+    : null;
+  return {
+    result: {
+      runId: "run-1",
+      target: "contoso",
+      trigger: "timer",
+      dryRun: options.dryRun ?? false,
+      outcome,
+      changes,
+      correlationId: "corr-1",
+      requestIds: calls.map((c) => c.requestId),
+      durationMs: 120,
+      error,
+      recorded: true,
+    },
+    record: {
+      runId: "run-1",
+      target: "contoso",
+      trigger: "timer",
+      dryRun: options.dryRun ?? false,
+      outcome,
+      changedFields: changes.map((c) => c.field),
+      changes,
+      correlationId: "corr-1",
+      requestIds: calls.map((c) => c.requestId),
+      getRequestId: calls.find((c) => c.method === "GET")?.requestId,
+      putRequestId: calls.find((c) => c.method === "PUT")?.requestId,
+      putMade,
+      profileBefore: putMade ? { primaryContact: { firstName: "Avery", lastName: "Example", email: "avery.former@contoso.example" }, taxId: "US-91-1144442" } : undefined,
+      error,
+      startedAt: STARTED,
+      durationMs: 120,
+    },
+    calls,
+    changes,
+    error: options.error,
+  };
+}
+
+describe("describeRun", () => {
+  it("a corrected run: the trace carries exactly the dimensions of the contract, the PUT's MS-CV, and one DriftCorrected event", () => {
+    const t = describeRun(finished("corrected", { calls: [call("GET", "get-1"), call("PUT", "put-1")], changes: CHANGES, putMade: true }), BASE_URL);
+    expect(t.trace.message).toBe("BillingProfileSyncRun");
+    expect(t.trace.dimensions).toEqual({
+      runId: "run-1",
+      target: "contoso",
+      trigger: "timer",
+      outcome: "corrected",
+      dryRun: "false",
+      changedFields: "PrimaryContact_Email,PurchaseOrderNumber,TaxId",
+      correlationId: "corr-1",
+      getRequestId: "get-1",
+      putRequestId: "put-1",
+      msCv: "cv-put-1",
+      msServerId: "srv-1",
+      errorCode: "",
+      errorStatus: "",
+      serviceCode: "",
+    });
+    expect(t.events.map((e) => e.name)).toEqual(["BillingProfileDriftCorrected"]);
+    expect(t.driftedFields).toBe(3);
+    expect(t.exception).toBeUndefined();
+    expect(t.run).toMatchObject({ name: "BillingProfileSyncRun", success: true, startTime: new Date(STARTED), endTime: new Date(Date.parse(STARTED) + 120) });
+  });
+
+  it("one dependency per HTTP attempt, retries included, with its status, request id and timing", () => {
+    const calls = [call("GET", "get-1", { status: 503, attempt: 0 }), call("GET", "get-1", { status: undefined, errorCode: "NetworkError", attempt: 1 }), call("GET", "get-1", { attempt: 2, durationMs: 7 })];
+    const t = describeRun(finished("in-sync", { calls }), BASE_URL);
+    expect(t.dependencies.map((d) => [d.name, d.status, d.success, d.dimensions.requestId, d.dimensions.attempt, d.dimensions.errorCode])).toEqual([
+      ["GET /v1/profiles/billing", 503, false, "get-1", "0", ""],
+      ["GET /v1/profiles/billing", undefined, false, "get-1", "1", "NetworkError"],
+      ["GET /v1/profiles/billing", 200, true, "get-1", "2", ""],
+    ]);
+    expect(t.dependencies[2].url).toBe(`${BASE_URL}/v1/profiles/billing`);
+    expect(t.dependencies[2].endTime.getTime() - t.dependencies[2].startTime.getTime()).toBe(7);
+    expect(t.driftedFields).toBe(0);
+    expect(t.events).toEqual([]);
+  });
+
+  it("drift found and not applied (dry run, observe, a PUT refused) is BillingProfileDriftDetected", () => {
+    expect(describeRun(finished("drift", { changes: CHANGES, dryRun: true }), BASE_URL).events.map((e) => e.name)).toEqual(["BillingProfileDriftDetected"]);
+    const refused = new SyncError("PartnerCenterError", "Partner Center answered 400", { statusCode: 400, serviceCode: "2001", requestId: "put-1" });
+    const t = describeRun(finished("failed", { calls: [call("GET", "get-1"), call("PUT", "put-1", { status: 400 })], changes: CHANGES, error: refused }), BASE_URL);
+    expect(t.events.map((e) => e.name)).toEqual(["BillingProfileDriftDetected"]);
+    expect(t.trace.severity).toBe("error");
+    expect(t.run.success).toBe(false);
+  });
+
+  it("a failed run: an exception with the typed error fields, its message masked with the run's personal values", () => {
+    const error = new SyncError("PartnerCenterError", "Partner Center answered 400 to PUT (code 2001: TaxId DE123456789 is not valid for billing@contoso.example).", {
+      statusCode: 400,
+      serviceCode: "2001",
+      correlationId: "corr-1",
+      requestId: "put-1",
+    });
+    const t = describeRun(finished("failed", { calls: [call("GET", "get-1"), call("PUT", "put-1", { status: 400 })], changes: CHANGES, error }), BASE_URL);
+    expect(t.trace.dimensions).toMatchObject({ errorCode: "PartnerCenterError", errorStatus: "400", serviceCode: "2001" });
+    expect(t.exception).toMatchObject({
+      type: "SyncError.PartnerCenterError",
+      message: "Partner Center answered 400 to PUT (code 2001: TaxId D*** is not valid for b***@***).",
+      dimensions: { code: "PartnerCenterError", statusCode: "400", serviceCode: "2001", correlationId: "corr-1", requestId: "put-1", runId: "run-1", outcome: "failed" },
+    });
+    expect(t.exception!.stack).not.toContain("DE123456789");
+    expect(t.exception!.stack.split("\n").length).toBeGreaterThan(1);
+  });
+
+  it("runs that never compared have no metric; a run that found the target busy has no exception", () => {
+    expect(describeRun(finished("suspended", { calls: [] }), BASE_URL).driftedFields).toBeUndefined();
+    const invalid = describeRun(finished("invalid-desired", { calls: [], error: new SyncError("InvalidDesiredState", "bad row") }), BASE_URL);
+    expect(invalid.driftedFields).toBeUndefined();
+    expect(invalid.exception?.type).toBe("SyncError.InvalidDesiredState");
+    const busy = describeRun(finished("in-progress", { calls: [], error: new SyncError("InProgress", "held elsewhere") }), BASE_URL);
+    expect(busy.exception).toBeUndefined();
+    expect(busy.run.success).toBe(true);
+  });
+
+  it("no dimension of any record holds a personal value", () => {
+    const run = finished("corrected", { calls: [call("GET", "get-1"), call("PUT", "put-1")], changes: CHANGES, putMade: true });
+    const t = describeRun(run, BASE_URL);
+    const everything = JSON.stringify(t);
+    expect(personalValues(run)).toEqual(expect.arrayContaining(["avery.former@contoso.example", "DE123456789", "Avery", "Example"]));
+    for (const value of personalValues(run)) expect(everything).not.toContain(value);
+    expect(personalValues(run)).not.toContain("PO-1");
+  });
+});
