@@ -8,6 +8,7 @@ import type { RunResult } from "../shared/runResult";
 import { loadSettings } from "../shared/settings";
 import { publicRecord } from "../shared/stores/historyStore";
 import { checkTargetName, DEFAULT_TARGET } from "../shared/target";
+import { startTelemetry, withTelemetry, type Telemetry } from "../shared/telemetry";
 import { renderHistory, renderRuns, renderStatus } from "./views";
 
 export interface CliIo {
@@ -57,11 +58,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let engine: Engine | undefined;
   const color = io.color ?? false;
   const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
+  let telemetry: Telemetry | undefined;
   const getEngine = () => {
-    engine ??= new Engine(loadSettings(io.env), {
-      log: streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" }),
-      ...io.engineOptions,
-    });
+    if (!engine) {
+      const settings = loadSettings(io.env);
+      telemetry = startTelemetry(settings, { mode: "process", report: (notice) => io.stderr(`warn ${notice}\n`) });
+      const log = streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" });
+      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions }, telemetry));
+    }
     return engine;
   };
   const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
@@ -177,6 +181,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const message = isSyncError(err) ? `${err.code}: ${err.message}` : `Error: ${(err as Error).message}`;
     io.stderr(`${message}\n`);
     return EXIT.error;
+  } finally {
+    // Bounded: a dead or silent ingestion endpoint costs at most the flush timeout.
+    await telemetry?.shutdown();
   }
   return exitCode;
 }
