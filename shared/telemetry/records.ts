@@ -117,8 +117,7 @@ function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): D
     endTime: new Date(startTime.getTime() + call.durationMs),
     success: call.errorCode === undefined && call.status !== undefined && call.status < 400,
     dimensions: {
-      runId: base.runId,
-      target: base.target,
+      ...base,
       correlationId: call.correlationId,
       requestId: call.requestId,
       attempt: String(call.attempt),
@@ -136,6 +135,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const endTime = new Date(startTime.getTime() + result.durationMs);
   const known = personalValues(run);
   const scrub = (text: string) => maskKnownValues(redactSecrets(text), known);
+  // Every record of a run carries these (DESIGN.md, "Telemetry names").
   const base: Dimensions = {
     runId: result.runId,
     target: result.target,
@@ -143,19 +143,20 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
     outcome: result.outcome,
     dryRun: String(result.dryRun),
     correlationId: result.correlationId,
+    getRequestId: str(record.getRequestId),
+    putRequestId: str(record.putRequestId),
   };
   const changedFields = record.changedFields.join(",");
-  const ids = { getRequestId: str(record.getRequestId), putRequestId: str(record.putRequestId) };
+  // Exactly the dimensions of CONTRACTS.md: the alerts query them.
   const traceDimensions: Dimensions = {
     ...base,
     changedFields,
-    ...ids,
     ...lastServiceIds(calls),
     errorCode: str(result.error?.code),
     errorStatus: str(result.error?.status),
     serviceCode: str(error?.serviceCode),
   };
-  const eventDimensions: Dimensions = { ...base, changedFields, ...ids };
+  const eventDimensions: Dimensions = { ...base, changedFields };
   const events: RunTelemetry["events"] = [];
   if (record.putMade || result.outcome === "corrected") events.push({ name: DRIFT_CORRECTED_EVENT, dimensions: eventDimensions });
   else if (record.changedFields.length > 0) events.push({ name: DRIFT_DETECTED_EVENT, dimensions: eventDimensions });

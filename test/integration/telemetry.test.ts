@@ -150,6 +150,10 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
       serviceCode: "",
     });
     expect(result.correlationId).toBe(sent[0].correlationId);
+    expect(records.length).toBe(5);
+    for (const e of records) {
+      expect(props(e)).toMatchObject({ runId: result.runId, target: "tel", trigger: "cli", outcome: "corrected", correlationId: sent[0].correlationId, putRequestId: sent[1].requestId });
+    }
 
     const dependencies = ofKind(records, "RemoteDependency");
     expect(dependencies.map((d) => [d.data.baseData.name, d.data.baseData.resultCode, d.data.baseData.success, props(d).requestId])).toEqual([
