@@ -4,5 +4,6 @@ import { app } from "@azure/functions";
 app.setup({ enableHttpStream: false });
 
 import "./billingProfileSyncTimer";
+import "./billingProfileSyncQueue";
 import "./syncHttp";
 import "./statusHttp";

@@ -1,5 +1,6 @@
 import { CLOUDS, type CloudName } from "./clouds";
 import { SyncError } from "./errors";
+import type { QueueSettings } from "./queue";
 
 /**
  * Every setting the app reads, in one place. `production: true` marks the ones a
@@ -21,6 +22,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { name: "BILLING_SYNC_STORAGE", meaning: "Table Storage connection string or table endpoint URL", production: true },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer", production: true, default: "0 0 * * * *" },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "telemetry destination; unset = no export", production: true },
+  { name: "AzureWebJobsStorage", meaning: "host storage as a connection string (local); the fan-out queue lives there", production: false },
+  { name: "AzureWebJobsStorage__queueServiceUri", meaning: "host storage queue endpoint (identity based, Azure): the timer fans out through it", production: true },
+  { name: "AzureWebJobsStorage__clientId", meaning: "client id of the managed identity used for host storage", production: true },
 ];
 
 export type AuthSettings = { kind: "static"; token: string } | { kind: "user" };
@@ -37,6 +41,8 @@ export interface Settings {
   storage: StorageSettings;
   schedule: string;
   appInsightsConnectionString?: string;
+  /** The fan-out queue; unset (CLI, local) = targets run in process. */
+  queue?: QueueSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -119,6 +125,14 @@ function parseConnectionString(env: Env): string | undefined {
   return value;
 }
 
+function parseQueue(env: Env): QueueSettings | undefined {
+  const uri = read(env, "AzureWebJobsStorage__queueServiceUri");
+  if (uri) return { kind: "endpoint", queueServiceUri: parseBaseUrl("AzureWebJobsStorage__queueServiceUri", uri), clientId: read(env, "AzureWebJobsStorage__clientId") };
+  const connectionString = read(env, "AzureWebJobsStorage");
+  if (connectionString && /=/.test(connectionString)) return { kind: "connectionString", connectionString };
+  return undefined;
+}
+
 /** Reads and validates every setting; throws a ConfigError naming the first bad one. */
 export function loadSettings(env: Env = process.env): Settings {
   const cloud = parseCloud(env);
@@ -131,5 +145,6 @@ export function loadSettings(env: Env = process.env): Settings {
     storage: parseStorage(env),
     schedule: parseSchedule(read(env, "BILLING_SYNC_SCHEDULE") ?? "0 0 * * * *"),
     appInsightsConnectionString: parseConnectionString(env),
+    queue: parseQueue(env),
   };
 }
