@@ -12,7 +12,7 @@ let engine: Engine | undefined;
 let engineEnvKey: string | undefined;
 
 function envKey(env: NodeJS.ProcessEnv): string {
-  return JSON.stringify(Object.entries(env).filter(([k]) => /^(PARTNER_CENTER_|BILLING_SYNC_|APPLICATIONINSIGHTS_)/.test(k)).sort());
+  return JSON.stringify(Object.entries(env).filter(([k]) => /^(PARTNER_CENTER_|BILLING_SYNC_|APPLICATIONINSIGHTS_|AzureWebJobsStorage|AZURE_)/.test(k)).sort());
 }
 
 export function getEngine(env: NodeJS.ProcessEnv = process.env): Engine {

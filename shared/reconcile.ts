@@ -96,6 +96,7 @@ async function converge(
       // the ETag stale: then the profile is in sync because of us.
       const landedUnseen = run.calls.some((c) => c.method === "PUT" && (c.errorCode === "NetworkError" || c.errorCode === "Timeout"));
       Object.assign(run, { outcome: landedUnseen ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
+      if (!landedUnseen) run.changes = [];
       return;
     }
     run.changes = changes;
