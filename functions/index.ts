@@ -3,7 +3,7 @@ import { app } from "@azure/functions";
 // The one entry the host loads (package.json "main"); each trigger registers itself.
 app.setup({ enableHttpStream: false });
 
-import "./billingProfileSyncTimer";
-import "./billingProfileSyncQueue";
-import "./syncHttp";
-import "./statusHttp";
+export { billingProfileSyncTimer } from "./billingProfileSyncTimer";
+export { billingProfileSyncQueue } from "./billingProfileSyncQueue";
+export { syncHttp } from "./syncHttp";
+export { statusHttp } from "./statusHttp";

@@ -8,7 +8,7 @@ import { SyncError } from "./errors";
 import type { RetryLoopOptions } from "./http";
 import { silentLogger, type Logger } from "./logger";
 import { PartnerCenterClient, type CallRecord } from "./partnerClient";
-import { mapWithConcurrency } from "./pool";
+import { mapWithConcurrency, Semaphore } from "./pool";
 import type { LiveProfile } from "./profile";
 import { TargetQueue, type PoisonEntry } from "./queue";
 import { reconcile, type EngineDeps, type FinishedRun, type ReconcileOptions, type ReconcileRequest } from "./reconcile";
@@ -47,6 +47,8 @@ export interface SyncAllOptions {
 }
 
 export const DEFAULT_CONCURRENCY = 8;
+/** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
+const RUNS_PER_PARTNER_SLOT = 4;
 
 function settingsCredential(settings: Settings): TokenCredential {
   if (settings.auth.kind === "static") return new StaticTokenCredential(settings.auth.token);
@@ -112,11 +114,17 @@ export class Engine {
     return this.desired.listTargets();
   }
 
-  /** Every target in this process, bounded concurrency; one target's failure never stops another's. */
+  /**
+   * Every target in this process; one target's failure never stops another's. At most
+   * `concurrency` Partner Center calls are in flight; more runs than that are, so that
+   * their table reads and writes overlap the calls instead of adding to them.
+   */
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
-    return mapWithConcurrency(targets, options.concurrency ?? DEFAULT_CONCURRENCY, (target) =>
-      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log }),
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    const partnerGate = new Semaphore(concurrency);
+    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, (target) =>
+      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate }),
     );
   }
 

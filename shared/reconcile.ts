@@ -10,6 +10,7 @@ import type { RunResult, Trigger } from "./runResult";
 import type { DesiredStateStore } from "./stores/desiredStore";
 import type { HistoryRecord, HistoryStore } from "./stores/historyStore";
 import type { Lease, LeaseStore } from "./stores/leaseStore";
+import type { Semaphore } from "./pool";
 
 export type { FinishedRun } from "./record";
 
@@ -45,6 +46,11 @@ export interface EngineDeps {
 
 export interface ReconcileOptions {
   abortSignal?: AbortSignal;
+  /**
+   * Limits Partner Center calls across the runs that share it (a fan-out): table reads and
+   * writes of other runs go on while these calls wait on the network.
+   */
+  partnerGate?: Semaphore;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
 }
@@ -84,10 +90,12 @@ async function converge(
   client: PartnerCenterClient,
   dryRun: boolean,
   callOptions: CallOptions,
-  memory: readonly NotConvergedField[],
+  memory: () => Promise<readonly NotConvergedField[]>,
+  gate?: Semaphore,
 ): Promise<void> {
+  const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
   for (let putAttempts = 0; ; ) {
-    const got = await client.getBillingProfile(callOptions);
+    const got = await gated(() => client.getBillingProfile(callOptions));
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
     const changes = planChanges(desired, got.profile);
@@ -104,7 +112,7 @@ async function converge(
       run.outcome = "drift";
       return;
     }
-    const { apply, suppressed } = splitSuppressed(changes, memory);
+    const { apply, suppressed } = splitSuppressed(changes, await memory());
     run.notConverged = suppressed;
     if (apply.length === 0) {
       run.outcome = "not-converged";
@@ -114,7 +122,8 @@ async function converge(
     putAttempts++;
     run.profileBefore = got.profile.body;
     try {
-      const put = await client.updateBillingProfile(buildPutBody(got.profile, apply), callOptions);
+      const body = buildPutBody(got.profile, apply);
+      const put = await gated(() => client.updateBillingProfile(body, callOptions));
       const residual = residualAfterPut(desired, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
@@ -167,22 +176,34 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   const log = options.log ?? deps.log;
   const run: RunState = { outcome: "in-sync", changes: [], putMade: false, calls: [] };
   let recent: HistoryRecord[] = [];
+  // Earlier runs are read only when there is something to correct: an in-sync run (the
+  // common case) costs no history query.
+  const loadRecent = async () => {
+    recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS });
+    return rememberedNotConverged(recent);
+  };
   let lease: Lease | undefined;
   const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
   const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, AbortSignal.timeout(timeoutInMs)]) : AbortSignal.timeout(timeoutInMs);
 
   try {
-    // A plan writes nothing, so it does not need (or block) the lease.
-    if (!dryRun && deps.leases) lease = await takeLease(deps, request, runId, started);
-    const desired = await readDesired(deps, request.target);
+    // The lease and the desired row are read together (the row is used only if the lease
+    // is ours). A plan writes nothing, so it does not need (or block) the lease.
+    const [leased, desiredRead] = await Promise.allSettled([
+      !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
+      readDesired(deps, request.target),
+    ]);
+    if (leased.status === "rejected") throw leased.reason;
+    lease = leased.value;
+    if (desiredRead.status === "rejected") throw desiredRead.reason;
+    const desired = desiredRead.value;
     Object.assign(run, { mode: desired.mode, suspended: desired.suspended });
     if (desired.suspended) {
       run.outcome = "suspended";
     } else {
-      recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS });
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
-      await converge(run, desired, client, dryRun, callOptions, rememberedNotConverged(recent));
+      await converge(run, desired, client, dryRun, callOptions, loadRecent, options.partnerGate);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted
@@ -190,11 +211,10 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       : toSyncError(err);
     run.error = error;
     run.outcome = outcomeFor(error);
-  } finally {
-    if (lease) {
-      await deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`));
-    }
   }
-
-  return recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent }, { ...deps, log });
+  const released = lease
+    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`))
+    : undefined;
+  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent }, { ...deps, log }), released]);
+  return result;
 }
