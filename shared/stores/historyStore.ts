@@ -2,10 +2,9 @@ import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
 import type { ContestedField, NotConvergedField } from "../convergence";
 import type { Mode } from "../desired";
 import type { FieldChange } from "../diff";
-import { SyncError } from "../errors";
 import type { JsonObject } from "../json";
 import type { Outcome, RunError, Trigger } from "../runResult";
-import { TABLES, type TableFactory } from "./tables";
+import { storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */
 export interface HistoryRecord {
@@ -136,14 +135,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
   };
 }
 
-function storageError(action: string, err: unknown): SyncError {
-  const status = (err as { statusCode?: number }).statusCode;
-  const code = (err as { code?: string }).code;
-  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.history}: ${code ?? status ?? (err as Error).message}.`, {
-    statusCode: status,
-    retryable: true,
-  });
-}
+const storageError = (action: string, err: unknown) => tableError(TABLES.history, action, err);
 
 /** BillingProfileHistory: PartitionKey = target, RowKey = inverted start time + run id. */
 export class HistoryStore {

@@ -1,7 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
-import { SyncError } from "../errors";
 import type { Trigger } from "../runResult";
-import { isNotFound, TABLES, type TableFactory } from "./tables";
+import { isNotFound, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";
 
@@ -31,12 +30,7 @@ function status(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
 }
 
-function storageError(action: string, err: unknown): SyncError {
-  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.leases}: ${(err as { code?: string }).code ?? status(err) ?? (err as Error).message}.`, {
-    statusCode: status(err),
-    retryable: true,
-  });
-}
+const storageError = (action: string, err: unknown) => tableError(TABLES.leases, action, err);
 
 /**
  * BillingProfileLeases: one entity per target while a run holds it. Taken by creating
