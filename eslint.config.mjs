@@ -16,6 +16,10 @@ export default tseslint.config(
     rules: { "no-console": "error" },
   },
   {
+    files: ["**/*.mjs"],
+    languageOptions: { sourceType: "module", globals: { console: "readonly", process: "readonly" } },
+  },
+  {
     files: ["**/*.js", "**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

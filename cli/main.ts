@@ -9,7 +9,8 @@ import { loadSettings } from "../shared/settings";
 import { publicRecord } from "../shared/stores/historyStore";
 import { checkTargetName, DEFAULT_TARGET } from "../shared/target";
 import { startTelemetry, withTelemetry, type Telemetry } from "../shared/telemetry";
-import { renderHistory, renderRuns, renderStatus } from "./views";
+import { applyDesiredEdit, planAdopt, planRestore, type DesiredEdit } from "../shared/undo";
+import { renderEdit, renderHistory, renderRun, renderRuns, renderStatus } from "./views";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -128,6 +129,45 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
     });
 
+  desired
+    .command("adopt")
+    .description("Take live values into the desired row (accept a hand change). Shows the plan; --apply writes it.")
+    .option("--target <name>", "target", DEFAULT_TARGET)
+    .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
+    .option("--apply", "write the desired row")
+    .option("--json", "print JSON")
+    .action(async (opts: { target: string; field?: string[]; apply?: boolean; json?: boolean }) => {
+      const e = getEngine();
+      const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false });
+    });
+
+  program
+    .command("restore")
+    .description("Undo a run: what the profile held before its PUT becomes the desired value. Shows the plan; --apply writes it and syncs.")
+    .requiredOption("--run <runId>", "the run to undo (see `billing-sync history`)")
+    .option("--target <name>", "its target (default: search every target)")
+    .option("--apply", "write the desired row and sync")
+    .option("--json", "print JSON")
+    .action(async (opts: { run: string; target?: string; apply?: boolean; json?: boolean }) => {
+      const e = getEngine();
+      const edit = await planRestore(e, opts.run, opts.target && checkTargetName(opts.target));
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: true });
+    });
+
+  /** Shared by restore and adopt: show the plan; with --apply, write (ETag-conditional) and optionally sync. */
+  const finishEdit = async (e: Engine, edit: DesiredEdit, how: { apply: boolean; json: boolean; sync: boolean }): Promise<number> => {
+    const { entity: _entity, etag: _etag, ...shown } = edit;
+    if (!how.apply || edit.desiredChanges.length === 0) {
+      out(shown, how.json, () => renderEdit(edit, { color, applied: false }));
+      return edit.desiredChanges.length === 0 ? EXIT.ok : EXIT.drift;
+    }
+    await applyDesiredEdit(e, edit);
+    const run = how.sync ? await e.syncTarget({ target: edit.target, trigger: "cli" }) : undefined;
+    out({ ...shown, applied: true, run }, how.json, () => renderEdit(edit, { color, applied: true }) + (run ? renderRun(run, { color }) : ""));
+    return run ? syncExitCode([run]) : EXIT.ok;
+  };
+
   program
     .command("history")
     .description("Recorded runs, newest first.")
@@ -148,7 +188,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command("status")
-    .description("Per target: last outcome and time, mode, suspended.")
+    .description("Per target: last outcome and time, last correction, observe/suspended since when, contested fields, running now, next run, poison messages.")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
       const statuses = await getEngine().status();

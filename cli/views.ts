@@ -81,13 +81,32 @@ export function renderHistory(records: HistoryRecord[]): string {
 
 export function renderStatus(statuses: TargetStatus[]): string {
   if (statuses.length === 0) return "No targets.\n";
-  return (
-    statuses
-      .map((s) => {
-        const last = s.lastRun ? `${s.lastRun.outcome} at ${s.lastRun.startedAt} (${s.lastRun.trigger})` : "never run";
-        const flags = [s.mode === "observe" ? "observe mode" : undefined, s.suspended ? "SUSPENDED" : undefined].filter(Boolean).join(", ");
-        return `${s.target}: ${last}${flags ? `; ${flags}` : ""}`;
-      })
-      .join("\n") + "\n"
-  );
+  return statuses
+    .map((s) => {
+      const last = s.lastRun ? `${s.lastRun.outcome} at ${s.lastRun.startedAt} (${s.lastRun.trigger})` : "never reached Partner Center";
+      const flags = [s.mode === "observe" ? `observe mode${s.observeSince ? ` since ${s.observeSince}` : ""}` : undefined, s.suspended ? `SUSPENDED${s.suspendedSince ? ` since ${s.suspendedSince}` : ""}` : undefined]
+        .filter(Boolean)
+        .join(", ");
+      const lines = [`${s.target}: ${last}${flags ? `; ${flags}` : ""}`];
+      if (s.latestAttempt) lines.push(`  latest run: ${s.latestAttempt.outcome} at ${s.latestAttempt.startedAt} (${s.latestAttempt.trigger})`);
+      if (s.lastCorrection) lines.push(`  last correction: ${s.lastCorrection.at}, ${s.lastCorrection.fields.join(", ")} (run ${s.lastCorrection.runId})`);
+      for (const c of s.contested) lines.push(`  CONTESTED: ${c.field} corrected ${c.count} times since ${c.since}: something keeps reverting it`);
+      for (const n of s.notConverged) lines.push(`  NOT CONVERGED: ${n.field}: desired ${JSON.stringify(n.desired)}, Partner Center holds ${JSON.stringify(n.service)}`);
+      if (s.running) lines.push(`  running now: a ${s.running.trigger} run since ${s.running.acquiredAt}`);
+      if (s.poison.length) lines.push(`  POISON: ${s.poison.length} queued run(s) failed after every retry (last ${s.poison[0].insertedOn ?? "?"})`);
+      if (s.nextScheduledRun) lines.push(`  next scheduled run: ${s.nextScheduledRun}`);
+      return lines.join("\n");
+    })
+    .join("\n") + "\n";
+}
+
+export function renderEdit(edit: { target: string; desiredChanges: { field: string; from: string; to: string }[]; plan: { field: string; from: string; to: string }[] }, options: ViewOptions & { applied: boolean }): string {
+  const { color } = options;
+  if (edit.desiredChanges.length === 0) return `Target ${edit.target}: the desired state already holds these values; nothing to change.\n`;
+  const lines = [bold(color, `Target ${edit.target}: desired state ${options.applied ? "changed" : "would change"}`)];
+  for (const c of edit.desiredChanges) lines.push(`  ${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`);
+  lines.push(edit.plan.length === 0 ? "  Then: the live profile already matches; no update needed." : `  Then a sync changes ${edit.plan.length} field(s) in Partner Center:`);
+  for (const c of edit.plan) lines.push(`    ${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`);
+  if (!options.applied) lines.push("  Nothing written. Run again with --apply to write it.");
+  return lines.join("\n") + "\n";
 }

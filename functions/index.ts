@@ -1,11 +1,16 @@
-import { app } from "@azure/functions";
-import { afterInvocation } from "../shared/host";
+import { app, type InvocationContext } from "@azure/functions";
+import { handlers } from "./lazyHandlers";
 
 // The one entry the host loads (package.json "main"); each trigger registers itself.
 app.setup({ enableHttpStream: false });
-// Telemetry of the invocation leaves before the host considers it done (bounded).
+
+/** The end of every invocation: its telemetry leaves before the host considers it done (bounded). */
+export function afterInvocation(context: InvocationContext): Promise<void> {
+  return handlers().afterInvocation(context);
+}
 app.hook.postInvocation((hook) => afterInvocation(hook.invocationContext));
 
-import "./billingProfileSyncTimer";
-import "./syncHttp";
-import "./statusHttp";
+export { billingProfileSyncTimer } from "./billingProfileSyncTimer";
+export { billingProfileSyncQueue } from "./billingProfileSyncQueue";
+export { syncHttp } from "./syncHttp";
+export { statusHttp } from "./statusHttp";

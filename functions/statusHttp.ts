@@ -1,15 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { contextLogger, getEngine } from "../shared/host";
-import { errorResponse, statusResponse } from "../shared/httpApi";
+import { handlers } from "./lazyHandlers";
 
-/** GET /api/status: the latest history record of each target. */
+/** GET /api/status: per target, the latest run, pauses, fights and poison. */
 export async function statusHttp(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const log = contextLogger(context);
-  try {
-    return await statusResponse(getEngine(), log);
-  } catch (err) {
-    return errorResponse(err, log);
-  }
+  return handlers().handleStatus(context);
 }
 
 app.http("status", { methods: ["GET"], authLevel: "function", route: "status", handler: statusHttp });

@@ -4,11 +4,20 @@ import { isJsonObject, type Json, type JsonObject } from "./json";
 
 export type Mode = "enforce" | "observe";
 
+/** Which partner account a target is: its tenant and the credential to reach it. */
+export interface AccountRef {
+  /** The partner's Entra tenant id; absent = the app's default tenant. */
+  readonly tenantId?: string;
+  /** Name of the Key Vault secret holding this account's refresh token; absent = the default. */
+  readonly credentialRef?: string;
+}
+
 /** A validated BillingProfileDesired row. Only the fields named in `fields` are ours. */
 export interface DesiredState {
   readonly target: string;
   readonly mode: Mode;
   readonly suspended: boolean;
+  readonly account: AccountRef;
   /** Field name → desired value, trimmed. Absent = not managed; "" = make it empty. */
   readonly fields: ReadonlyMap<string, string>;
 }
@@ -19,6 +28,9 @@ const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "timestamp", "etag"
 // A pragmatic check, the same spirit as the PowerShell module's: one @, no spaces, a dot in the domain.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^[0-9+()\-. /x]*$/i;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Key Vault secret names: 1-127 letters, digits and dashes.
+const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -70,11 +82,23 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
   const fields = new Map<string, string>();
   let mode: Mode = "enforce";
   let suspended = false;
+  let tenantId: string | undefined;
+  let credentialRef: string | undefined;
   for (const [name, raw] of Object.entries(entity)) {
     if (SYSTEM_PROPERTIES.has(name) || name.endsWith("@odata.type")) continue;
     if (name === "Mode") {
       if (raw === "enforce" || raw === "observe") mode = raw;
       else problems.push(`Mode must be "enforce" or "observe"`);
+      continue;
+    }
+    if (name === "TenantId") {
+      if (typeof raw === "string" && GUID.test(raw.trim())) tenantId = raw.trim().toLowerCase();
+      else problems.push("TenantId must be the partner's Entra tenant id, a GUID");
+      continue;
+    }
+    if (name === "CredentialRef") {
+      if (typeof raw === "string" && SECRET_NAME.test(raw.trim())) credentialRef = raw.trim();
+      else problems.push("CredentialRef must be a Key Vault secret name (1-127 letters, digits and dashes)");
       continue;
     }
     if (name === "Suspended") {
@@ -100,7 +124,7 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
       statusCode: 400,
     });
   }
-  return { target, mode, suspended, fields };
+  return { target, mode, suspended, account: { tenantId, credentialRef }, fields };
 }
 
 /**
@@ -139,6 +163,8 @@ export function entityFromDocument(target: string, doc: unknown): Record<string,
 /** The desired row as a profile-shaped document, control properties at the top. */
 export function documentFromDesired(state: DesiredState): JsonObject {
   const doc: JsonObject = { Mode: state.mode, Suspended: state.suspended };
+  if (state.account.tenantId) doc.TenantId = state.account.tenantId;
+  if (state.account.credentialRef) doc.CredentialRef = state.account.credentialRef;
   for (const field of MANAGED_FIELDS) {
     const value = state.fields.get(field.name);
     if (value === undefined) continue;
@@ -155,6 +181,8 @@ export function documentFromDesired(state: DesiredState): JsonObject {
 /** Row properties for a desired state (the inverse of parseDesiredEntity). */
 export function entityFromDesired(state: DesiredState): Record<string, string | boolean> {
   const entity: Record<string, string | boolean> = { Mode: state.mode, Suspended: state.suspended };
+  if (state.account.tenantId) entity.TenantId = state.account.tenantId;
+  if (state.account.credentialRef) entity.CredentialRef = state.account.credentialRef;
   for (const [name, value] of state.fields) entity[name] = value;
   return entity;
 }

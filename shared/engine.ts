@@ -1,25 +1,39 @@
+import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { StaticTokenCredential } from "./auth/staticCredential";
 import { partnerCenterScope } from "./clouds";
+import type { ContestPolicy } from "./convergence";
+import type { AccountRef } from "./desired";
 import { SyncError } from "./errors";
+import type { RetryLoopOptions } from "./http";
 import { silentLogger, type Logger } from "./logger";
 import { PartnerCenterClient, type CallRecord } from "./partnerClient";
-import { mapWithConcurrency } from "./pool";
+import { mapWithConcurrency, Semaphore } from "./pool";
+import type { LiveProfile } from "./profile";
+import { TargetQueue, type PoisonEntry } from "./queue";
 import { reconcile, type EngineDeps, type FinishedRun, type ReconcileOptions, type ReconcileRequest } from "./reconcile";
-import type { RetryLoopOptions } from "./http";
 import type { RunResult, Trigger } from "./runResult";
 import type { Settings } from "./settings";
+import { targetStatus, type TargetStatus } from "./status";
 import { DesiredStateStore } from "./stores/desiredStore";
-import { HistoryStore, type HistoryRecord } from "./stores/historyStore";
+import { HistoryStore } from "./stores/historyStore";
+import { LeaseStore } from "./stores/leaseStore";
 import { TableFactory } from "./stores/tables";
 import { checkTargetName } from "./target";
 
+export type { TargetStatus } from "./status";
+
 export interface EngineOptions {
   log?: Logger;
-  /** Replaces the credential the settings would build (tests, the demo). */
+  /** Replaces the credential the settings would build, for every account (tests, the demo). */
   credential?: TokenCredential;
+  /** Replaces the per-account credential the settings would build (tests of many accounts). */
+  credentialFor?: (account: AccountRef) => TokenCredential;
   retry?: RetryLoopOptions;
   timeoutInMs?: number;
+  contestPolicy?: ContestPolicy;
+  leaseDurationInMs?: number;
+  runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
 }
@@ -32,47 +46,63 @@ export interface SyncAllOptions {
   log?: Logger;
 }
 
-export interface TargetStatus {
-  target: string;
-  mode?: string;
-  suspended?: boolean;
-  lastRun?: HistoryRecord;
-}
+export const DEFAULT_CONCURRENCY = 8;
+/** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
+const RUNS_PER_PARTNER_SLOT = 4;
 
-function credentialFor(settings: Settings): TokenCredential {
+function settingsCredential(settings: Settings): TokenCredential {
   if (settings.auth.kind === "static") return new StaticTokenCredential(settings.auth.token);
   throw new SyncError("ConfigError", "Setting PARTNER_CENTER_AUTH=user needs the secure application model, which is not configured in this build; use PARTNER_CENTER_AUTH=static with PARTNER_CENTER_ACCESS_TOKEN.");
 }
 
-/** The engine of one process: table stores, a Partner Center client, and the sync entry points. */
+/** The engine of one process: table stores, Partner Center clients per account, and the entry points. */
 export class Engine {
   readonly desired: DesiredStateStore;
   readonly history: HistoryStore;
+  readonly leases: LeaseStore;
+  readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
-  private readonly client: PartnerCenterClient;
+  private readonly clients = new Map<string, PartnerCenterClient>();
 
   constructor(
     readonly settings: Settings,
-    options: EngineOptions = {},
+    private readonly options: EngineOptions = {},
   ) {
     const tables = new TableFactory(settings.storage);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
-    this.client = new PartnerCenterClient({
-      baseUrl: settings.apiBaseUrl,
-      credential: options.credential ?? credentialFor(settings),
-      scope: partnerCenterScope(settings.apiBaseUrl),
-      timeoutInMs: options.timeoutInMs,
-      retry: options.retry,
-      onCall: options.onCall,
-    });
+    this.leases = new LeaseStore(tables);
+    this.queue = settings.queue ? new TargetQueue(settings.queue) : undefined;
     this.deps = {
       desired: this.desired,
       history: this.history,
-      partnerClient: () => this.client,
+      leases: this.leases,
+      partnerClient: (account) => this.partnerClient(account),
       log: options.log ?? silentLogger,
+      contestPolicy: options.contestPolicy,
+      leaseDurationInMs: options.leaseDurationInMs,
+      runTimeoutInMs: options.runTimeoutInMs,
       onRunFinished: options.onRunFinished,
     };
+  }
+
+  /** One client per partner account, kept for the life of the process (token cache, keep-alive). */
+  partnerClient(account: AccountRef = {}): PartnerCenterClient {
+    const key = `${account.tenantId ?? ""}|${account.credentialRef ?? ""}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      const credential = this.options.credential ?? this.options.credentialFor?.(account) ?? settingsCredential(this.settings);
+      client = new PartnerCenterClient({
+        baseUrl: this.settings.apiBaseUrl,
+        credential,
+        scope: partnerCenterScope(this.settings.apiBaseUrl),
+        timeoutInMs: this.options.timeoutInMs,
+        retry: this.options.retry,
+        onCall: this.options.onCall,
+      });
+      this.clients.set(key, client);
+    }
+    return client;
   }
 
   syncTarget(request: ReconcileRequest, options?: ReconcileOptions): Promise<RunResult> {
@@ -84,24 +114,36 @@ export class Engine {
     return this.desired.listTargets();
   }
 
-  /** Every target, bounded concurrency; one target's failure never stops another's. */
+  /**
+   * Every target in this process; one target's failure never stops another's. At most
+   * `concurrency` Partner Center calls are in flight; more runs than that are, so that
+   * their table reads and writes overlap the calls instead of adding to them.
+   */
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
-    return mapWithConcurrency(targets, options.concurrency ?? 8, (target) =>
-      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log }),
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    const partnerGate = new Semaphore(concurrency);
+    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, (target) =>
+      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate }),
     );
   }
 
-  async status(): Promise<TargetStatus[]> {
+  /** Fan-out: one queue message per target, for the queue-triggered function to run. */
+  async enqueueAll(trigger: Trigger): Promise<string[]> {
+    if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
-    return mapWithConcurrency(targets, 8, async (target) => {
-      const [row, runs] = await Promise.all([this.desired.get(target), this.history.list(target, { limit: 1 })]);
-      return {
-        target,
-        mode: typeof row?.properties.Mode === "string" ? row.properties.Mode : "enforce",
-        suspended: row?.properties.Suspended === true,
-        lastRun: runs[0],
-      };
-    });
+    const enqueuedAt = new Date().toISOString();
+    await this.queue.enqueue(targets.map((target) => ({ target, trigger, enqueuedAt })));
+    return targets;
+  }
+
+  /** The live profile of a target's account, read once, for previews (restore, adopt); not a run. */
+  async readLive(account: AccountRef): Promise<LiveProfile> {
+    return (await this.partnerClient(account).getBillingProfile({ correlationId: randomUUID() })).profile;
+  }
+
+  async status(now = new Date()): Promise<TargetStatus[]> {
+    const [targets, poison] = await Promise.all([this.listTargets(), this.queue ? this.queue.peekPoison() : Promise.resolve<PoisonEntry[]>([])]);
+    return mapWithConcurrency(targets, DEFAULT_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
   }
 }

@@ -22,6 +22,7 @@ export type SyncErrorCode =
   | "AuthError"
   | "StorageError"
   | "InProgress"
+  | "NotConverged"
   | "Aborted";
 
 export interface SyncErrorOptions {

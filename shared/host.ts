@@ -16,7 +16,7 @@ let telemetry: Telemetry | undefined;
 const telemetryNotices: string[] = [];
 
 function envKey(env: NodeJS.ProcessEnv): string {
-  return JSON.stringify(Object.entries(env).filter(([k]) => /^(PARTNER_CENTER_|BILLING_SYNC_|APPLICATIONINSIGHTS_)/.test(k)).sort());
+  return JSON.stringify(Object.entries(env).filter(([k]) => /^(PARTNER_CENTER_|BILLING_SYNC_|APPLICATIONINSIGHTS_|AzureWebJobsStorage|AZURE_)/.test(k)).sort());
 }
 
 export function getEngine(env: NodeJS.ProcessEnv = process.env): Engine {
@@ -33,7 +33,7 @@ export function getEngine(env: NodeJS.ProcessEnv = process.env): Engine {
 }
 
 /**
- * The end of every invocation (app.hook.postInvocation in functions/index.ts): sends the
+ * The end of every invocation (the postInvocation hook of functions/index.ts): sends the
  * invocation's telemetry, waiting at most the flush bound, and logs telemetry problems.
  */
 export async function afterInvocation(context: InvocationContext): Promise<void> {

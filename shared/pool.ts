@@ -11,3 +11,25 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency:
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   return results;
 }
+
+/** At most `permits` holders at once; waiters are served in order. */
+export class Semaphore {
+  private available: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(permits: number) {
+    this.available = Math.max(1, permits);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.available > 0) this.available--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.available++;
+    }
+  }
+}

@@ -1,17 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { parseDesiredEntity, type DesiredState } from "./desired";
-import { buildPutBody, planChanges, type FieldChange } from "./diff";
-import { isSyncError, toSyncError, SyncError } from "./errors";
-import type { JsonObject } from "./json";
+import { DEFAULT_CONTEST_POLICY, residualAfterPut, splitSuppressed, type ContestPolicy, type NotConvergedField } from "./convergence";
+import { parseDesiredEntity, type AccountRef, type DesiredState } from "./desired";
+import { buildPutBody, planChanges } from "./diff";
+import { isSyncError, SyncError, toSyncError } from "./errors";
 import type { Logger } from "./logger";
-import { maskChanges } from "./mask";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "./partnerClient";
-import type { Outcome, RunError, RunResult, Trigger } from "./runResult";
+import { recordRun, type FinishedRun, type RunState } from "./record";
+import type { RunResult, Trigger } from "./runResult";
 import type { DesiredStateStore } from "./stores/desiredStore";
 import type { HistoryRecord, HistoryStore } from "./stores/historyStore";
+import type { Lease, LeaseStore } from "./stores/leaseStore";
+import type { Semaphore } from "./pool";
+
+export type { FinishedRun } from "./record";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
+/** A run is stopped after this long, so that it never outlives its lease. */
+export const DEFAULT_RUN_TIMEOUT_IN_MS = 4 * 60 * 1000;
+export const DEFAULT_LEASE_DURATION_IN_MS = 5 * 60 * 1000;
+/** Runs read back to find fights and not-converged fields. */
+const RECENT_RUNS = 200;
 
 export interface ReconcileRequest {
   target: string;
@@ -22,58 +31,28 @@ export interface ReconcileRequest {
 export interface EngineDeps {
   desired: DesiredStateStore;
   history: HistoryStore;
-  partnerClient(target: string): PartnerCenterClient;
+  /** One writer per target; without it (tests of the pure flow) runs may overlap. */
+  leases?: LeaseStore;
+  partnerClient(account: AccountRef): PartnerCenterClient;
   log: Logger;
   now?: () => Date;
   newId?: () => string;
+  contestPolicy?: ContestPolicy;
+  leaseDurationInMs?: number;
+  runTimeoutInMs?: number;
   /** Sees every finished run with its calls, before the result is returned (telemetry). */
   onRunFinished?: (run: FinishedRun) => void;
 }
 
 export interface ReconcileOptions {
   abortSignal?: AbortSignal;
+  /**
+   * Limits Partner Center calls across the runs that share it (a fan-out): table reads and
+   * writes of other runs go on while these calls wait on the network.
+   */
+  partnerGate?: Semaphore;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
-}
-
-/** The whole run, unmasked, as the recording step sees it. */
-export interface FinishedRun {
-  result: RunResult;
-  record: HistoryRecord;
-  calls: CallRecord[];
-  /** Unmasked changes: for the history writer and the restore path only. */
-  changes: FieldChange[];
-  error?: SyncError;
-}
-
-/** What the act step learned; accumulated over the stale-ETag loop. */
-interface Pass {
-  outcome: Outcome;
-  changes: FieldChange[];
-  etagBefore?: string;
-  etagAfter?: string;
-  profileBefore?: JsonObject;
-  getRequestId?: string;
-  putRequestId?: string;
-  putMade: boolean;
-  error?: SyncError;
-}
-
-function outcomeForError(error: SyncError): Outcome {
-  if (error.code === "InvalidDesiredState") return "invalid-desired";
-  if (error.code === "StaleEtag") return "conflict";
-  if (error.code === "InProgress") return "in-progress";
-  return "failed";
-}
-
-function runError(error: SyncError, correlationId: string): RunError {
-  return {
-    code: error.code,
-    message: error.message,
-    status: error.statusCode,
-    correlationId: error.correlationId ?? correlationId,
-    requestId: error.requestId,
-  };
 }
 
 /** Observe: read and validate the desired row. */
@@ -85,42 +64,71 @@ async function readDesired(deps: EngineDeps, target: string): Promise<DesiredSta
   return parseDesiredEntity(target, row.properties);
 }
 
+/** What earlier runs learned about fields the service does not keep: the newest run that planned. */
+function rememberedNotConverged(recent: readonly HistoryRecord[]): NotConvergedField[] {
+  return recent.find((r) => r.notConverged !== undefined)?.notConverged ?? [];
+}
+
+function notConvergedError(fields: readonly NotConvergedField[], sentNow: boolean): SyncError {
+  const list = fields.map((f) => `${f.field} (desired ${JSON.stringify(f.desired)}, Partner Center holds ${JSON.stringify(f.service)})`).join("; ");
+  const lead = sentNow ? "Partner Center did not keep what was sent" : "Not sent again: Partner Center did not keep this change before";
+  return new SyncError(
+    "NotConverged",
+    `${lead}: ${list}. It is not sent again until the desired or the live value changes; check the value (the service may normalise it) or adopt the live one with \`billing-sync desired adopt\`.`,
+  );
+}
+
 /**
  * Observe the live profile, diff, and act: PUT the corrected profile with this pass's
- * ETag. A stale ETag means someone wrote after our GET: read again and re-plan, at most
- * MAX_PUT_ATTEMPTS PUTs. Fills `pass` as it goes, so a failure keeps what was learned.
+ * ETag, then check the answer holds what was sent. A stale ETag means someone wrote after
+ * our GET: read again and re-plan, at most MAX_PUT_ATTEMPTS PUTs. Fills `run` as it goes,
+ * so a failure keeps what was learned.
  */
 async function converge(
-  pass: Pass,
+  run: RunState,
   desired: DesiredState,
   client: PartnerCenterClient,
   dryRun: boolean,
   callOptions: CallOptions,
-  calls: readonly CallRecord[],
+  memory: () => Promise<readonly NotConvergedField[]>,
+  gate?: Semaphore,
 ): Promise<void> {
+  const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
   for (let putAttempts = 0; ; ) {
-    const got = await client.getBillingProfile(callOptions);
-    pass.getRequestId = got.requestId;
-    pass.etagBefore ??= got.profile.etag;
+    const got = await gated(() => client.getBillingProfile(callOptions));
+    run.getRequestId = got.requestId;
+    run.etagBefore ??= got.profile.etag;
     const changes = planChanges(desired, got.profile);
     if (changes.length === 0) {
       // A PUT whose answer was lost (reset, timeout) may have landed before the retry found
       // the ETag stale: then the profile is in sync because of us.
-      const landedUnseen = calls.some((c) => c.method === "PUT" && (c.errorCode === "NetworkError" || c.errorCode === "Timeout"));
-      pass.outcome = landedUnseen ? "corrected" : "in-sync";
-      pass.etagAfter = got.profile.etag;
+      const landedUnseen = run.calls.some((c) => c.method === "PUT" && (c.errorCode === "NetworkError" || c.errorCode === "Timeout"));
+      Object.assign(run, { outcome: landedUnseen ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
+      if (!landedUnseen) run.changes = [];
       return;
     }
-    pass.changes = changes;
+    run.changes = changes;
     if (dryRun || desired.mode === "observe") {
-      pass.outcome = "drift";
+      run.outcome = "drift";
+      return;
+    }
+    const { apply, suppressed } = splitSuppressed(changes, await memory());
+    run.notConverged = suppressed;
+    if (apply.length === 0) {
+      run.outcome = "not-converged";
+      run.error = notConvergedError(suppressed, false);
       return;
     }
     putAttempts++;
-    pass.profileBefore = got.profile.body;
+    run.profileBefore = got.profile.body;
     try {
-      const put = await client.updateBillingProfile(buildPutBody(got.profile, changes), callOptions);
-      Object.assign(pass, { outcome: "corrected", putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
+      const body = buildPutBody(got.profile, apply);
+      const put = await gated(() => client.updateBillingProfile(body, callOptions));
+      const residual = residualAfterPut(desired, apply, put.profile);
+      Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
+      run.notConverged = [...suppressed, ...residual];
+      run.outcome = run.notConverged.length > 0 ? "not-converged" : "corrected";
+      if (run.notConverged.length > 0) run.error = notConvergedError(run.notConverged, residual.length > 0);
       return;
     } catch (err) {
       if (isSyncError(err) && err.code === "StaleEtag") {
@@ -132,13 +140,32 @@ async function converge(
         });
       }
       // A 2xx we could not read means the service took the PUT.
-      pass.putMade = isSyncError(err) && err.code === "ResponseParseError";
+      run.putMade = isSyncError(err) && err.code === "ResponseParseError";
       throw err;
     }
   }
 }
 
-/** One reconcile pass for one target: observe, diff, act, record. Never throws. */
+function outcomeFor(error: SyncError): RunState["outcome"] {
+  if (error.code === "InvalidDesiredState") return "invalid-desired";
+  if (error.code === "StaleEtag") return "conflict";
+  if (error.code === "InProgress") return "in-progress";
+  return "failed";
+}
+
+async function takeLease(deps: EngineDeps, request: ReconcileRequest, runId: string, now: Date): Promise<Lease | undefined> {
+  const lease = await deps.leases!.acquire(request.target, runId, {
+    durationInMs: deps.leaseDurationInMs ?? DEFAULT_LEASE_DURATION_IN_MS,
+    trigger: request.trigger,
+    now,
+  });
+  if (lease) return lease;
+  const holder = await deps.leases!.get(request.target).catch(() => undefined);
+  const who = holder ? ` (a ${holder.trigger} run since ${holder.acquiredAt}; the lease ends by ${holder.expiresAt})` : "";
+  throw new SyncError("InProgress", `A sync of "${request.target}" is already in progress${who}; nothing was called.`, { statusCode: 409 });
+}
+
+/** One reconcile pass for one target: lease, observe, diff, act, record. Never throws. */
 export async function reconcile(request: ReconcileRequest, deps: EngineDeps, options: ReconcileOptions = {}): Promise<RunResult> {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
@@ -146,100 +173,48 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   const runId = newId();
   const correlationId = newId();
   const dryRun = request.dryRun ?? false;
-  const calls: CallRecord[] = [];
-  const pass: Pass = { outcome: "in-sync", changes: [], putMade: false };
+  const log = options.log ?? deps.log;
+  const run: RunState = { outcome: "in-sync", changes: [], putMade: false, calls: [] };
+  let recent: HistoryRecord[] = [];
+  // Earlier runs are read only when there is something to correct: an in-sync run (the
+  // common case) costs no history query.
+  const loadRecent = async () => {
+    recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS });
+    return rememberedNotConverged(recent);
+  };
+  let lease: Lease | undefined;
+  const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
+  const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, AbortSignal.timeout(timeoutInMs)]) : AbortSignal.timeout(timeoutInMs);
 
   try {
-    const desired = await readDesired(deps, request.target);
+    // The lease and the desired row are read together (the row is used only if the lease
+    // is ours). A plan writes nothing, so it does not need (or block) the lease.
+    const [leased, desiredRead] = await Promise.allSettled([
+      !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
+      readDesired(deps, request.target),
+    ]);
+    if (leased.status === "rejected") throw leased.reason;
+    lease = leased.value;
+    if (desiredRead.status === "rejected") throw desiredRead.reason;
+    const desired = desiredRead.value;
+    Object.assign(run, { mode: desired.mode, suspended: desired.suspended });
     if (desired.suspended) {
-      pass.outcome = "suspended";
+      run.outcome = "suspended";
     } else {
-      const client = deps.partnerClient(request.target);
-      const callOptions = { correlationId, abortSignal: options.abortSignal, onCall: (c: CallRecord) => calls.push(c) };
-      await converge(pass, desired, client, dryRun, callOptions, calls);
+      const client = deps.partnerClient(desired.account);
+      const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
+      await converge(run, desired, client, dryRun, callOptions, loadRecent, options.partnerGate);
     }
   } catch (err) {
-    pass.error = toSyncError(err);
-    pass.outcome = outcomeForError(pass.error);
+    const error = abortSignal.aborted && !options.abortSignal?.aborted
+      ? new SyncError("Aborted", `The run was stopped after ${timeoutInMs / 1000} s, so that it never outlives its lease.`)
+      : toSyncError(err);
+    run.error = error;
+    run.outcome = outcomeFor(error);
   }
-
-  const log = options.log ?? deps.log;
-  return record({ request, runId, correlationId, dryRun, started, durationMs: now().getTime() - started.getTime(), calls, pass }, { ...deps, log });
-}
-
-interface RunFacts {
-  request: ReconcileRequest;
-  runId: string;
-  correlationId: string;
-  dryRun: boolean;
-  started: Date;
-  durationMs: number;
-  calls: CallRecord[];
-  pass: Pass;
-}
-
-/** Record: the history row (failures included), the log line, the caller's result. */
-async function record(facts: RunFacts, deps: EngineDeps): Promise<RunResult> {
-  const { pass, request } = facts;
-  const requestIds = [...new Set(facts.calls.map((c) => c.requestId))];
-  const masked = maskChanges(pass.changes);
-  const error = pass.error ? runError(pass.error, facts.correlationId) : null;
-  const historyRecord: HistoryRecord = {
-    runId: facts.runId,
-    target: request.target,
-    trigger: request.trigger,
-    dryRun: facts.dryRun,
-    outcome: pass.outcome,
-    changedFields: pass.changes.map((c) => c.field),
-    changes: masked,
-    correlationId: facts.correlationId,
-    requestIds,
-    getRequestId: pass.getRequestId,
-    putRequestId: pass.putRequestId,
-    putMade: pass.putMade,
-    etagBefore: pass.etagBefore,
-    etagAfter: pass.etagAfter,
-    profileBefore: pass.putMade ? pass.profileBefore : undefined,
-    error,
-    startedAt: facts.started.toISOString(),
-    durationMs: facts.durationMs,
-  };
-  let recorded = true;
-  try {
-    await deps.history.add(historyRecord);
-  } catch (err) {
-    recorded = false;
-    deps.log.error(`Run ${facts.runId} of ${request.target} could not be recorded in history: ${toSyncError(err).message}`, {
-      runId: facts.runId,
-      target: request.target,
-      outcome: pass.outcome,
-      correlationId: facts.correlationId,
-      requestIds,
-    });
-  }
-  const result: RunResult = {
-    runId: facts.runId,
-    target: request.target,
-    trigger: request.trigger,
-    dryRun: facts.dryRun,
-    outcome: pass.outcome,
-    changes: masked,
-    correlationId: facts.correlationId,
-    requestIds,
-    durationMs: facts.durationMs,
-    error,
-    recorded,
-  };
-  const level = error ? "warn" : "info";
-  deps.log[level](`Run ${facts.runId} of ${request.target}: ${pass.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, {
-    runId: facts.runId,
-    target: request.target,
-    trigger: request.trigger,
-    outcome: pass.outcome,
-    changedFields: historyRecord.changedFields,
-    correlationId: facts.correlationId,
-    requestIds,
-  });
-  deps.onRunFinished?.({ result, record: historyRecord, calls: facts.calls, changes: pass.changes, error: pass.error });
+  const released = lease
+    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`))
+    : undefined;
+  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent }, { ...deps, log }), released]);
   return result;
 }

@@ -37,6 +37,10 @@ export interface RunResult {
   error: RunError | null;
   /** False when the history row could not be written (the run is then reported on stderr and telemetry). */
   recorded: boolean;
+  /** Fields corrected again and again within the contest window (someone keeps reverting them). */
+  contested?: { field: string; count: number; since: string }[];
+  /** Fields Partner Center did not keep as sent (values masked where personal). */
+  notConverged?: { field: string; desired: string; service: string }[];
 }
 
 export interface MultiRunResult {

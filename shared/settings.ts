@@ -1,5 +1,6 @@
 import { CLOUDS, type CloudName } from "./clouds";
 import { SyncError } from "./errors";
+import type { QueueSettings } from "./queue";
 
 /**
  * Every setting the app reads, in one place. `production: true` marks the ones a
@@ -26,6 +27,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     meaning: "Entra auth for telemetry: Authorization=AAD;ClientId=<managed identity client id>",
     production: true,
   },
+  { name: "AzureWebJobsStorage", meaning: "host storage as a connection string (local); the fan-out queue lives there", production: false },
+  { name: "AzureWebJobsStorage__queueServiceUri", meaning: "host storage queue endpoint (identity based, Azure): the timer fans out through it", production: true },
+  { name: "AzureWebJobsStorage__clientId", meaning: "client id of the managed identity used for host storage", production: true },
 ];
 
 export type AuthSettings = { kind: "static"; token: string } | { kind: "user" };
@@ -53,6 +57,8 @@ export interface Settings {
   /** The connection string when telemetry is on (see `telemetry`). */
   appInsightsConnectionString?: string;
   telemetry: TelemetrySettings;
+  /** The fan-out queue; unset (CLI, local) = targets run in process. */
+  queue?: QueueSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -190,6 +196,14 @@ function parseTelemetry(env: Env): TelemetrySettings {
   return { kind: "on", ...parsed, entra };
 }
 
+function parseQueue(env: Env): QueueSettings | undefined {
+  const uri = read(env, "AzureWebJobsStorage__queueServiceUri");
+  if (uri) return { kind: "endpoint", queueServiceUri: parseBaseUrl("AzureWebJobsStorage__queueServiceUri", uri), clientId: read(env, "AzureWebJobsStorage__clientId") };
+  const connectionString = read(env, "AzureWebJobsStorage");
+  if (connectionString && /=/.test(connectionString)) return { kind: "connectionString", connectionString };
+  return undefined;
+}
+
 /**
  * Reads and validates every setting; throws a ConfigError naming the first bad one. The
  * telemetry settings are the exception: a bad one is returned in `telemetry` to report,
@@ -208,5 +222,6 @@ export function loadSettings(env: Env = process.env): Settings {
     schedule: parseSchedule(read(env, "BILLING_SYNC_SCHEDULE") ?? "0 0 * * * *"),
     appInsightsConnectionString: telemetry.kind === "on" ? telemetry.connectionString : undefined,
     telemetry,
+    queue: parseQueue(env),
   };
 }

@@ -25,6 +25,8 @@ export type Fault =
 
 export interface FaultRule {
   method?: "GET" | "PUT";
+  /** Only requests to this account (see addAccount); default: any. */
+  account?: string;
   /** How many matching requests it applies to; default 1. */
   times?: number;
   fault: Fault;
@@ -37,7 +39,15 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: string;
   status: number;
+  /** The account the token belongs to, if any. */
+  account?: string;
   fault?: Fault["kind"];
+}
+
+interface Account {
+  name: string;
+  profile: JsonObject;
+  etagCounter: number;
 }
 
 export interface SimulatorOptions {
@@ -91,10 +101,13 @@ export function getDotted(profile: JsonObject, dotted: string): Json | undefined
   return node;
 }
 
+/** The account the constructor's token reaches. */
+export const DEFAULT_ACCOUNT = "default";
+
 export class PartnerCenterSimulator {
   readonly requests: RecordedRequest[] = [];
-  private profile: JsonObject;
-  private etagCounter = 1000;
+  /** Partner accounts by bearer token: the real service knows the account from the token. */
+  private readonly accounts = new Map<string, Account>();
   private rules: FaultRule[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -102,7 +115,17 @@ export class PartnerCenterSimulator {
 
   constructor(options: SimulatorOptions) {
     this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, ...options };
-    this.profile = this.canonical(options.profile ?? defaultLiveProfile());
+    this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile);
+  }
+
+  /** Another partner account, reached with its own token. */
+  addAccount(name: string, token: string, profile?: JsonObject): void {
+    this.accounts.set(token, { name, profile: this.canonical(profile ?? defaultLiveProfile()), etagCounter: 1000 });
+  }
+
+  private account(name = DEFAULT_ACCOUNT): Account {
+    for (const account of this.accounts.values()) if (account.name === name) return account;
+    throw new Error(`The simulator has no account ${name}`);
   }
 
   get url(): string {
@@ -128,19 +151,20 @@ export class PartnerCenterSimulator {
     this.server = undefined;
   }
 
-  setProfile(profile: JsonObject): void {
-    this.profile = this.canonical(profile);
+  setProfile(profile: JsonObject, account?: string): void {
+    this.account(account).profile = this.canonical(profile);
   }
 
   /** A copy of the stored profile. */
-  getProfile(): JsonObject {
-    return structuredClone(this.profile);
+  getProfile(account?: string): JsonObject {
+    return structuredClone(this.account(account).profile);
   }
 
   /** Another writer edits the profile now (new ETag). */
-  write(set: Record<string, Json>): void {
-    for (const [path, value] of Object.entries(set)) setDotted(this.profile, path, value);
-    this.bumpEtag();
+  write(set: Record<string, Json>, account?: string): void {
+    const target = this.account(account);
+    for (const [path, value] of Object.entries(set)) setDotted(target.profile, path, value);
+    this.bumpEtag(target);
   }
 
   inject(rule: FaultRule): void {
@@ -160,21 +184,23 @@ export class PartnerCenterSimulator {
     this.requests.length = 0;
   }
 
-  count(method?: "GET" | "PUT"): number {
-    return this.requests.filter((r) => !r.path.startsWith(ADMIN_PREFIX) && (method === undefined || r.method === method)).length;
+  count(method?: "GET" | "PUT", account?: string): number {
+    return this.requests.filter(
+      (r) => !r.path.startsWith(ADMIN_PREFIX) && (method === undefined || r.method === method) && (account === undefined || r.account === account),
+    ).length;
   }
 
   private canonical(profile: JsonObject): JsonObject {
     return recase(structuredClone(profile), this.options.casing) as JsonObject;
   }
 
-  private bumpEtag(): void {
-    this.etagCounter++;
-    setDotted(this.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(this.etagCounter)}"`);
+  private bumpEtag(account: Account): void {
+    account.etagCounter++;
+    setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
 
-  private takeFault(method: string): Fault | undefined {
-    const index = this.rules.findIndex((r) => r.method === undefined || r.method === method);
+  private takeFault(method: string, account: string): Fault | undefined {
+    const index = this.rules.findIndex((r) => (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account));
     if (index < 0) return undefined;
     const rule = this.rules[index];
     rule.times = (rule.times ?? 1) - 1;
@@ -188,12 +214,13 @@ export class PartnerCenterSimulator {
     const body = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "/").split("?")[0];
     const auth = req.headers.authorization ?? "";
+    const account = auth.startsWith("Bearer ") ? this.accounts.get(auth.slice("Bearer ".length)) : undefined;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (name === "authorization") headers[name] = auth === `Bearer ${this.options.token}` ? "Bearer <valid>" : "<invalid>";
+      if (name === "authorization") headers[name] = account ? "Bearer <valid>" : "<invalid>";
       else headers[name] = Array.isArray(value) ? value.join(", ") : String(value ?? "");
     }
-    const recorded: RecordedRequest = { method: req.method ?? "", path, headers, body, status: 0 };
+    const recorded: RecordedRequest = { method: req.method ?? "", path, headers, body, status: 0, account: account?.name };
     this.requests.push(recorded);
 
     if (path.startsWith(ADMIN_PREFIX)) return this.admin(req.method ?? "", path, body, res, recorded);
@@ -210,8 +237,8 @@ export class PartnerCenterSimulator {
       res.writeHead(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(text), ...echo, ...extra });
       res.end(text);
     };
-    const sendProfile = () => {
-      const text = JSON.stringify(this.profile, null, 4).replace(/\n/g, "\r\n");
+    const sendProfile = (profile: JsonObject) => {
+      const text = JSON.stringify(profile, null, 4).replace(/\n/g, "\r\n");
       send(200, (this.options.bom ? "\uFEFF" : "") + text);
     };
     const error = (status: number, code: number, description: string) =>
@@ -219,14 +246,14 @@ export class PartnerCenterSimulator {
 
     if (path.toLowerCase() !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
     if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
-    if (auth !== `Bearer ${this.options.token}`) return error(401, 401, "Authentication failed");
+    if (!account) return error(401, 401, "Authentication failed");
 
-    const fault = this.takeFault(req.method);
+    const fault = this.takeFault(req.method, account.name);
     recorded.fault = fault?.kind;
-    if (fault?.kind === "concurrentWrite") this.write(fault.set);
-    else if (fault) return this.applyFault(fault, res, recorded, send, error);
+    if (fault?.kind === "concurrentWrite") this.write(fault.set, account.name);
+    else if (fault) return this.applyFault(fault, account, res, recorded, send, error);
 
-    if (req.method === "GET") return sendProfile();
+    if (req.method === "GET") return sendProfile(account.profile);
 
     let incoming: unknown;
     try {
@@ -235,16 +262,16 @@ export class PartnerCenterSimulator {
       return error(400, 400, "The request body is not valid JSON");
     }
     if (!isJsonObject(incoming)) return error(400, 400, "The request body must be a BillingProfile object");
-    if (getDotted(incoming, "attributes.etag") !== getDotted(this.profile, "attributes.etag")) return this.stale(error, send);
+    if (getDotted(incoming, "attributes.etag") !== getDotted(account.profile, "attributes.etag")) return this.stale(error, send);
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
     const next = this.canonical(incoming);
-    setDotted(next, "attributes", structuredClone(getDotted(this.profile, "attributes") ?? {}));
-    setDotted(next, "links", structuredClone(getDotted(this.profile, "links") ?? {}));
-    this.profile = next;
-    this.options.rewrite?.(this.profile);
-    this.bumpEtag();
-    return sendProfile();
+    setDotted(next, "attributes", structuredClone(getDotted(account.profile, "attributes") ?? {}));
+    setDotted(next, "links", structuredClone(getDotted(account.profile, "links") ?? {}));
+    account.profile = next;
+    this.options.rewrite?.(account.profile);
+    this.bumpEtag(account);
+    return sendProfile(account.profile);
   }
 
   private stale(error: (status: number, code: number, d: string) => void, send: (s: number, t: string) => void): void {
@@ -256,6 +283,7 @@ export class PartnerCenterSimulator {
 
   private applyFault(
     fault: Exclude<Fault, { kind: "concurrentWrite" }>,
+    account: Account,
     res: http.ServerResponse,
     recorded: RecordedRequest,
     send: (status: number, text: string, extra?: Record<string, string>, contentType?: string) => void,
@@ -284,7 +312,7 @@ export class PartnerCenterSimulator {
         return; // never answers; stop() destroys the socket
       case "truncated": {
         recorded.status = 200;
-        const text = JSON.stringify(this.profile, null, 4);
+        const text = JSON.stringify(account.profile, null, 4);
         res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
         res.write(text.slice(0, Math.floor(text.length / 2)));
         setTimeout(() => res.socket?.destroy(), 5);

@@ -1,7 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { SyncError } from "../errors";
-import { isNotFound, type TableFactory } from "./tables";
-import { TABLES } from "./tables";
+import { isNotFound, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const DESIRED_ROW_KEY = "billing-profile";
 
@@ -12,14 +11,7 @@ export interface DesiredRow {
   etag: string;
 }
 
-function storageError(action: string, err: unknown): SyncError {
-  const status = (err as { statusCode?: number }).statusCode;
-  const code = (err as { code?: string }).code;
-  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.desired}: ${code ?? status ?? (err as Error).message}.`, {
-    statusCode: status,
-    retryable: true,
-  });
-}
+const storageError = (action: string, err: unknown) => tableError(TABLES.desired, action, err);
 
 /** BillingProfileDesired: one row per target, PartitionKey = target, RowKey = "billing-profile". */
 export class DesiredStateStore {

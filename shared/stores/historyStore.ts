@@ -1,9 +1,10 @@
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
+import type { ContestedField, NotConvergedField } from "../convergence";
+import type { Mode } from "../desired";
 import type { FieldChange } from "../diff";
-import { SyncError } from "../errors";
 import type { JsonObject } from "../json";
 import type { Outcome, RunError, Trigger } from "../runResult";
-import { TABLES, type TableFactory } from "./tables";
+import { storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */
 export interface HistoryRecord {
@@ -27,6 +28,16 @@ export interface HistoryRecord {
   error: RunError | null;
   startedAt: string;
   durationMs: number;
+  /** Mode and Suspended as this run read them (status derives "since when" from these). */
+  mode?: Mode;
+  suspended?: boolean;
+  /**
+   * Fields the service did not take, remembered so later runs do not PUT the same change
+   * again. Undefined when the run did not get as far as planning: the previous memory holds.
+   */
+  notConverged?: NotConvergedField[];
+  /** Fields corrected again and again within the contest window. */
+  contested?: ContestedField[];
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { hasProfileBefore: boolean };
@@ -68,6 +79,10 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     ErrorRequestId: record.error?.requestId,
     StartedAt: record.startedAt,
     DurationMs: record.durationMs,
+    Mode: record.mode,
+    Suspended: record.suspended,
+    NotConverged: record.notConverged === undefined ? undefined : JSON.stringify(record.notConverged),
+    Contested: record.contested?.length ? JSON.stringify(record.contested) : undefined,
   };
 }
 
@@ -113,17 +128,14 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
       : null,
     startedAt: String(entity.StartedAt),
     durationMs: Number(entity.DurationMs ?? 0),
+    mode: entity.Mode === "observe" || entity.Mode === "enforce" ? entity.Mode : undefined,
+    suspended: typeof entity.Suspended === "boolean" ? entity.Suspended : undefined,
+    notConverged: parseJson<NotConvergedField[] | undefined>(entity.NotConverged, undefined),
+    contested: parseJson<ContestedField[]>(entity.Contested, []),
   };
 }
 
-function storageError(action: string, err: unknown): SyncError {
-  const status = (err as { statusCode?: number }).statusCode;
-  const code = (err as { code?: string }).code;
-  return new SyncError("StorageError", `Could not ${action} in table ${TABLES.history}: ${code ?? status ?? (err as Error).message}.`, {
-    statusCode: status,
-    retryable: true,
-  });
-}
+const storageError = (action: string, err: unknown) => tableError(TABLES.history, action, err);
 
 /** BillingProfileHistory: PartitionKey = target, RowKey = inverted start time + run id. */
 export class HistoryStore {
@@ -142,15 +154,17 @@ export class HistoryStore {
     }
   }
 
-  /** Newest first. */
-  async list(target: string, options: { limit?: number } = {}): Promise<HistoryRecord[]> {
+  /** Newest first; with `since`, only runs started at or after it. */
+  async list(target: string, options: { limit?: number; since?: Date } = {}): Promise<HistoryRecord[]> {
     const limit = options.limit ?? 20;
     const out: HistoryRecord[] = [];
+    // RowKeys grow as start times shrink: "started at or after since" is "RowKey below since's key + 1 ms".
+    const filter = options.since
+      ? odata`PartitionKey eq ${target} and RowKey lt ${historyRowKey(new Date(options.since.getTime() - 1).toISOString(), "")}`
+      : odata`PartitionKey eq ${target}`;
     try {
       await this.tables.ensure(this.client);
-      const pages = this.client
-        .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${target}` } })
-        .byPage({ maxPageSize: Math.min(limit, 1000) });
+      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) });
       for await (const page of pages) {
         for (const entity of page) {
           out.push(fromEntity(entity));

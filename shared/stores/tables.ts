@@ -1,5 +1,6 @@
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
+import { SyncError } from "../errors";
 import type { StorageSettings } from "../settings";
 
 export const TABLES = {
@@ -43,6 +44,16 @@ export class TableFactory {
     }
     return pending;
   }
+}
+
+/** A Table Storage failure as a SyncError naming the table and what we were doing; never the SDK error itself. */
+export function storageError(table: string, action: string, err: unknown): SyncError {
+  const status = (err as { statusCode?: number }).statusCode;
+  const code = (err as { code?: string }).code;
+  return new SyncError("StorageError", `Could not ${action} in table ${table}: ${code ?? status ?? (err as Error).message}.`, {
+    statusCode: status,
+    retryable: true,
+  });
 }
 
 /** A missing entity is an expected state, not an error. */

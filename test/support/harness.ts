@@ -43,8 +43,8 @@ export function fastRetry(waits: number[]): EngineOptions["retry"] {
   };
 }
 
-export async function startHarness(simulator: Partial<SimulatorOptions> = {}): Promise<Harness> {
-  const storage = await startAzurite();
+export async function startHarness(simulator: Partial<SimulatorOptions> = {}, options: { queue?: boolean } = {}): Promise<Harness> {
+  const storage = await startAzurite({ queue: options.queue });
   const token = `tok-${randomBytes(18).toString("base64url")}`;
   const sim = new PartnerCenterSimulator({ token, ...simulator });
   const url = await sim.start();

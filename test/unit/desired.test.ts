@@ -83,3 +83,17 @@ describe("desired documents", () => {
     expect(() => entityFromDocument("default", bad)).toThrow(message);
   });
 });
+
+describe("account properties", () => {
+  it("reads the tenant and credential reference of a target's account", () => {
+    const d = parseDesiredEntity("t", { TenantId: "AAAAAAAA-1111-2222-3333-444444444444", CredentialRef: "contoso-eu-refresh" });
+    expect(d.account).toEqual({ tenantId: "aaaaaaaa-1111-2222-3333-444444444444", credentialRef: "contoso-eu-refresh" });
+  });
+
+  it.each([
+    [{ TenantId: "contoso.onmicrosoft.com" }, /TenantId must be the partner's Entra tenant id, a GUID/],
+    [{ CredentialRef: "has spaces" }, /CredentialRef must be a Key Vault secret name/],
+  ])("refuses %j", (entity, message) => {
+    expect(() => parseDesiredEntity("t", entity)).toThrow(message);
+  });
+});

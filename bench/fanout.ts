@@ -1,0 +1,52 @@
+import { join } from "node:path";
+import { entityFromDocument } from "../shared/desired";
+import { Engine } from "../shared/engine";
+import { mapWithConcurrency } from "../shared/pool";
+import { loadSettings } from "../shared/settings";
+import { PartnerCenterSimulator } from "../simulator/server";
+import { figure, randomToken, ROOT, runNode } from "./lib";
+
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+
+/**
+ * Fan-out of in-sync targets (one call each) at a fixed latency: targets per second
+ * against the ideal C / (calls per target x latency), and the engine process's peak RSS.
+ */
+export async function fanout(connectionString: string, sizes: number[]): Promise<Record<string, number>> {
+  const token = randomToken();
+  const sim = new PartnerCenterSimulator({ token, latencyMs: LATENCY_MS });
+  const url = await sim.start();
+  const env = { PARTNER_CENTER_BASE_URL: url, PARTNER_CENTER_AUTH: "static", PARTNER_CENTER_ACCESS_TOKEN: token, BILLING_SYNC_STORAGE: connectionString };
+  const admin = new Engine(loadSettings(env));
+  const out: Record<string, number> = {};
+  let written = 0;
+  try {
+    for (const size of sizes) {
+      const targets = Array.from({ length: size }, (_, i) => `fan-${String(i).padStart(5, "0")}`).slice(written);
+      await mapWithConcurrency(targets, 32, (t) => admin.desired.upsert(t, entityFromDocument(t, { PurchaseOrderNumber: "9888" })));
+      written = Math.max(written, size);
+      sim.resetRequests();
+      const report = JSON.parse(await runNode([join(ROOT, "dist", "bench", "fanoutWorker.js")], { ...env, BENCH_CONCURRENCY: String(CONCURRENCY) })) as {
+        targets: number;
+        elapsedMs: number;
+        maxRssMiB: number;
+        outcomes: Record<string, number>;
+      };
+      const callsPerTarget = sim.count() / report.targets;
+      const perSecond = report.targets / (report.elapsedMs / 1000);
+      const ideal = CONCURRENCY / (callsPerTarget * (LATENCY_MS / 1000));
+      figure(`fanout_${size}_targets_per_second`, perSecond, "targets/s");
+      figure(`fanout_${size}_ideal_targets_per_second`, ideal, "targets/s");
+      figure(`fanout_${size}_fraction_of_ideal`, perSecond / ideal, "ratio");
+      figure(`fanout_${size}_calls_per_target`, callsPerTarget, "calls");
+      figure(`fanout_${size}_peak_rss`, report.maxRssMiB, "MiB");
+      if (report.outcomes["in-sync"] !== report.targets) process.stdout.write(`# fan-out ${size}: outcomes ${JSON.stringify(report.outcomes)}\n`);
+      out[`fraction_${size}`] = perSecond / ideal;
+      out[`rss_${size}`] = report.maxRssMiB;
+    }
+    return out;
+  } finally {
+    await sim.stop();
+  }
+}

@@ -1,0 +1,20 @@
+import { Engine } from "../shared/engine";
+import { loadSettings } from "../shared/settings";
+
+/** Runs every target once in this fresh process and reports time and peak RSS (the engine alone). */
+async function main(): Promise<void> {
+  const concurrency = Number(process.env.BENCH_CONCURRENCY);
+  const engine = new Engine(loadSettings(process.env));
+  await engine.listTargets(); // table and connection set-up is not part of the fan-out
+  const started = process.hrtime.bigint();
+  const runs = await engine.syncAll({ trigger: "cli", concurrency });
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const outcomes: Record<string, number> = {};
+  for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  process.stdout.write(JSON.stringify({ targets: runs.length, elapsedMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, outcomes }));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+});

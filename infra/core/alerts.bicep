@@ -1,0 +1,272 @@
+// Alerts on the app's own telemetry (names fixed in the cross-issue contract): log search
+// alert rules over the Application Insights component, mailed through one action group.
+//   - a sync run that failed (failed, conflict, invalid-desired, not-converged)
+//   - drift corrected (a PUT changed the live billing profile)
+//   - the Partner Center refresh token failing (a run ended with AuthError)
+//   - the refresh token not rotated while runs happen (the chain dies after 90 days
+//     without a rotation)
+
+param location string
+param tags object = {}
+
+param actionGroupName string
+
+@description('Where alert mails go.')
+param alertEmail string
+
+@description('Resource id of the Application Insights component the rules query.')
+param applicationInsightsId string
+
+param namePrefix string
+
+@description('''Query time range of the "refresh token not rotated" rule. The contract asks for 7 days, but
+a log search alert rule cannot look back further than 2 days; the rule therefore fires
+after 2 days of runs without a rotation, earlier than 7, never later.''')
+@allowed([
+  'PT12H'
+  'P1D'
+  'P2D'
+])
+param rotationWindow string = 'P2D'
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: actionGroupName
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'billingsync'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+// One record per run and target: trace message BillingProfileSyncRun with the run's
+// customDimensions (outcome, target, errorCode, serviceCode, runId, correlationId).
+var failedSyncQuery = '''
+traces
+| where message == "BillingProfileSyncRun"
+| extend outcome = tostring(customDimensions.outcome), target = tostring(customDimensions.target)
+| where outcome in ("failed", "conflict", "invalid-desired", "not-converged")
+| project timestamp, target, outcome, errorCode = tostring(customDimensions.errorCode), runId = tostring(customDimensions.runId), correlationId = tostring(customDimensions.correlationId)
+'''
+
+var driftCorrectedQuery = '''
+customEvents
+| where name == "BillingProfileDriftCorrected"
+| extend target = tostring(customDimensions.target)
+| project timestamp, target, runId = tostring(customDimensions.runId), changedFields = tostring(customDimensions.changedFields)
+'''
+
+// Auth failures are runs with outcome failed and errorCode AuthError; serviceCode carries
+// the AADSTS code, invalid_grant or KeyVaultForbidden.
+var refreshTokenFailingQuery = '''
+traces
+| where message == "BillingProfileSyncRun"
+| where tostring(customDimensions.outcome) == "failed" and tostring(customDimensions.errorCode) == "AuthError"
+| extend target = tostring(customDimensions.target)
+| project timestamp, target, serviceCode = tostring(customDimensions.serviceCode), runId = tostring(customDimensions.runId)
+'''
+
+// A row (so an alert) only when runs reached Partner Center in the window and not one
+// PartnerCenterRefreshTokenRotated event was recorded.
+var refreshTokenNotRotatedQuery = '''
+union
+  (traces
+    | where message == "BillingProfileSyncRun"
+    | where tostring(customDimensions.outcome) in ("in-sync", "corrected", "drift", "failed", "conflict", "not-converged")
+    | extend kind = "run"),
+  (customEvents
+    | where name == "PartnerCenterRefreshTokenRotated"
+    | extend kind = "rotation")
+| summarize runs = countif(kind == "run"), rotations = countif(kind == "rotation"), timestamp = max(timestamp)
+| where runs > 0 and rotations == 0
+'''
+
+resource failedSync 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-sync-failed'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Billing profile sync failed'
+    description: 'A sync run ended failed, conflict, invalid-desired or not-converged. billing-sync history --target <target> shows the error and the Partner Center correlation id.'
+    severity: 2
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: failedSyncQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+resource driftCorrected 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-drift-corrected'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Billing profile drift corrected'
+    description: 'Someone or something changed the Partner Center billing profile and the sync put it back. The history row keeps the profile as it was before the PUT.'
+    severity: 3
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    // Every correction is worth a mail: each window with one fires anew.
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: driftCorrectedQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+resource refreshTokenFailing 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-refresh-token-failing'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Partner Center refresh token failing'
+    description: 'A run failed with AuthError (see serviceCode: an AADSTS code, invalid_grant, KeyVaultForbidden). Until fixed no sync reaches Partner Center; invalid_grant needs billing-sync auth login again.'
+    severity: 1
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: refreshTokenFailingQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-refresh-token-not-rotated'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Partner Center refresh token not rotated'
+    description: 'Runs reached Partner Center but no rotated refresh token was stored in Key Vault in the window. A refresh token unused for 90 days expires; check the Key Vault role and the auth logs.'
+    severity: 2
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT6H'
+    windowSize: 'PT6H'
+    overrideQueryTimeRange: rotationWindow
+    autoMitigate: true
+    criteria: {
+      allOf: [
+        {
+          query: refreshTokenNotRotatedQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+output actionGroupId string = actionGroup.id

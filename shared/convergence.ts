@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import { normalise } from "./compare";
+import type { DesiredState } from "./desired";
+import { planChanges, type FieldChange } from "./diff";
+import { FIELDS_BY_NAME } from "./fields";
+import { maskChange } from "./mask";
+import type { LiveProfile } from "./profile";
+
+/**
+ * A field the service did not take as sent: we PUT `desired` and it kept `service`.
+ * Hashes (not values) let later runs recognise the same situation without storing
+ * personal data; the masked values are for people.
+ */
+export interface NotConvergedField {
+  field: string;
+  desiredHash: string;
+  serviceHash: string;
+  /** Masked for personal fields. */
+  desired: string;
+  service: string;
+}
+
+export interface ContestedField {
+  field: string;
+  /** Corrections of this field within the window, this run included. */
+  count: number;
+  /** Time of the first of them. */
+  since: string;
+}
+
+export interface ContestPolicy {
+  windowInMs: number;
+  threshold: number;
+}
+
+/** Three corrections of one field within a day: someone keeps reverting it. */
+export const DEFAULT_CONTEST_POLICY: Readonly<ContestPolicy> = { windowInMs: 24 * 60 * 60 * 1000, threshold: 3 };
+
+export function valueHash(fieldName: string, value: string): string {
+  const field = FIELDS_BY_NAME.get(fieldName);
+  const normalised = field ? normalise(field, value) : value;
+  return createHash("sha256").update(`${fieldName}\u0000${normalised}`).digest("hex").slice(0, 32);
+}
+
+function notConverged(change: FieldChange): NotConvergedField {
+  const masked = maskChange(change);
+  return {
+    field: change.field,
+    desiredHash: valueHash(change.field, change.to),
+    serviceHash: valueHash(change.field, change.from),
+    desired: masked.to,
+    service: masked.from,
+  };
+}
+
+/**
+ * Splits planned changes into those to PUT and those a previous run already PUT without
+ * effect: while neither the desired nor the live value has changed since, sending the
+ * same change again would only repeat the failure.
+ */
+export function splitSuppressed(changes: readonly FieldChange[], memory: readonly NotConvergedField[]): { apply: FieldChange[]; suppressed: NotConvergedField[] } {
+  const apply: FieldChange[] = [];
+  const suppressed: NotConvergedField[] = [];
+  for (const change of changes) {
+    const known = memory.find((m) => m.field === change.field);
+    if (known && known.desiredHash === valueHash(change.field, change.to) && known.serviceHash === valueHash(change.field, change.from)) {
+      suppressed.push(known);
+    } else {
+      apply.push(change);
+    }
+  }
+  return { apply, suppressed };
+}
+
+/** Fields we PUT that the service's answer does not hold: it rewrote or silently refused them. */
+export function residualAfterPut(desired: DesiredState, applied: readonly FieldChange[], response: LiveProfile): NotConvergedField[] {
+  const sent = new Set(applied.map((c) => c.field));
+  return planChanges(desired, response)
+    .filter((c) => sent.has(c.field))
+    .map(notConverged);
+}
+
+export interface CorrectionRecord {
+  outcome: string;
+  dryRun: boolean;
+  changedFields: string[];
+  startedAt: string;
+}
+
+/**
+ * Fields corrected again and again within the window (newest record first, the current
+ * run included by the caller): a sign that another writer keeps reverting them.
+ */
+export function findContested(records: readonly CorrectionRecord[], now: Date, policy: ContestPolicy = DEFAULT_CONTEST_POLICY): ContestedField[] {
+  const start = now.getTime() - policy.windowInMs;
+  const byField = new Map<string, { count: number; since: string }>();
+  for (const r of records) {
+    if (r.dryRun || r.outcome !== "corrected" || Date.parse(r.startedAt) < start) continue;
+    for (const field of r.changedFields) {
+      const seen = byField.get(field);
+      if (!seen) byField.set(field, { count: 1, since: r.startedAt });
+      else byField.set(field, { count: seen.count + 1, since: r.startedAt < seen.since ? r.startedAt : seen.since });
+    }
+  }
+  return [...byField]
+    .filter(([, v]) => v.count >= policy.threshold)
+    .map(([field, v]) => ({ field, ...v }))
+    .sort((a, b) => (a.field < b.field ? -1 : 1));
+}

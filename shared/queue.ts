@@ -1,0 +1,106 @@
+import type { TokenCredential } from "@azure/core-auth";
+import type { QueueClient } from "@azure/storage-queue";
+import { SyncError } from "./errors";
+import type { Trigger } from "./runResult";
+import { checkTargetName } from "./target";
+
+/** The fan-out queue: one message per target; the Functions host moves failures to -poison. */
+export const TARGET_QUEUE = "billing-sync-targets";
+export const POISON_QUEUE = `${TARGET_QUEUE}-poison`;
+
+/**
+ * Where the queue is: the host's own storage (AzureWebJobsStorage), so that the queue the
+ * timer writes is the queue the trigger reads. Identity-based in Azure
+ * (AzureWebJobsStorage__queueServiceUri), a connection string locally.
+ */
+export type QueueSettings =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "endpoint"; queueServiceUri: string; clientId?: string };
+
+export interface TargetMessage {
+  target: string;
+  trigger: Trigger;
+  enqueuedAt: string;
+}
+
+export interface PoisonEntry {
+  target: string;
+  insertedOn?: string;
+  dequeueCount: number;
+}
+
+/** Queue messages come from storage anyone with access can write to: check them like input. */
+export function parseTargetMessage(raw: unknown): TargetMessage {
+  let value = raw;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new SyncError("InvalidTargetName", "Queue message is not JSON; expected {\"target\": \"...\"}.");
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
+  }
+  const { target, trigger, enqueuedAt } = value as Record<string, unknown>;
+  return {
+    target: checkTargetName(target),
+    trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
+    enqueuedAt: typeof enqueuedAt === "string" ? enqueuedAt : "",
+  };
+}
+
+/** The Functions queue trigger reads base64 by default (host.json messageEncoding). */
+export function encodeMessage(message: TargetMessage): string {
+  return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+}
+
+function decodeMessage(text: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(text, "base64").toString("utf8"));
+  } catch {
+    return text;
+  }
+}
+
+export class TargetQueue {
+  private credential?: TokenCredential;
+
+  constructor(private readonly settings: QueueSettings) {}
+
+  private client(name: string): QueueClient {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { QueueServiceClient } = require("@azure/storage-queue") as typeof import("@azure/storage-queue");
+    if (this.settings.kind === "connectionString") return QueueServiceClient.fromConnectionString(this.settings.connectionString).getQueueClient(name);
+    const { DefaultAzureCredential } = require("@azure/identity") as typeof import("@azure/identity");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    this.credential ??= new DefaultAzureCredential({ managedIdentityClientId: this.settings.clientId });
+    return new QueueServiceClient(this.settings.queueServiceUri, this.credential).getQueueClient(name);
+  }
+
+  async enqueue(messages: TargetMessage[]): Promise<void> {
+    const queue = this.client(TARGET_QUEUE);
+    try {
+      await queue.createIfNotExists();
+      for (const message of messages) await queue.sendMessage(encodeMessage(message));
+    } catch (err) {
+      throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+    }
+  }
+
+  /** What the host gave up on (peeked, not removed: an operator decides what to do with them). */
+  async peekPoison(): Promise<PoisonEntry[]> {
+    const queue = this.client(POISON_QUEUE);
+    try {
+      if (!(await queue.exists())) return [];
+      const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+      return peeked.peekedMessageItems.map((m) => {
+        const decoded = decodeMessage(m.messageText);
+        const target = typeof decoded === "object" && decoded !== null ? String((decoded as { target?: unknown }).target ?? "?") : "?";
+        return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
+      });
+    } catch (err) {
+      throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+    }
+  }
+}

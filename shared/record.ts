@@ -1,0 +1,136 @@
+import { DEFAULT_CONTEST_POLICY, findContested, type ContestedField, type NotConvergedField } from "./convergence";
+import type { Mode } from "./desired";
+import type { FieldChange } from "./diff";
+import { toSyncError, type SyncError } from "./errors";
+import type { JsonObject } from "./json";
+import type { Logger } from "./logger";
+import { maskChanges } from "./mask";
+import type { CallRecord } from "./partnerClient";
+import type { ReconcileRequest, EngineDeps } from "./reconcile";
+import type { Outcome, RunError, RunResult } from "./runResult";
+import type { HistoryRecord } from "./stores/historyStore";
+
+/** What a run learned, filled in as it goes; the record step turns it into history and a result. */
+export interface RunState {
+  outcome: Outcome;
+  /** Unmasked; masked before they leave the engine. */
+  changes: FieldChange[];
+  calls: CallRecord[];
+  putMade: boolean;
+  etagBefore?: string;
+  etagAfter?: string;
+  profileBefore?: JsonObject;
+  getRequestId?: string;
+  putRequestId?: string;
+  mode?: Mode;
+  suspended?: boolean;
+  notConverged?: NotConvergedField[];
+  error?: SyncError;
+}
+
+/** The whole run, unmasked, as the recording step sees it. */
+export interface FinishedRun {
+  result: RunResult;
+  record: HistoryRecord;
+  calls: CallRecord[];
+  /** Unmasked changes: for the restore path only. */
+  changes: FieldChange[];
+  error?: SyncError;
+}
+
+export interface RunFacts {
+  request: ReconcileRequest;
+  runId: string;
+  correlationId: string;
+  dryRun: boolean;
+  started: Date;
+  finished: Date;
+  run: RunState;
+  /** Earlier runs of the target within the contest window, newest first. */
+  recent: HistoryRecord[];
+}
+
+function runError(error: SyncError, correlationId: string): RunError {
+  return { code: error.code, message: error.message, status: error.statusCode, correlationId: error.correlationId ?? correlationId, requestId: error.requestId };
+}
+
+function contestedNow(facts: RunFacts, changedFields: string[], deps: EngineDeps): ContestedField[] {
+  const current = { outcome: facts.run.outcome, dryRun: facts.dryRun, changedFields, startedAt: facts.started.toISOString() };
+  return findContested([current, ...facts.recent], facts.finished, deps.contestPolicy ?? DEFAULT_CONTEST_POLICY);
+}
+
+/** Record: the history row (failures included), the log line, the caller's result. */
+export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logger }): Promise<RunResult> {
+  const { run, request } = facts;
+  const requestIds = [...new Set(run.calls.map((c) => c.requestId))];
+  const masked = maskChanges(run.changes);
+  const error = run.error ? runError(run.error, facts.correlationId) : null;
+  const changedFields = run.changes.map((c) => c.field);
+  const contested = contestedNow(facts, changedFields, deps);
+  const durationMs = facts.finished.getTime() - facts.started.getTime();
+  const record: HistoryRecord = {
+    runId: facts.runId,
+    target: request.target,
+    trigger: request.trigger,
+    dryRun: facts.dryRun,
+    outcome: run.outcome,
+    changedFields,
+    changes: masked,
+    correlationId: facts.correlationId,
+    requestIds,
+    getRequestId: run.getRequestId,
+    putRequestId: run.putRequestId,
+    putMade: run.putMade,
+    etagBefore: run.etagBefore,
+    etagAfter: run.etagAfter,
+    profileBefore: run.putMade ? run.profileBefore : undefined,
+    error,
+    startedAt: facts.started.toISOString(),
+    durationMs,
+    mode: run.mode,
+    suspended: run.suspended,
+    notConverged: run.notConverged,
+    contested,
+  };
+  let recorded = true;
+  try {
+    await deps.history.add(record);
+  } catch (err) {
+    recorded = false;
+    deps.log.error(`Run ${facts.runId} of ${request.target} could not be recorded in history: ${toSyncError(err).message}`, {
+      runId: facts.runId,
+      target: request.target,
+      outcome: run.outcome,
+      changedFields,
+      correlationId: facts.correlationId,
+      requestIds,
+    });
+  }
+  const result: RunResult = {
+    runId: facts.runId,
+    target: request.target,
+    trigger: request.trigger,
+    dryRun: facts.dryRun,
+    outcome: run.outcome,
+    changes: masked,
+    correlationId: facts.correlationId,
+    requestIds,
+    durationMs,
+    error,
+    recorded,
+    ...(contested.length ? { contested } : {}),
+    ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
+  };
+  const level = error ? "warn" : "info";
+  deps.log[level](`Run ${facts.runId} of ${request.target}: ${run.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, {
+    runId: facts.runId,
+    target: request.target,
+    trigger: request.trigger,
+    outcome: run.outcome,
+    changedFields,
+    correlationId: facts.correlationId,
+    requestIds,
+  });
+  deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error });
+  return result;
+}

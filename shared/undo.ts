@@ -1,0 +1,77 @@
+import { parseDesiredEntity, type DesiredState } from "./desired";
+import { planChanges, type FieldChange } from "./diff";
+import type { Engine } from "./engine";
+import { SyncError } from "./errors";
+import { FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
+import { maskChanges } from "./mask";
+import { liveValue, type LiveProfile } from "./profile";
+
+/**
+ * A proposed edit of a desired row (restore, adopt): what changes in the row, and what a
+ * sync would then change in the live profile. Values are masked; nothing is written
+ * until `applyDesiredEdit`.
+ */
+export interface DesiredEdit {
+  target: string;
+  /** Desired row changes: from the current desired value ("" when unmanaged) to the new one. */
+  desiredChanges: FieldChange[];
+  /** What a sync would change in the live profile afterwards. */
+  plan: FieldChange[];
+  /** Properties of the new row and the ETag of the row it replaces. */
+  entity: Record<string, unknown>;
+  etag: string;
+}
+
+async function currentRow(engine: Engine, target: string): Promise<{ state: DesiredState; properties: Record<string, unknown>; etag: string }> {
+  const row = await engine.desired.get(target);
+  if (!row) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
+  return { state: parseDesiredEntity(target, row.properties), properties: row.properties, etag: row.etag };
+}
+
+/** Validates the new row through the same rules as every other write, and plans it against `live`. */
+function proposal(target: string, current: { state: DesiredState; properties: Record<string, unknown>; etag: string }, values: Map<string, string>, live: LiveProfile): DesiredEdit {
+  const entity = { ...current.properties };
+  const desiredChanges: FieldChange[] = [];
+  for (const [field, value] of values) {
+    const before = current.state.fields.get(field);
+    if (before === value) continue;
+    desiredChanges.push({ field, from: before ?? "", to: value });
+    entity[field] = value;
+  }
+  const next = parseDesiredEntity(target, entity);
+  return { target, desiredChanges: maskChanges(desiredChanges), plan: maskChanges(planChanges(next, live)), entity, etag: current.etag };
+}
+
+/** Restore: what the profile held before run `runId`'s PUT becomes the desired value of the fields it changed. */
+export async function planRestore(engine: Engine, runId: string, target?: string): Promise<DesiredEdit> {
+  const targets = target ? [target] : await engine.listTargets();
+  for (const t of targets) {
+    const record = await engine.history.get(t, runId);
+    if (!record) continue;
+    if (!record.putMade || !record.profileBefore) {
+      throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" made no change (outcome ${record.outcome}); there is nothing to restore.`);
+    }
+    const before: LiveProfile = { body: record.profileBefore, etag: "" };
+    const values = new Map(record.changedFields.filter((f) => FIELDS_BY_NAME.has(f)).map((f) => [f, liveValue(before, FIELDS_BY_NAME.get(f)!.path)]));
+    const current = await currentRow(engine, t);
+    return proposal(t, current, values, await engine.readLive(current.state.account));
+  }
+  throw new SyncError("TargetNotFound", `No run ${runId} in the history${target ? ` of "${target}"` : ""}.`);
+}
+
+/** Adopt: take live values into the desired row (accepting a hand change). Default: every managed field that drifts. */
+export async function planAdopt(engine: Engine, target: string, fields: string[] = []): Promise<DesiredEdit> {
+  for (const f of fields) {
+    if (!FIELDS_BY_NAME.has(f)) throw new SyncError("InvalidDesiredState", `--field ${f} is not a managed field; use one of ${MANAGED_FIELDS.map((m) => m.name).join(", ")}.`);
+  }
+  const current = await currentRow(engine, target);
+  const live = await engine.readLive(current.state.account);
+  const chosen = fields.length > 0 ? fields : planChanges(current.state, live).map((c) => c.field);
+  const values = new Map(chosen.map((f) => [f, liveValue(live, FIELDS_BY_NAME.get(f)!.path).trim()]));
+  return proposal(target, current, values, live);
+}
+
+/** Writes the new row, only if nobody changed it since the proposal was made. */
+export async function applyDesiredEdit(engine: Engine, edit: DesiredEdit): Promise<void> {
+  await engine.desired.upsert(edit.target, edit.entity, { etag: edit.etag });
+}

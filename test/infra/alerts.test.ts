@@ -1,0 +1,89 @@
+import { children, literal, parameters, property, propertyAt, resolveString, resourcesOfType, type ResourceDeclaration } from "../support/bicep";
+import { infraFile, infraFiles } from "./infra";
+
+/** Telemetry names fixed in the cross-issue contract (what the telemetry issue emits). */
+const SYNC_RUN_TRACE = "BillingProfileSyncRun";
+const DRIFT_CORRECTED_EVENT = "BillingProfileDriftCorrected";
+const TOKEN_ROTATED_EVENT = "PartnerCenterRefreshTokenRotated";
+const FAILED_OUTCOMES = ["failed", "conflict", "invalid-desired", "not-converged"];
+
+interface Rule {
+  symbol: string;
+  query: string;
+  resource: ResourceDeclaration;
+}
+
+async function rules(): Promise<Rule[]> {
+  const alerts = await infraFile("core/alerts.bicep");
+  return resourcesOfType([alerts], "Microsoft.Insights/scheduledQueryRules").map((resource) => {
+    const criteria = propertyAt(resource.body, "properties", "criteria", "allOf");
+    const first = criteria ? children(criteria)[0] : undefined;
+    return { symbol: resource.symbol, query: resolveString(alerts, property(first, "query")) ?? "", resource };
+  });
+}
+
+function ruleMatching(all: Rule[], ...needles: string[]): Rule | undefined {
+  return all.find((rule) => needles.every((needle) => rule.query.includes(needle)));
+}
+
+describe("alerts", () => {
+  it("are log search alert rules with a readable query each", async () => {
+    const all = await rules();
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    for (const rule of all) {
+      expect({ rule: rule.symbol, kind: literal(property(rule.resource.body, "kind")), hasQuery: rule.query.length > 20 }).toEqual({ rule: rule.symbol, kind: "LogAlert", hasQuery: true });
+      expect(literal(propertyAt(rule.resource.body, "properties", "enabled"))).toBe(true);
+    }
+  });
+
+  it("fire on a failed sync run: every failing outcome of the contract", async () => {
+    const rule = ruleMatching(await rules(), `"${SYNC_RUN_TRACE}"`, ...FAILED_OUTCOMES.map((outcome) => `"${outcome}"`));
+    expect(rule?.query).toMatch(/^traces\b/);
+  });
+
+  it("fire when drift was corrected", async () => {
+    expect(ruleMatching(await rules(), `"${DRIFT_CORRECTED_EVENT}"`)?.query).toMatch(/^customEvents\b/);
+  });
+
+  it("fire when the refresh token fails (AuthError runs)", async () => {
+    expect(ruleMatching(await rules(), `"${SYNC_RUN_TRACE}"`, `"AuthError"`)).toBeDefined();
+  });
+
+  it("fire when runs happen but the refresh token is not rotated, over the longest window a log alert allows", async () => {
+    const rule = ruleMatching(await rules(), `"${TOKEN_ROTATED_EVENT}"`, `"${SYNC_RUN_TRACE}"`);
+    expect(rule).toBeDefined();
+    const range = propertyAt(rule?.resource.body, "properties", "overrideQueryTimeRange");
+    const param = parameters(await infraFile("core/alerts.bicep")).find((candidate) => candidate.name === range?.text);
+    // Log search alerts look back 2 days at most; the 7 days of the contract cannot be queried.
+    expect(literal(param?.defaultValue)).toBe("P2D");
+  });
+
+  it("all go to the action group, whose e-mail address is a parameter the deployer must give", async () => {
+    const alerts = await infraFile("core/alerts.bicep");
+    const [group] = resourcesOfType([alerts], "Microsoft.Insights/actionGroups");
+    const receivers = propertyAt(group.body, "properties", "emailReceivers");
+    const address = property(receivers ? children(receivers)[0] : undefined, "emailAddress");
+    expect(address?.type).toBe("identifier");
+    expect(parameters(alerts).map((param) => param.name)).toContain(address?.text);
+
+    for (const rule of await rules()) {
+      const groups = propertyAt(rule.resource.body, "properties", "actions", "actionGroups");
+      expect({ rule: rule.symbol, groups: groups ? children(groups).map((node) => node.text) : [] }).toEqual({ rule: rule.symbol, groups: [`${group.symbol}.id`] });
+    }
+
+    // main.bicep: a required parameter (no default), passed through to the module.
+    const main = await infraFile("main.bicep");
+    const email = parameters(main).find((param) => param.name === "alertEmail");
+    expect(email).toBeDefined();
+    expect(email?.defaultValue).toBeUndefined();
+  });
+
+  it("query the Application Insights component the app sends to", async () => {
+    const files = await infraFiles();
+    expect(resourcesOfType(files, "Microsoft.Insights/components").filter((component) => !component.existing)).toHaveLength(1);
+    for (const rule of await rules()) {
+      const scopes = propertyAt(rule.resource.body, "properties", "scopes");
+      expect(scopes ? children(scopes).map((node) => node.text) : []).toEqual(["applicationInsightsId"]);
+    }
+  });
+});

@@ -1,0 +1,150 @@
+import {
+  argumentsOf,
+  calledName,
+  children,
+  literal,
+  parseBicep,
+  property,
+  resources,
+  resourcesOfType,
+  stringLiteral,
+  variables,
+  type BicepFile,
+  type Node,
+  type ResourceDeclaration,
+} from "../support/bicep";
+import { infraFiles } from "./infra";
+
+/**
+ * Built-in role definition ids, checked against Microsoft's "Azure built-in roles"
+ * reference (learn.microsoft.com/azure/role-based-access-control/built-in-roles). They are
+ * the same in every tenant. Each is what one code path needs (see the comment on each
+ * assignment in infra/core/rbac.bicep).
+ */
+const BUILT_IN_ROLES: Record<string, string> = {
+  "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+  "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+  "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+  "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+  "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+};
+const ROLE_BY_ID = new Map(Object.entries(BUILT_IN_ROLES).map(([name, id]) => [id, name]));
+
+/** The role GUID of roleDefinitionId: subscriptionResourceId('...roleDefinitions', <literal or var.member>). */
+function roleGuid(file: BicepFile, value: Node | undefined): string | undefined {
+  if (value?.type !== "call_expression" || calledName(value) !== "subscriptionResourceId") return undefined;
+  const [type, id] = argumentsOf(value);
+  if (stringLiteral(type) !== "Microsoft.Authorization/roleDefinitions") return undefined;
+  if (id?.type === "member_expression") {
+    const object = id.childForFieldName("object");
+    const member = id.childForFieldName("property");
+    const table = object ? variables(file).get(object.text) : undefined;
+    return member ? stringLiteral(property(table, member.text)) : undefined;
+  }
+  return stringLiteral(id);
+}
+
+interface Assignment {
+  at: string;
+  role?: string;
+  guid?: string;
+  principal?: string;
+  principalType?: string;
+  scopeType?: string;
+  conditional: boolean;
+  comment?: string;
+}
+
+function assignmentsOf(file: BicepFile): Assignment[] {
+  const declared = resources(file);
+  const typeOf = (symbol: string | undefined) => declared.find((resource) => resource.symbol === symbol)?.type;
+  return declared
+    .filter((resource) => resource.type === "Microsoft.Authorization/roleAssignments")
+    .map((resource: ResourceDeclaration) => {
+      const properties = property(resource.body, "properties");
+      const guid = roleGuid(file, property(properties, "roleDefinitionId"));
+      // The comment block right above the declaration (one node per line).
+      const comment: string[] = [];
+      for (let previous = resource.node.previousNamedSibling; previous?.type === "comment"; previous = previous.previousNamedSibling) comment.unshift(previous.text);
+      return {
+        at: `${file.name}:${resource.symbol}`,
+        guid,
+        role: guid ? ROLE_BY_ID.get(guid) : undefined,
+        principal: property(properties, "principalId")?.text,
+        principalType: property(properties, "principalType")?.text,
+        scopeType: typeOf(property(resource.body, "scope")?.text),
+        conditional: resource.conditional,
+        comment: comment.length ? comment.join("\n") : undefined,
+      };
+    });
+}
+
+async function allAssignments(): Promise<Assignment[]> {
+  return (await infraFiles()).flatMap(assignmentsOf);
+}
+
+describe("role assignments", () => {
+  it("use only the five built-in roles the code needs, each by its documented GUID", async () => {
+    const assignments = await allAssignments();
+    expect(assignments.length).toBeGreaterThanOrEqual(5);
+    for (const assignment of assignments) {
+      expect({ at: assignment.at, role: assignment.role }).toEqual({ at: assignment.at, role: expect.any(String) });
+    }
+    // Every GUID literal in the role table is one of them (no Owner, Contributor, Secrets User...).
+    const rbac = (await infraFiles()).find((file) => file.name === "core/rbac.bicep") as BicepFile;
+    const table = variables(rbac).get("roles");
+    const guids = table ? children(table).map((entry) => stringLiteral(children(entry)[1])) : [];
+    expect(guids.sort()).toEqual(Object.values(BUILT_IN_ROLES).sort());
+  });
+
+  it("give the app's managed identity exactly those roles, each on the resource it uses", async () => {
+    const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
+    const granted = forApp.map((assignment) => `${assignment.role} on ${assignment.scopeType}`).sort();
+    expect(granted).toEqual(
+      [
+        "Storage Blob Data Owner on Microsoft.Storage/storageAccounts",
+        "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts",
+        "Storage Table Data Contributor on Microsoft.Storage/storageAccounts",
+        "Monitoring Metrics Publisher on Microsoft.Insights/components",
+        "Key Vault Secrets Officer on Microsoft.KeyVault/vaults",
+      ].sort(),
+    );
+    for (const assignment of forApp) {
+      expect({ at: assignment.at, principalType: assignment.principalType, conditional: assignment.conditional }).toEqual({
+        at: assignment.at,
+        principalType: "'ServicePrincipal'",
+        conditional: false,
+      });
+    }
+  });
+
+  it("give the deploying operator only table data and secrets, and only when a principal id is given", async () => {
+    const forOperator = (await allAssignments()).filter((assignment) => assignment.principal === "operatorPrincipalId");
+    expect(forOperator.map((assignment) => assignment.role).sort()).toEqual(["Key Vault Secrets Officer", "Storage Table Data Contributor"]);
+    for (const assignment of forOperator) expect({ at: assignment.at, conditional: assignment.conditional }).toEqual({ at: assignment.at, conditional: true });
+  });
+
+  it("each carry a comment saying which code path needs the role", async () => {
+    for (const assignment of await allAssignments()) {
+      expect({ at: assignment.at, comment: assignment.comment }).toEqual({ at: assignment.at, comment: expect.stringMatching(/^\/\/ [^]{60,}/) });
+    }
+  });
+
+  it("recognise a GUID that is not in the table (the check can fail)", async () => {
+    const file = await parseBicep(
+      "resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n  name: 'x'\n  properties: {\n    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635')\n    principalId: appPrincipalId\n  }\n}\n",
+      "owner.bicep",
+    );
+    const [assignment] = assignmentsOf(file);
+    expect(assignment.guid).toBe("8e3af657-a8ff-443c-a75c-2fe8c4bcb635");
+    expect(assignment.role).toBeUndefined();
+    expect(assignment.comment).toBeUndefined();
+  });
+
+  it("name each assignment deterministically with guid() so a redeploy updates rather than duplicates", async () => {
+    for (const resource of resourcesOfType(await infraFiles(), "Microsoft.Authorization/roleAssignments")) {
+      const name = property(resource.body, "name");
+      expect({ at: resource.symbol, name: name?.type === "call_expression" ? calledName(name) : literal(name) }).toEqual({ at: resource.symbol, name: "guid" });
+    }
+  });
+});
