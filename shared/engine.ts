@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { StaticTokenCredential } from "./auth/staticCredential";
+import { createUserCredential, type UserAuthOptions } from "./auth/userCredential";
 import { partnerCenterScope } from "./clouds";
-import { SyncError } from "./errors";
 import { silentLogger, type Logger } from "./logger";
 import { PartnerCenterClient, type CallRecord } from "./partnerClient";
 import { mapWithConcurrency } from "./pool";
@@ -22,6 +22,8 @@ export interface EngineOptions {
   timeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
+  /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
+  userAuth?: UserAuthOptions;
 }
 
 export interface SyncAllOptions {
@@ -39,9 +41,9 @@ export interface TargetStatus {
   lastRun?: HistoryRecord;
 }
 
-function credentialFor(settings: Settings): TokenCredential {
+function credentialFor(settings: Settings, options: EngineOptions): TokenCredential {
   if (settings.auth.kind === "static") return new StaticTokenCredential(settings.auth.token);
-  throw new SyncError("ConfigError", "Setting PARTNER_CENTER_AUTH=user needs the secure application model, which is not configured in this build; use PARTNER_CENTER_AUTH=static with PARTNER_CENTER_ACCESS_TOKEN.");
+  return createUserCredential(settings, settings.auth, options.userAuth);
 }
 
 /** The engine of one process: table stores, a Partner Center client, and the sync entry points. */
@@ -60,7 +62,7 @@ export class Engine {
     this.history = new HistoryStore(tables);
     this.client = new PartnerCenterClient({
       baseUrl: settings.apiBaseUrl,
-      credential: options.credential ?? credentialFor(settings),
+      credential: options.credential ?? credentialFor(settings, options),
       scope: partnerCenterScope(settings.apiBaseUrl),
       timeoutInMs: options.timeoutInMs,
       retry: options.retry,
