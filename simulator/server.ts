@@ -43,6 +43,8 @@ export interface RecordedRequest {
 export interface SimulatorOptions {
   /** The bearer token it accepts; any other gets 401. */
   token: string;
+  /** Accepts other tokens too (tests of the user credential: tokens a local token endpoint issued). */
+  acceptToken?: (token: string) => boolean;
   profile?: JsonObject;
   /** Casing of the answers: the live service answers camelCase. */
   casing?: "camel" | "pascal";
@@ -98,7 +100,7 @@ export class PartnerCenterSimulator {
   private rules: FaultRule[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
-  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile">> & Pick<SimulatorOptions, "rewrite">;
+  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken">> & Pick<SimulatorOptions, "rewrite" | "acceptToken">;
 
   constructor(options: SimulatorOptions) {
     this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, ...options };
@@ -188,9 +190,11 @@ export class PartnerCenterSimulator {
     const body = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "/").split("?")[0];
     const auth = req.headers.authorization ?? "";
+    const bearer = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    const validToken = bearer !== "" && (bearer === this.options.token || this.options.acceptToken?.(bearer) === true);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (name === "authorization") headers[name] = auth === `Bearer ${this.options.token}` ? "Bearer <valid>" : "<invalid>";
+      if (name === "authorization") headers[name] = validToken ? "Bearer <valid>" : "<invalid>";
       else headers[name] = Array.isArray(value) ? value.join(", ") : String(value ?? "");
     }
     const recorded: RecordedRequest = { method: req.method ?? "", path, headers, body, status: 0 };
@@ -219,7 +223,7 @@ export class PartnerCenterSimulator {
 
     if (path.toLowerCase() !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
     if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
-    if (auth !== `Bearer ${this.options.token}`) return error(401, 401, "Authentication failed");
+    if (!validToken) return error(401, 401, "Authentication failed");
 
     const fault = this.takeFault(req.method);
     recorded.fault = fault?.kind;

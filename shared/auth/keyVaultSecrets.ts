@@ -100,7 +100,7 @@ export class KeyVaultSecretStore implements SecretStore {
           : inner === "ForbiddenByPolicy"
             ? `${this.options.caller} has no access policy with secret get/set on the vault: switch the vault to Azure RBAC and grant the "${role}" role, or add the access policy`
             : `${this.options.caller} lacks the "${role}" role on the vault (${role === ROLE_TO_WRITE ? "it must read and store back the rotated refresh token" : "it must read the secret"})`;
-      return new SyncError("AuthError", `Key Vault refused to ${action} ${where} (403${inner ? ` ${inner}` : ""}): ${why}.`, {
+      return new SyncError("AuthError", `Key Vault ${this.client.vaultUrl} refused to ${action} secret "${name}" (403${inner ? ` ${inner}` : ""}): ${why}.`, {
         statusCode: 403,
         serviceCode: "KeyVaultForbidden",
       });
