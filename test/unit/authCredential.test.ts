@@ -43,13 +43,16 @@ async function failure(credential: TokenCredential): Promise<SyncError> {
 }
 
 afterEach(async () => {
-  // Whatever the test did: no token, refresh token, assertion or client secret in an error or in the credential's printout.
-  expectNoSecrets(
-    Object.fromEntries(errors.map((e, i) => [`error ${i}`, `${inspect(e, { depth: 5 })} ${JSON.stringify(e)} ${String(e)}`])),
-    rig.secretValues(),
-  );
-  errors.length = 0;
-  await rig.stop();
+  try {
+    // Whatever the test did: no token, refresh token, assertion or client secret in any error it produced.
+    expectNoSecrets(
+      Object.fromEntries(errors.map((e, i) => [`error ${i}`, `${inspect(e, { depth: 5 })} ${JSON.stringify(e)} ${String(e)}`])),
+      rig.secretValues(),
+    );
+  } finally {
+    errors.length = 0;
+    await rig.stop();
+  }
 });
 
 describe("refresh-token credential: exchange, cache, rotation", () => {
