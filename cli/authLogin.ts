@@ -76,10 +76,21 @@ export async function runAuthLogin(args: AuthLoginArgs, io: AuthLoginIo): Promis
     if (secret === "") throw new SyncError("ConfigError", "--client-secret-stdin read an empty client secret.");
     clientAuth = clientSecretValue(secret);
   } else {
-    clientAuth = once(clientAuthFor(settings.cloud, auth, identity, secrets));
+    clientAuth = once(await clientAuthFor(settings.cloud, auth, secrets, options));
   }
   // A credential problem (no managed identity here, no secret in the vault) shows before the sign-in.
-  await clientAuth();
+  try {
+    await clientAuth();
+  } catch (err) {
+    if (err instanceof SyncError && err.serviceCode === "ClientAssertionUnavailable") {
+      throw new SyncError(
+        "AuthError",
+        `${err.message} The managed identity exists only on Azure compute it is attached to; elsewhere, pass a short-lived client secret with --client-secret-stdin (README, "Authentication", step 5).`,
+        { serviceCode: err.serviceCode },
+      );
+    }
+    throw err;
+  }
 
   const tokens = await signInWithDeviceCode({
     authorityHost: options.authorityHost ?? settings.authorityHost,

@@ -36,10 +36,19 @@ export async function openSecretStore(vaultUrl: string, identity: TokenCredentia
   return new KeyVaultSecretStore(new SecretClient(vaultUrl, identity, options.keyVaultClientOptions), { caller });
 }
 
-export function clientAuthFor(cloud: CloudName, auth: UserAuthSettings, identity: TokenCredential, secrets: SecretStore): ClientAuthentication {
-  return auth.clientCredential === "secret"
-    ? clientSecretFromKeyVault(secrets, auth.clientSecretName)
-    : clientAssertionFromIdentity(identity, CLOUDS[cloud].tokenExchangeAudience);
+/**
+ * The client assertion comes from the managed identity only, never from a developer's
+ * `az login` (which DefaultAzureCredential would fall back to): a user's token is no
+ * assertion a federated credential accepts, and would fail only after the sign-in.
+ */
+export async function clientAuthFor(cloud: CloudName, auth: UserAuthSettings, secrets: SecretStore, options: UserAuthOptions): Promise<ClientAuthentication> {
+  if (auth.clientCredential === "secret") return clientSecretFromKeyVault(secrets, auth.clientSecretName);
+  let identity = options.azureCredential;
+  if (!identity) {
+    const { ManagedIdentityCredential } = await import("@azure/identity");
+    identity = auth.managedIdentityClientId ? new ManagedIdentityCredential({ clientId: auth.managedIdentityClientId }) : new ManagedIdentityCredential();
+  }
+  return clientAssertionFromIdentity(identity, CLOUDS[cloud].tokenExchangeAudience);
 }
 
 function appIdentityName(auth: UserAuthSettings): string {
@@ -58,7 +67,7 @@ export function createUserCredential(settings: Settings, auth: UserAuthSettings,
       authorityHost: options.authorityHost ?? settings.authorityHost,
       secrets,
       refreshTokenSecretName: auth.refreshTokenSecretName,
-      clientAuth: clientAuthFor(settings.cloud, auth, identity, secrets),
+      clientAuth: await clientAuthFor(settings.cloud, auth, secrets, options),
       refreshMarginInMs: options.refreshMarginInMs,
       failureMemoryInMs: options.failureMemoryInMs,
       onRotated: options.onRotated,

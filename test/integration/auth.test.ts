@@ -206,6 +206,38 @@ describe("PARTNER_CENTER_AUTH=user, end to end", () => {
     expect(rig.endpoint.exchanges()[0].form.refresh_token === stored).toBe(true);
   });
 
+  it("auth login --client-secret-stdin: a short-lived secret given on standard input, used for the sign-in only", async () => {
+    rig.endpoint.nextDeviceLogin = { pendingPolls: 0, outcome: "approve" };
+    let stdout = "";
+    const code = await runCli(["auth", "login", "--client-secret-stdin"], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stdout += t),
+      env: userEnv(),
+      readStdin: async () => `${rig.clientSecret}\n`,
+      authLogin: { ...rig.userAuth(), sleep: async () => {} },
+    });
+    printed.push(stdout);
+    expect(code).toBe(0);
+    const polls = rig.endpoint.requests.filter((r) => r.form.device_code);
+    expect(polls.length).toBeGreaterThan(0);
+    expect(polls.every((r) => r.form.client_secret === rig.clientSecret && r.form.client_assertion === undefined)).toBe(true);
+    expect(rig.identity.scopes.at(-1)).toBe("https://vault.azure.net/.default");
+  });
+
+  it("auth login without a managed identity stops before the sign-in and points to --client-secret-stdin", async () => {
+    rig.identity.failWith = { name: "CredentialUnavailableError", message: "ManagedIdentityCredential: no managed identity endpoint found.", scopePrefix: "api://" };
+    let stderr = "";
+    try {
+      const code = await runCli(["auth", "login"], { stdout: () => {}, stderr: (t) => void (stderr += t), env: userEnv(), authLogin: rig.userAuth() });
+      expect(code).toBe(1);
+    } finally {
+      rig.identity.failWith = undefined;
+    }
+    printed.push(stderr);
+    expect(stderr).toMatch(/AuthError: The managed identity could not give a client assertion .*--client-secret-stdin/);
+    expect(rig.endpoint.requests).toHaveLength(0);
+  });
+
   it("auth login stops before the sign-in when Key Vault refuses the operator", async () => {
     rig.vault.forbid = { read: true };
     let stderr = "";

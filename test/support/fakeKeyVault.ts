@@ -159,12 +159,13 @@ export class StubAzureIdentity implements TokenCredential {
   readonly vaultToken = `kv-${randomBytes(16).toString("hex")}`;
   readonly assertion = `assertion-${randomBytes(16).toString("hex")}`;
   readonly scopes: string[] = [];
-  failWith?: { name: string; message: string };
+  /** Fails like the SDK's credential errors; `scopePrefix` limits it (e.g. "api://": the assertion only). */
+  failWith?: { name: string; message: string; scopePrefix?: string };
 
   async getToken(scopes: string | string[]): Promise<AccessToken | null> {
     const scope = Array.isArray(scopes) ? scopes.join(" ") : scopes;
     this.scopes.push(scope);
-    if (this.failWith) {
+    if (this.failWith && (this.failWith.scopePrefix === undefined || scope.startsWith(this.failWith.scopePrefix))) {
       const err = new Error(this.failWith.message);
       err.name = this.failWith.name;
       throw err;
