@@ -64,7 +64,7 @@ export function authErrorFromTokenEndpoint(refusal: TokenEndpointRefusal, contex
   } else if (context.action === "exchange" && (EXPIRED_OR_REVOKED.has(code) || refusal.error === "invalid_grant")) {
     message = `${token} has expired or was revoked${tail(refusal)}: ${CONSENT_AGAIN}.`;
   } else if (refusal.status === 429 || refusal.status >= 500) {
-    message = `The identity platform answered ${refusal.status}${tail(refusal)}; the next run tries again.`;
+    message = `The identity platform answered ${refusal.status}${tail(refusal)}; ${context.action === "login" ? "try `billing-sync auth login` again in a few minutes" : "the next run tries again"}.`;
   } else {
     const said = refusal.description ? `: ${refusal.description}` : "";
     message = `The identity platform refused the ${context.action === "login" ? "sign-in" : "token exchange"}${tail(refusal)}${said}`;

@@ -59,7 +59,7 @@ export async function signInWithDeviceCode(options: DeviceCodeLoginOptions): Pro
   const started = await postTokenForm(
     deviceCodeEndpointUrl(options.authorityHost, options.tenantId),
     { client_id: options.clientId, scope },
-    { ...options.tokenRequest, abortSignal: options.abortSignal },
+    { ...options.tokenRequest, abortSignal: options.abortSignal, action: "login" },
   );
   if (!started.ok) throw authErrorFromTokenEndpoint(started.refusal, { action: "login" });
   const deviceCode = str(started.body, "device_code");
@@ -80,7 +80,7 @@ export async function signInWithDeviceCode(options: DeviceCodeLoginOptions): Pro
     const polled = await postTokenForm(
       tokenEndpointUrl(options.authorityHost, options.tenantId),
       { grant_type: DEVICE_CODE_GRANT_TYPE, client_id: options.clientId, device_code: deviceCode, ...clientFields },
-      { ...options.tokenRequest, abortSignal: options.abortSignal },
+      { ...options.tokenRequest, abortSignal: options.abortSignal, action: "login" },
     );
     if (polled.ok) return readTokenResponse(polled.body);
     const error = polled.refusal.error;

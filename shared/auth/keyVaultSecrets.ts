@@ -81,7 +81,7 @@ export class KeyVaultSecretStore implements SecretStore {
   private translate(err: unknown, action: "read" | "write", name: string, purpose: SecretPurpose | undefined): SyncError {
     const e = (err ?? {}) as RestErrorLike;
     const where = this.describe(name);
-    if (e.name === "AbortError") return new SyncError("Aborted", `Reading ${where} was aborted.`);
+    if (e.name === "AbortError") return new SyncError("Aborted", `${action === "read" ? "Reading" : "Writing"} ${where} was aborted.`);
     if (e.name && CREDENTIAL_ERRORS.has(e.name)) {
       const said = typeof e.message === "string" ? `: ${redactSecrets(e.message.split(/\r?\n/)[0]).slice(0, 200)}` : "";
       return new SyncError(

@@ -35,6 +35,8 @@ export interface TokenRequestOptions {
   timeoutInMs?: number;
   /** 429, 5xx and network failures of the endpoint are retried by the shared loop; OAuth errors never. */
   retry?: Omit<RetryLoopOptions, "abortSignal">;
+  /** For the wording of an error that outlasted the retries. */
+  action?: "exchange" | "login";
 }
 
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -122,7 +124,7 @@ export async function postTokenForm(url: string, form: Record<string, string>, o
       if (isRetryableStatus(response.status)) {
         const headers = Object.fromEntries(response.headers.entries());
         const retryAfterInMs = parseRetryAfter(headers, Date.now());
-        const error = authErrorFromTokenEndpoint(refusal, { action: "exchange" });
+        const error = authErrorFromTokenEndpoint(refusal, { action: options.action ?? "exchange" });
         throw new AttemptError(error, { status: response.status, retryAfterInMs });
       }
       return { ok: false as const, refusal };
