@@ -9,6 +9,11 @@ void runCli(argv, {
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   color,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
 }).then((code) => {
   process.exitCode = code;
 });

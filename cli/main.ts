@@ -10,6 +10,7 @@ import { publicRecord } from "../shared/stores/historyStore";
 import { checkTargetName, DEFAULT_TARGET } from "../shared/target";
 import { startTelemetry, withTelemetry, type Telemetry } from "../shared/telemetry";
 import { applyDesiredEdit, planAdopt, planRestore, type DesiredEdit } from "../shared/undo";
+import type { AuthLoginArgs, AuthLoginIo } from "./authLogin";
 import { renderEdit, renderHistory, renderRun, renderRuns, renderStatus } from "./views";
 
 export interface CliIo {
@@ -20,6 +21,10 @@ export interface CliIo {
   color?: boolean;
   /** For tests and the demo: replaces what the settings would build. */
   engineOptions?: EngineOptions;
+  /** Standard input, read whole (`auth login --client-secret-stdin`). */
+  readStdin?: () => Promise<string>;
+  /** For tests: what `auth login` uses instead of Azure and the real identity platform. */
+  authLogin?: AuthLoginIo["userAuth"];
 }
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -194,6 +199,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const statuses = await getEngine().status();
       const safe = statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
       out({ targets: safe }, !!opts.json, () => renderStatus(statuses));
+    });
+
+  const auth = program.command("auth").description("Production authentication (the secure application model).");
+  auth
+    .command("login")
+    .description("One-time consent: sign in with a device code (works over SSH) and store the refresh token in Key Vault. Prints no token.")
+    .option("--tenant <id>", "partner tenant id (default: PARTNER_CENTER_TENANT_ID)")
+    .option("--client-id <id>", "app registration client id (default: PARTNER_CENTER_CLIENT_ID)")
+    .option("--vault-url <url>", "Key Vault URL (default: PARTNER_CENTER_KEY_VAULT_URL)")
+    .option("--secret-name <name>", "refresh-token secret name (default: PARTNER_CENTER_REFRESH_TOKEN_SECRET)")
+    .option("--client-credential <kind>", "managed-identity or secret (default: PARTNER_CENTER_CLIENT_CREDENTIAL)")
+    .option("--client-secret-stdin", "read a (short-lived) client secret from standard input for this sign-in only")
+    .action(async (opts: AuthLoginArgs) => {
+      const { runAuthLogin } = await import("./authLogin");
+      await runAuthLogin(opts, { stdout: io.stdout, env: io.env, readStdin: io.readStdin, userAuth: io.authLogin ?? io.engineOptions?.userAuth });
     });
 
   program

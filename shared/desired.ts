@@ -1,4 +1,5 @@
 import { SyncError } from "./errors";
+import { GUID, KEY_VAULT_SECRET_NAME } from "./formats";
 import { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS, NOT_SETTABLE, type ManagedField } from "./fields";
 import { isJsonObject, type Json, type JsonObject } from "./json";
 
@@ -28,9 +29,6 @@ const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "timestamp", "etag"
 // A pragmatic check, the same spirit as the PowerShell module's: one @, no spaces, a dot in the domain.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^[0-9+()\-. /x]*$/i;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Key Vault secret names: 1-127 letters, digits and dashes.
-const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -97,7 +95,7 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
       continue;
     }
     if (name === "CredentialRef") {
-      if (typeof raw === "string" && SECRET_NAME.test(raw.trim())) credentialRef = raw.trim();
+      if (typeof raw === "string" && KEY_VAULT_SECRET_NAME.test(raw.trim())) credentialRef = raw.trim();
       else problems.push("CredentialRef must be a Key Vault secret name (1-127 letters, digits and dashes)");
       continue;
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { StaticTokenCredential } from "./auth/staticCredential";
+import { createUserCredential, type UserAuthOptions } from "./auth/userCredential";
 import { partnerCenterScope } from "./clouds";
 import type { ContestPolicy } from "./convergence";
 import type { AccountRef } from "./desired";
@@ -36,6 +37,8 @@ export interface EngineOptions {
   runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
+  /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
+  userAuth?: UserAuthOptions;
 }
 
 export interface SyncAllOptions {
@@ -50,9 +53,15 @@ export const DEFAULT_CONCURRENCY = 8;
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
 const RUNS_PER_PARTNER_SLOT = 4;
 
-function settingsCredential(settings: Settings): TokenCredential {
+/** A target's account may name its own tenant and refresh-token secret; the settings give the defaults. */
+function settingsCredential(settings: Settings, account: AccountRef, options: EngineOptions): TokenCredential {
   if (settings.auth.kind === "static") return new StaticTokenCredential(settings.auth.token);
-  throw new SyncError("ConfigError", "Setting PARTNER_CENTER_AUTH=user needs the secure application model, which is not configured in this build; use PARTNER_CENTER_AUTH=static with PARTNER_CENTER_ACCESS_TOKEN.");
+  const auth = {
+    ...settings.auth,
+    tenantId: account.tenantId ?? settings.auth.tenantId,
+    refreshTokenSecretName: account.credentialRef ?? settings.auth.refreshTokenSecretName,
+  };
+  return createUserCredential(settings, auth, options.userAuth);
 }
 
 /** The engine of one process: table stores, Partner Center clients per account, and the entry points. */
@@ -91,7 +100,7 @@ export class Engine {
     const key = `${account.tenantId ?? ""}|${account.credentialRef ?? ""}`;
     let client = this.clients.get(key);
     if (!client) {
-      const credential = this.options.credential ?? this.options.credentialFor?.(account) ?? settingsCredential(this.settings);
+      const credential = this.options.credential ?? this.options.credentialFor?.(account) ?? settingsCredential(this.settings, account, this.options);
       client = new PartnerCenterClient({
         baseUrl: this.settings.apiBaseUrl,
         credential,

@@ -103,7 +103,7 @@ function errorCodeFor(status: number, serviceCode: string | undefined): SyncErro
 
 function hintFor(code: SyncErrorCode, serviceCode: string | undefined): string {
   if (code === "Unauthorized" && serviceCode === "900421") {
-    return " The token has no MFA claim: the billing profile needs App+User credentials from a user who signed in with MFA.";
+    return " MFA is missing: the token has no MFA claim, and the billing profile needs App+User credentials from a user who signed in with MFA. Consent again with `billing-sync auth login`, signing in with MFA.";
   }
   if (code === "Unauthorized") return " Check the access token or consent again with `billing-sync auth login`.";
   if (code === "Forbidden") return " The signed-in user needs the Partner Center admin agent or billing admin role.";

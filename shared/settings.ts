@@ -1,5 +1,6 @@
 import { CLOUDS, type CloudName } from "./clouds";
 import { SyncError } from "./errors";
+import { GUID, KEY_VAULT_SECRET_NAME } from "./formats";
 import type { QueueSettings } from "./queue";
 
 /**
@@ -30,9 +31,46 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { name: "AzureWebJobsStorage", meaning: "host storage as a connection string (local); the fan-out queue lives there", production: false },
   { name: "AzureWebJobsStorage__queueServiceUri", meaning: "host storage queue endpoint (identity based, Azure): the timer fans out through it", production: true },
   { name: "AzureWebJobsStorage__clientId", meaning: "client id of the managed identity used for host storage", production: true },
+  { name: "PARTNER_CENTER_TENANT_ID", meaning: "the partner's Entra tenant id (GUID); required when PARTNER_CENTER_AUTH=user", production: true },
+  { name: "PARTNER_CENTER_CLIENT_ID", meaning: "the app registration's client id (GUID); required when PARTNER_CENTER_AUTH=user", production: true },
+  { name: "PARTNER_CENTER_KEY_VAULT_URL", meaning: "https://<vault>.vault.azure.net holding the refresh token; required when PARTNER_CENTER_AUTH=user", production: true },
+  {
+    name: "PARTNER_CENTER_REFRESH_TOKEN_SECRET",
+    meaning: "Key Vault secret name of the refresh token",
+    production: false,
+    default: "partner-center-refresh-token",
+  },
+  {
+    name: "PARTNER_CENTER_CLIENT_CREDENTIAL",
+    meaning: "managed-identity (client assertion through a federated credential) or secret (client secret from Key Vault)",
+    production: false,
+    default: "managed-identity",
+  },
+  {
+    name: "PARTNER_CENTER_CLIENT_SECRET_NAME",
+    meaning: "Key Vault secret name of the client secret, used only when PARTNER_CENTER_CLIENT_CREDENTIAL=secret",
+    production: false,
+    default: "partner-center-client-secret",
+  },
+  { name: "AZURE_CLIENT_ID", meaning: "client id of the user-assigned managed identity (Key Vault, Table Storage, client assertion)", production: true },
 ];
 
-export type AuthSettings = { kind: "static"; token: string } | { kind: "user" };
+export type ClientCredentialKind = "managed-identity" | "secret";
+
+/** PARTNER_CENTER_AUTH=user: the secure application model (see README, "Authentication"). */
+export interface UserAuthSettings {
+  kind: "user";
+  tenantId: string;
+  clientId: string;
+  keyVaultUrl: string;
+  refreshTokenSecretName: string;
+  clientCredential: ClientCredentialKind;
+  clientSecretName: string;
+  /** AZURE_CLIENT_ID, when set: the user-assigned managed identity to use. */
+  managedIdentityClientId?: string;
+}
+
+export type AuthSettings = { kind: "static"; token: string } | UserAuthSettings;
 
 export type StorageSettings =
   | { kind: "connectionString"; connectionString: string }
@@ -98,6 +136,60 @@ function parseCloud(env: Env): CloudName {
   return value as CloudName;
 }
 
+
+
+function requiredGuid(env: Env, name: string, what: string): string {
+  const value = read(env, name);
+  if (!value) throw bad(name, `is required when PARTNER_CENTER_AUTH=user: ${what}`);
+  if (!GUID.test(value)) throw bad(name, `must be a GUID (${what}), got "${value}"`);
+  return value.toLowerCase();
+}
+
+function secretName(env: Env, name: string, fallback: string): string {
+  const value = read(env, name) ?? fallback;
+  if (!KEY_VAULT_SECRET_NAME.test(value)) throw bad(name, `must be a Key Vault secret name (1-127 letters, digits and dashes), got "${value}"`);
+  return value;
+}
+
+/** A vault URL is an origin: https, no path, no query. */
+function parseVaultUrl(env: Env): string {
+  const name = "PARTNER_CENTER_KEY_VAULT_URL";
+  const value = read(env, name);
+  if (!value) throw bad(name, "is required when PARTNER_CENTER_AUTH=user: the vault holding the refresh token, e.g. https://<vault>.vault.azure.net");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(name, `is not a URL: "${value}"`);
+  }
+  if (url.protocol !== "https:") throw bad(name, `must be an https URL such as https://<vault>.vault.azure.net, got "${url.protocol}//${url.host}"`);
+  if (url.pathname.replace(/\/+$/, "") !== "" || url.search || url.hash || url.username || url.password) {
+    throw bad(name, `must be the vault URL alone (https://<vault>.vault.azure.net), without a path or query; got "${value}"`);
+  }
+  return url.origin;
+}
+
+function parseUserAuth(env: Env): UserAuthSettings {
+  const credential = (read(env, "PARTNER_CENTER_CLIENT_CREDENTIAL") ?? "managed-identity").toLowerCase();
+  if (credential !== "managed-identity" && credential !== "secret") {
+    throw bad("PARTNER_CENTER_CLIENT_CREDENTIAL", `must be managed-identity or secret; got "${credential}"`);
+  }
+  const managedIdentityClientId = read(env, "AZURE_CLIENT_ID");
+  if (managedIdentityClientId !== undefined && !GUID.test(managedIdentityClientId)) {
+    throw bad("AZURE_CLIENT_ID", `must be the managed identity's client id (a GUID), got "${managedIdentityClientId}"`);
+  }
+  return {
+    kind: "user",
+    tenantId: requiredGuid(env, "PARTNER_CENTER_TENANT_ID", "the partner's Entra tenant id"),
+    clientId: requiredGuid(env, "PARTNER_CENTER_CLIENT_ID", "the app registration's client id"),
+    keyVaultUrl: parseVaultUrl(env),
+    refreshTokenSecretName: secretName(env, "PARTNER_CENTER_REFRESH_TOKEN_SECRET", "partner-center-refresh-token"),
+    clientCredential: credential,
+    clientSecretName: secretName(env, "PARTNER_CENTER_CLIENT_SECRET_NAME", "partner-center-client-secret"),
+    managedIdentityClientId: managedIdentityClientId?.toLowerCase(),
+  };
+}
+
 function parseAuth(env: Env): AuthSettings {
   const kind = (read(env, "PARTNER_CENTER_AUTH") ?? "user").toLowerCase();
   if (kind === "static") {
@@ -106,7 +198,7 @@ function parseAuth(env: Env): AuthSettings {
     if (/\s/.test(token)) throw bad("PARTNER_CENTER_ACCESS_TOKEN", "must be the bare token, without spaces or a 'Bearer' prefix");
     return { kind: "static", token };
   }
-  if (kind === "user") return { kind: "user" };
+  if (kind === "user") return parseUserAuth(env);
   throw bad("PARTNER_CENTER_AUTH", `must be user or static; got "${kind}"`);
 }
 
@@ -133,7 +225,6 @@ export function parseSchedule(value: string): string {
   return fields.join(" ");
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `key=value;key=value`, keys case-insensitive; undefined when a part is not key=value. */
 function keyValues(value: string): Map<string, string> | undefined {
@@ -202,6 +293,18 @@ function parseQueue(env: Env): QueueSettings | undefined {
   const connectionString = read(env, "AzureWebJobsStorage");
   if (connectionString && /=/.test(connectionString)) return { kind: "connectionString", connectionString };
   return undefined;
+}
+
+/** What `billing-sync auth login` needs: the cloud and the user-auth settings, without storage or schedule. */
+export function loadUserAuthSettings(env: Env = process.env): Pick<Settings, "cloud" | "apiBaseUrl" | "authorityHost"> & { auth: UserAuthSettings } {
+  const cloud = parseCloud(env);
+  const override = read(env, "PARTNER_CENTER_BASE_URL");
+  return {
+    cloud,
+    apiBaseUrl: override ? parseBaseUrl("PARTNER_CENTER_BASE_URL", override) : CLOUDS[cloud].apiBaseUrl,
+    authorityHost: CLOUDS[cloud].authorityHost,
+    auth: parseUserAuth(env),
+  };
 }
 
 /**

@@ -53,6 +53,8 @@ interface Account {
 export interface SimulatorOptions {
   /** The bearer token it accepts; any other gets 401. */
   token: string;
+  /** Accepts other tokens too (tests of the user credential: tokens a local token endpoint issued). */
+  acceptToken?: (token: string) => boolean;
   profile?: JsonObject;
   /** Casing of the answers: the live service answers camelCase. */
   casing?: "camel" | "pascal";
@@ -111,7 +113,7 @@ export class PartnerCenterSimulator {
   private rules: FaultRule[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
-  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile">> & Pick<SimulatorOptions, "rewrite">;
+  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken">> & Pick<SimulatorOptions, "rewrite" | "acceptToken">;
 
   constructor(options: SimulatorOptions) {
     this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, ...options };
@@ -214,7 +216,9 @@ export class PartnerCenterSimulator {
     const body = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "/").split("?")[0];
     const auth = req.headers.authorization ?? "";
-    const account = auth.startsWith("Bearer ") ? this.accounts.get(auth.slice("Bearer ".length)) : undefined;
+    const bearer = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
+    // A token the test's token endpoint issued (acceptToken) reaches the default account.
+    const account = this.accounts.get(bearer) ?? (bearer !== "" && this.options.acceptToken?.(bearer) === true ? this.account() : undefined);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (name === "authorization") headers[name] = account ? "Bearer <valid>" : "<invalid>";

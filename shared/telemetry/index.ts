@@ -157,11 +157,20 @@ export function startTelemetry(settings: Settings, options: TelemetryOptions): T
 export function withTelemetry(options: EngineOptions, telemetry: Telemetry | undefined): EngineOptions {
   if (!telemetry) return options;
   const previous = options.onRunFinished;
+  const previousRotated = options.userAuth?.onRotated;
   return {
     ...options,
     onRunFinished: (run) => {
       previous?.(run);
       telemetry.record(run);
+    },
+    userAuth: {
+      ...options.userAuth,
+      // The refresh-token alert watches for this event: no rotation for days means the chain is dying.
+      onRotated: (info) => {
+        previousRotated?.(info);
+        telemetry.event("PartnerCenterRefreshTokenRotated", { secretName: info.secretName, secretVersion: info.secretVersion ?? "", rotatedAt: info.rotatedAt.toISOString() });
+      },
     },
   };
 }
