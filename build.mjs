@@ -11,6 +11,7 @@ import { build } from "esbuild";
 /** Package → the file it is bundled to under dist/vendor. */
 export const LAZY_PACKAGES = {
   "@azure/identity": "identity",
+  "@azure/keyvault-secrets": "keyvault-secrets",
   "@azure/storage-queue": "storage-queue",
   "cron-parser": "cron-parser",
 };

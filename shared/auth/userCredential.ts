@@ -25,14 +25,24 @@ export interface UserAuthOptions {
   now?: () => number;
 }
 
+/**
+ * require, not import(): in the deployed bundle these packages are CommonJS files of their
+ * own (dist/vendor, see build.mjs), whose named exports an ESM import() would not see.
+ */
+function loadIdentity(): typeof import("@azure/identity") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@azure/identity");
+}
+
 export async function azureIdentityFor(auth: UserAuthSettings, options: UserAuthOptions): Promise<TokenCredential> {
   if (options.azureCredential) return options.azureCredential;
-  const { DefaultAzureCredential } = await import("@azure/identity");
+  const { DefaultAzureCredential } = loadIdentity();
   return new DefaultAzureCredential(auth.managedIdentityClientId ? { managedIdentityClientId: auth.managedIdentityClientId } : {});
 }
 
 export async function openSecretStore(vaultUrl: string, identity: TokenCredential, caller: string, options: UserAuthOptions): Promise<SecretStore> {
-  const { SecretClient } = await import("@azure/keyvault-secrets");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SecretClient } = require("@azure/keyvault-secrets") as typeof import("@azure/keyvault-secrets");
   return new KeyVaultSecretStore(new SecretClient(vaultUrl, identity, options.keyVaultClientOptions), { caller });
 }
 
@@ -45,7 +55,7 @@ export async function clientAuthFor(cloud: CloudName, auth: UserAuthSettings, se
   if (auth.clientCredential === "secret") return clientSecretFromKeyVault(secrets, auth.clientSecretName);
   let identity = options.azureCredential;
   if (!identity) {
-    const { ManagedIdentityCredential } = await import("@azure/identity");
+    const { ManagedIdentityCredential } = loadIdentity();
     identity = auth.managedIdentityClientId ? new ManagedIdentityCredential({ clientId: auth.managedIdentityClientId }) : new ManagedIdentityCredential();
   }
   return clientAssertionFromIdentity(identity, CLOUDS[cloud].tokenExchangeAudience);

@@ -48,6 +48,7 @@ describe("the deployed bundle", () => {
       "dist/main.js",
       "dist/vendor/cron-parser.js",
       "dist/vendor/identity.js",
+      "dist/vendor/keyvault-secrets.js",
       "dist/vendor/storage-queue.js",
       "dist/vendor/telemetry.js",
       "host.json",
@@ -61,6 +62,29 @@ describe("the deployed bundle", () => {
       const specifiers = [...readFileSync(join(ROOT, file), "utf8").matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]);
       const foreign = specifiers.filter((s) => !allowed.has(s) && !s.startsWith("./"));
       expect({ file, foreign }).toEqual({ file, foreign: [] });
+    }
+  });
+
+  it("loads its lazy parts with require, never import(): an ESM import of a CommonJS bundle loses its named exports", () => {
+    for (const file of deployFiles(ROOT).filter((f) => f.endsWith(".js"))) {
+      const dynamicImports = [...readFileSync(join(ROOT, file), "utf8").matchAll(/\bimport\(\s*["'`]([^"'`]+)/g)].map((m) => m[1]);
+      expect({ file, dynamicImports }).toEqual({ file, dynamicImports: [] });
+    }
+  });
+
+  it("every vendor bundle exposes its package's named exports to require", () => {
+    const vendors = deployFiles(ROOT).filter((f) => f.startsWith("dist/vendor/"));
+    const expected: Record<string, string> = {
+      "dist/vendor/identity.js": "DefaultAzureCredential",
+      "dist/vendor/keyvault-secrets.js": "SecretClient",
+      "dist/vendor/storage-queue.js": "QueueServiceClient",
+      "dist/vendor/cron-parser.js": "CronExpressionParser",
+    };
+    for (const file of vendors) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const loaded = require(join(deployDir, file)) as Record<string, unknown>;
+      if (expected[file]) expect({ file, type: typeof loaded[expected[file]] }).toEqual({ file, type: "function" });
+      else expect(Object.keys(loaded).length).toBeGreaterThan(0);
     }
   });
 
