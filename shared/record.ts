@@ -51,7 +51,14 @@ export interface RunFacts {
 }
 
 function runError(error: SyncError, correlationId: string): RunError {
-  return { code: error.code, message: error.message, status: error.statusCode, correlationId: error.correlationId ?? correlationId, requestId: error.requestId };
+  return {
+    code: error.code,
+    message: error.message,
+    status: error.statusCode,
+    serviceCode: error.serviceCode,
+    correlationId: error.correlationId ?? correlationId,
+    requestId: error.requestId,
+  };
 }
 
 function contestedNow(facts: RunFacts, changedFields: string[], deps: EngineDeps): ContestedField[] {

@@ -19,6 +19,8 @@ export interface RunError {
   code: string;
   message: string;
   status?: number;
+  /** Partner Center's or Entra's own code (2055, 900421, AADSTS700082...), when it gave one. */
+  serviceCode?: string;
   correlationId?: string;
   requestId?: string;
 }

@@ -76,6 +76,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     ErrorCode: record.error?.code,
     ErrorMessage: record.error?.message,
     ErrorStatus: record.error?.status,
+    ErrorServiceCode: record.error?.serviceCode,
     ErrorRequestId: record.error?.requestId,
     StartedAt: record.startedAt,
     DurationMs: record.durationMs,
@@ -122,6 +123,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
           code: errorCode,
           message: String(entity.ErrorMessage ?? ""),
           status: typeof entity.ErrorStatus === "number" ? entity.ErrorStatus : undefined,
+          serviceCode: str(entity.ErrorServiceCode),
           correlationId: str(entity.CorrelationId),
           requestId: str(entity.ErrorRequestId),
         }

@@ -192,9 +192,9 @@ describe("sync against the simulator and Azurite", () => {
     const result = await run(DESIRED);
     expect(result.outcome).toBe("failed");
     expect(h.sim.count()).toBe(1);
-    expect(result.error).toMatchObject({ code: "Unauthorized", status: 401 });
-    expect(result.error?.message).toMatch(/no MFA claim/);
-    expect(await historyOf(result)).toMatchObject({ Outcome: "failed", ErrorCode: "Unauthorized" });
+    expect(result.error).toMatchObject({ code: "Unauthorized", status: 401, serviceCode: "900421" });
+    expect(result.error?.message).toMatch(/MFA is missing/);
+    expect(await historyOf(result)).toMatchObject({ Outcome: "failed", ErrorCode: "Unauthorized", ErrorServiceCode: "900421" });
   });
 
   it.each([
