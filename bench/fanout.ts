@@ -7,7 +7,8 @@ import { PartnerCenterSimulator } from "../simulator/server";
 import { figure, randomToken, ROOT, runNode } from "./lib";
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+/** The CLI's default (8) and a wide fan-out (50). */
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? "8,50").split(",").map(Number);
 
 /**
  * Fan-out of in-sync targets (one call each) at a fixed latency: targets per second
@@ -26,24 +27,29 @@ export async function fanout(connectionString: string, sizes: number[]): Promise
       const targets = Array.from({ length: size }, (_, i) => `fan-${String(i).padStart(5, "0")}`).slice(written);
       await mapWithConcurrency(targets, 32, (t) => admin.desired.upsert(t, entityFromDocument(t, { PurchaseOrderNumber: "9888" })));
       written = Math.max(written, size);
-      sim.resetRequests();
-      const report = JSON.parse(await runNode([join(ROOT, "dist", "bench", "fanoutWorker.js")], { ...env, BENCH_CONCURRENCY: String(CONCURRENCY) })) as {
-        targets: number;
-        elapsedMs: number;
-        maxRssMiB: number;
-        outcomes: Record<string, number>;
-      };
-      const callsPerTarget = sim.count() / report.targets;
-      const perSecond = report.targets / (report.elapsedMs / 1000);
-      const ideal = CONCURRENCY / (callsPerTarget * (LATENCY_MS / 1000));
-      figure(`fanout_${size}_targets_per_second`, perSecond, "targets/s");
-      figure(`fanout_${size}_ideal_targets_per_second`, ideal, "targets/s");
-      figure(`fanout_${size}_fraction_of_ideal`, perSecond / ideal, "ratio");
-      figure(`fanout_${size}_calls_per_target`, callsPerTarget, "calls");
-      figure(`fanout_${size}_peak_rss`, report.maxRssMiB, "MiB");
-      if (report.outcomes["in-sync"] !== report.targets) process.stdout.write(`# fan-out ${size}: outcomes ${JSON.stringify(report.outcomes)}\n`);
-      out[`fraction_${size}`] = perSecond / ideal;
-      out[`rss_${size}`] = report.maxRssMiB;
+      for (const concurrency of CONCURRENCIES) {
+        sim.resetRequests();
+        const report = JSON.parse(await runNode([join(ROOT, "dist", "bench", "fanoutWorker.js")], { ...env, BENCH_CONCURRENCY: String(concurrency) })) as {
+          targets: number;
+          elapsedMs: number;
+          maxRssMiB: number;
+          cpuMs: number;
+          outcomes: Record<string, number>;
+        };
+        const callsPerTarget = sim.count() / report.targets;
+        const perSecond = report.targets / (report.elapsedMs / 1000);
+        const ideal = concurrency / (callsPerTarget * (LATENCY_MS / 1000));
+        const name = `fanout_${size}_c${concurrency}`;
+        figure(`${name}_targets_per_second`, perSecond, "targets/s");
+        figure(`${name}_ideal_targets_per_second`, ideal, "targets/s");
+        figure(`${name}_fraction_of_ideal`, perSecond / ideal, "ratio");
+        figure(`${name}_calls_per_target`, callsPerTarget, "calls");
+        figure(`${name}_engine_cpu_per_target`, report.cpuMs / report.targets, "ms");
+        figure(`${name}_peak_rss`, report.maxRssMiB, "MiB");
+        if (report.outcomes["in-sync"] !== report.targets) process.stdout.write(`# ${name}: outcomes ${JSON.stringify(report.outcomes)}\n`);
+        out[`fraction_${size}_c${concurrency}`] = perSecond / ideal;
+        out[`rss_${size}_c${concurrency}`] = report.maxRssMiB;
+      }
     }
     return out;
   } finally {

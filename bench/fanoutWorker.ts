@@ -7,11 +7,13 @@ async function main(): Promise<void> {
   const engine = new Engine(loadSettings(process.env));
   await engine.listTargets(); // table and connection set-up is not part of the fan-out
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const runs = await engine.syncAll({ trigger: "cli", concurrency });
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const used = process.cpuUsage(cpu);
   const outcomes: Record<string, number> = {};
   for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  process.stdout.write(JSON.stringify({ targets: runs.length, elapsedMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, outcomes }));
+  process.stdout.write(JSON.stringify({ targets: runs.length, elapsedMs, cpuMs: (used.user + used.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, outcomes }));
 }
 
 main().catch((err: unknown) => {

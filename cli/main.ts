@@ -186,7 +186,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit })))).flat();
+      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: "public" })))).flat();
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
     });

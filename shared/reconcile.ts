@@ -179,7 +179,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   // Earlier runs are read only when there is something to correct: an in-sync run (the
   // common case) costs no history query.
   const loadRecent = async () => {
-    recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS });
+    recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS, columns: "summary" });
     return rememberedNotConverged(recent);
   };
   let lease: Lease | undefined;

@@ -43,7 +43,7 @@ function since(records: readonly HistoryRecord[], holds: (r: HistoryRecord) => b
 export async function targetStatus(engine: Engine, target: string, context: { now: Date; poison: PoisonEntry[] }): Promise<TargetStatus> {
   const [row, records, lease] = await Promise.all([
     engine.desired.get(target),
-    engine.history.list(target, { limit: HISTORY_IN_VIEW }),
+    engine.history.list(target, { limit: HISTORY_IN_VIEW, columns: "public" }),
     engine.leases.get(target, context.now),
   ]);
   const mode = row?.properties.Mode === "observe" ? "observe" : "enforce";

@@ -40,13 +40,38 @@ export interface HistoryRecord {
   contested?: ContestedField[];
 }
 
-export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { hasProfileBefore: boolean };
+export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { restorable: boolean };
 
 /** A record without the unmasked profile it keeps for restore: safe to print or return. */
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
-  const { profileBefore, ...rest } = record;
-  return { ...rest, hasProfileBefore: profileBefore !== undefined };
+  const { profileBefore: _profileBefore, ...rest } = record;
+  // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
+  return { ...rest, restorable: rest.putMade };
 }
+
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade"] as const;
+const COLUMNS = {
+  summary: SUMMARY_COLUMNS,
+  public: [
+    ...SUMMARY_COLUMNS,
+    "Changes",
+    "CorrelationId",
+    "RequestIds",
+    "GetRequestId",
+    "PutRequestId",
+    "EtagBefore",
+    "EtagAfter",
+    "ErrorCode",
+    "ErrorMessage",
+    "ErrorStatus",
+    "ErrorServiceCode",
+    "ErrorRequestId",
+    "DurationMs",
+    "Mode",
+    "Suspended",
+    "Contested",
+  ],
+} as const;
 
 // Newest first: RowKey sorts ascending, so it starts with the time left until year 2286.
 const MAX_TIME = 9_999_999_999_999;
@@ -156,8 +181,12 @@ export class HistoryStore {
     }
   }
 
-  /** Newest first; with `since`, only runs started at or after it. */
-  async list(target: string, options: { limit?: number; since?: Date } = {}): Promise<HistoryRecord[]> {
+  /**
+   * Newest first; with `since`, only runs started at or after it. `columns` trims what is
+   * read: "summary" is what a run needs to spot fights and not-converged fields, "public"
+   * everything but the stored profile; the rest of a record is then left at its defaults.
+   */
+  async list(target: string, options: { limit?: number; since?: Date; columns?: keyof typeof COLUMNS } = {}): Promise<HistoryRecord[]> {
     const limit = options.limit ?? 20;
     const out: HistoryRecord[] = [];
     // RowKeys grow as start times shrink: "started at or after since" is "RowKey below since's key + 1 ms".
@@ -166,7 +195,8 @@ export class HistoryStore {
       : odata`PartitionKey eq ${target}`;
     try {
       await this.tables.ensure(this.client);
-      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) });
+      const select = options.columns ? [...COLUMNS[options.columns]] : undefined;
+      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } }).byPage({ maxPageSize: Math.min(limit, 1000) });
       for await (const page of pages) {
         for (const entity of page) {
           out.push(fromEntity(entity));
