@@ -1,4 +1,5 @@
 import type { Engine } from "../../shared/engine";
+import { planRestore } from "../../shared/undo";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
@@ -39,6 +40,22 @@ describe("answers that cannot be taken at face value", () => {
     expect(result).toMatchObject({ outcome: "failed", error: { code: "NetworkError" } });
     expect(result.error?.message).toMatch(/the connection closed before the whole body arrived \(ERR_RESPONSE_ABORTED\)/);
     expect(h.sim.count("GET")).toBe(4);
+  });
+
+  it.each([
+    ["a reset", { kind: "reset" }],
+    ["a 504", { kind: "status", status: 504 }],
+    ["a timeout", { kind: "timeout" }],
+  ] as const)("a PUT that landed but whose answer was lost to %s is recorded as the correction it was, and can be undone", async (_label, fault) => {
+    h.sim.inject({ method: "PUT", afterApply: true, fault });
+    const { target, result, row } = await sync();
+    expect(result.outcome).toBe("corrected");
+    expect(h.sim.requests.map((r) => r.method)).toEqual(["GET", "PUT", "PUT", "GET"]);
+    const firstPut = h.sim.requests[1].headers["ms-requestid"];
+    expect(row).toMatchObject({ Outcome: "corrected", PutMade: true, PutRequestId: firstPut, ChangedFields: "PurchaseOrderNumber" });
+    expect(JSON.parse(String(row.ProfileBefore))).toMatchObject({ purchaseOrderNumber: "9888" });
+    const restore = await planRestore(engine, result.runId, target);
+    expect(restore.desiredChanges).toEqual([{ field: "PurchaseOrderNumber", from: "PO-UA", to: "9888" }]);
   });
 
   it.each([
