@@ -94,7 +94,7 @@ export interface SimulatorOptions {
 
 const ADMIN_PREFIX = "/_simulator";
 
-function recase(value: Json, casing: "camel" | "pascal"): Json {
+export function recase(value: Json, casing: "camel" | "pascal"): Json {
   if (Array.isArray(value)) return value.map((v) => recase(v, casing));
   if (!isJsonObject(value)) return value;
   const out: JsonObject = {};
