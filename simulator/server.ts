@@ -232,17 +232,19 @@ export class PartnerCenterSimulator {
     setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
 
-  /** The body a GET answered with this ETag (recent ones only). */
-  servedFor(etag: string): JsonObject | undefined {
-    const body = this.served.get(etag);
+  /** The body a GET of this account answered with this ETag (recent ones only). */
+  servedFor(etag: string, account = DEFAULT_ACCOUNT): JsonObject | undefined {
+    const body = this.served.get(`${account}|${etag}`);
     return body && structuredClone(body);
   }
 
-  private remember(profile: JsonObject): void {
-    const etag = getDotted(profile, "attributes.etag");
+  private remember(account: Account): void {
+    const etag = getDotted(account.profile, "attributes.etag");
     if (typeof etag !== "string") return;
-    this.served.delete(etag);
-    this.served.set(etag, structuredClone(profile));
+    // ETags count per account, so the same one can name two accounts' profiles.
+    const key = `${account.name}|${etag}`;
+    this.served.delete(key);
+    this.served.set(key, structuredClone(account.profile));
     if (this.served.size > 512) this.served.delete(this.served.keys().next().value as string);
   }
 
@@ -309,7 +311,7 @@ export class PartnerCenterSimulator {
     else if (fault && !(rule?.afterApply && method === "PUT")) return answer(() => this.applyFault(fault, account, res, recorded, send, error));
 
     if (method === "GET") {
-      this.remember(account.profile);
+      this.remember(account);
       return answer(() => sendProfile(account.profile));
     }
 
@@ -321,7 +323,7 @@ export class PartnerCenterSimulator {
     }
     if (!isJsonObject(incoming)) return answer(() => error(400, 400, "The request body must be a BillingProfile object"));
     const etag = getDotted(incoming, "attributes.etag");
-    this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.servedFor(etag) : undefined });
+    this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.servedFor(etag, account.name) : undefined });
     if (etag !== getDotted(account.profile, "attributes.etag")) return answer(() => this.stale(error, send));
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
