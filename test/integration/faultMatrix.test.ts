@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
 import { Engine } from "../../shared/engine";
+import type { FinishedRun } from "../../shared/reconcile";
 import { streamLogger } from "../../shared/logger";
 import type { RunResult } from "../../shared/runResult";
 import { loadSettings } from "../../shared/settings";
@@ -21,7 +22,10 @@ let h: Harness;
 let proxy: TcpProxy;
 let env: Record<string, string>;
 const printed: string[] = [];
+/** What the telemetry hook (EngineOptions.onRunFinished) saw: the record that survives a storage outage. */
+let finished: FinishedRun[] = [];
 const engineOptions = (waits: number[]) => ({
+  onRunFinished: (run: FinishedRun) => void finished.push(run),
   retry: fastRetry(waits),
   timeoutInMs: 150,
   storageRetry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
@@ -69,6 +73,7 @@ describe("fault matrix", () => {
     for (const rule of c.rules) h.sim.inject(rule);
     if (c.storage === "before the run") await proxy.down();
     const waits: number[] = [];
+    finished = [];
 
     const { code, stdout, stderr } = await cli(["sync", "--target", target, "--json"], waits);
     await proxy.up();
@@ -80,7 +85,7 @@ describe("fault matrix", () => {
     expect(h.sim.getProfile().purchaseOrderNumber === DESIRED.PurchaseOrderNumber).toBe(e.applied);
     // Retries keep the request id: one MS-RequestId per logical GET or PUT.
     const ids = (m: string) => new Set(h.sim.requests.filter((r) => r.method === m).map((r) => r.headers["ms-requestid"])).size;
-    if (e.outcome !== "conflict" && e.gets + e.puts > 0) expect(ids("GET") + ids("PUT")).toBeLessThanOrEqual(e.gets === 2 || e.puts === 2 ? 4 : 2);
+    expect([ids("GET"), ids("PUT")]).toEqual(e.requestIds);
     if (e.waits) expect(waits).toEqual(e.waits);
     const rows = (await historyRows(h, target)).filter((r) => r.Outcome !== undefined);
 
@@ -92,6 +97,7 @@ describe("fault matrix", () => {
     } else {
       const result = JSON.parse(stdout) as RunResult;
       expect(result.outcome).toBe(e.outcome);
+      expect(finished.map((f) => [f.result.runId, f.result.recorded, f.calls.length])).toEqual([[result.runId, e.record === "history", e.gets + e.puts]]);
       expect(result.error?.code).toBe(e.errorCode);
       if (e.record === "history") {
         expect(result.recorded).toBe(true);

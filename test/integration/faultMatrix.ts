@@ -20,6 +20,8 @@ export interface Expected {
   errorCode?: string;
   gets: number;
   puts: number;
+  /** Distinct MS-RequestIds of GETs and PUTs: a retry keeps its request's id. */
+  requestIds: [number, number];
   /** The live profile holds the desired value afterwards (a PUT landed). */
   applied: boolean;
   /** The history row's PutMade, when a row is expected. */
@@ -111,62 +113,62 @@ function build(): FaultCase[] {
       cases.push({
         fault: k.fault, at: "GET", repeat, rules: [rule("GET", k.make, repeat)],
         expected: once
-          ? { outcome: "corrected", gets: 2, puts: 1, applied: true, putMade: true, record: "history", exitCode: 0, waits, next: "in-sync" }
-          : { outcome: "failed", errorCode: k.errorCode, gets: 4, puts: 0, applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
+          ? { outcome: "corrected", gets: 2, puts: 1, requestIds: [1, 1], applied: true, putMade: true, record: "history", exitCode: 0, waits, next: "in-sync" }
+          : { outcome: "failed", errorCode: k.errorCode, gets: 4, puts: 0, requestIds: [1, 0], applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
       });
       cases.push({
         fault: k.fault, at: "PUT", repeat, rules: [rule("PUT", k.make, repeat)],
         expected: once
-          ? { outcome: "corrected", gets: 1, puts: 2, applied: true, putMade: true, record: "history", exitCode: 0, waits, next: "in-sync" }
-          : { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 4, applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
+          ? { outcome: "corrected", gets: 1, puts: 2, requestIds: [1, 1], applied: true, putMade: true, record: "history", exitCode: 0, waits, next: "in-sync" }
+          : { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 4, requestIds: [1, 1], applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
       });
     }
   }
   for (const k of TERMINAL) {
     cases.push({
       fault: k.fault, at: "GET", repeat: "every attempt", rules: [rule("GET", k.make, "every attempt")],
-      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 0, applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
+      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 0, requestIds: [1, 0], applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
     });
     cases.push({
       fault: k.fault, at: "PUT", repeat: "every attempt", rules: [rule("PUT", k.make, "every attempt")],
-      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 1, applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
+      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 1, requestIds: [1, 1], applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
     });
   }
   for (const k of UNREADABLE) {
     cases.push({
       fault: k.fault, at: "GET", repeat: "every attempt", rules: [rule("GET", k.make, "every attempt")],
-      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 0, applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
+      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 0, requestIds: [1, 0], applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
     });
     cases.push({
       fault: k.fault, at: "PUT", repeat: "every attempt", rules: [rule("PUT", k.make, "every attempt", true)],
-      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 1, applied: true, putMade: true, record: "history", exitCode: 1, next: "in-sync" },
+      expected: { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 1, requestIds: [1, 1], applied: true, putMade: true, record: "history", exitCode: 1, next: "in-sync" },
     });
   }
   for (const k of LOST_ANSWER) {
     cases.push({
       fault: k.fault, at: "PUT", repeat: "once", rules: [rule("PUT", k.make, "once", true)],
-      expected: { outcome: "corrected", gets: 2, puts: 2, applied: true, putMade: true, record: "history", exitCode: 0, next: "in-sync" },
+      expected: { outcome: "corrected", gets: 2, puts: 2, requestIds: [2, 1], applied: true, putMade: true, record: "history", exitCode: 0, next: "in-sync" },
     });
   }
   for (const s of STALE) {
     cases.push({
       fault: s.fault, at: "GET", repeat: "every attempt", rules: [rule("GET", s.atGet, "every attempt")],
-      expected: { outcome: "failed", errorCode: "PartnerCenterError", gets: 1, puts: 0, applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
+      expected: { outcome: "failed", errorCode: "PartnerCenterError", gets: 1, puts: 0, requestIds: [1, 0], applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
     });
     cases.push({
       fault: s.fault, at: "PUT", repeat: "once", staleEtagAnswer: s.answer, rules: [rule("PUT", { kind: "stale" }, "once")],
-      expected: { outcome: "corrected", gets: 2, puts: 2, applied: true, putMade: true, record: "history", exitCode: 0, next: "in-sync" },
+      expected: { outcome: "corrected", gets: 2, puts: 2, requestIds: [2, 2], applied: true, putMade: true, record: "history", exitCode: 0, next: "in-sync" },
     });
     cases.push({
       fault: s.fault, at: "PUT", repeat: "every attempt", staleEtagAnswer: s.answer, rules: [rule("PUT", { kind: "stale" }, "every attempt")],
-      expected: { outcome: "conflict", errorCode: "StaleEtag", gets: 3, puts: 3, applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
+      expected: { outcome: "conflict", errorCode: "StaleEtag", gets: 3, puts: 3, requestIds: [3, 3], applied: false, putMade: false, record: "history", exitCode: 1, next: "corrected" },
     });
   }
   const storage = (at: StorageFault, expected: Expected): FaultCase => ({ fault: "Table Storage down", at, repeat: "every attempt", rules: [], storage: at, expected });
-  cases.push(storage("before the run", { errorCode: "StorageError", gets: 0, puts: 0, applied: false, record: "stderr", exitCode: 1, next: "corrected" }));
+  cases.push(storage("before the run", { errorCode: "StorageError", gets: 0, puts: 0, requestIds: [0, 0], applied: false, record: "stderr", exitCode: 1, next: "corrected" }));
   // The lease could not be released either: it blocks the target until it expires (5 min).
-  cases.push(storage("between GET and PUT", { outcome: "corrected", gets: 1, puts: 1, applied: true, record: "stderr", exitCode: 1, next: "in-progress" }));
-  cases.push(storage("at the history write", { outcome: "corrected", gets: 1, puts: 1, applied: true, record: "stderr", exitCode: 1, next: "in-progress" }));
+  cases.push(storage("between GET and PUT", { outcome: "corrected", gets: 1, puts: 1, requestIds: [1, 1], applied: true, record: "stderr", exitCode: 1, next: "in-progress" }));
+  cases.push(storage("at the history write", { outcome: "corrected", gets: 1, puts: 1, requestIds: [1, 1], applied: true, record: "stderr", exitCode: 1, next: "in-progress" }));
   return cases;
 }
 
