@@ -12,6 +12,8 @@ import { findCaseCollision, type Json, type JsonObject } from "../../shared/json
  */
 export const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 300);
 export const fcOptions = { numRuns: NUM_RUNS };
+/** Per-test time limit that grows with FC_NUM_RUNS (the default suite stays well inside 30 s). */
+export const TIME_LIMIT_IN_MS = Math.max(30_000, NUM_RUNS * 40);
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

@@ -6,7 +6,9 @@ import { MANAGED_FIELDS } from "../../shared/fields";
 import { findCaseCollision, findKey, getPath, isJsonObject, type Json, type JsonObject } from "../../shared/json";
 import { parseProfile } from "../../shared/profile";
 import { recase } from "../../simulator/server";
-import { fcOptions, NUM_RUNS, scenario } from "./arbitraries";
+import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS, scenario } from "./arbitraries";
+
+jest.setTimeout(TIME_LIMIT_IN_MS);
 
 /**
  * Properties of the plan and the PUT body over random live profiles (random casing per key,

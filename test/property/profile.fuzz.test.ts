@@ -5,7 +5,9 @@ import { getPath, isJsonObject } from "../../shared/json";
 import { parseProfile } from "../../shared/profile";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
-import { fcOptions, NUM_RUNS, scenario } from "./arbitraries";
+import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS, scenario } from "./arbitraries";
+
+jest.setTimeout(TIME_LIMIT_IN_MS);
 
 /**
  * Fuzz of the response parser: random strings, random bytes, random JSON, and valid

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { SyncError } from "../../shared/errors";
 import { checkTargetName } from "../../shared/target";
-import { fcOptions, NUM_RUNS } from "./arbitraries";
+import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS } from "./arbitraries";
+
+jest.setTimeout(TIME_LIMIT_IN_MS);
 
 /** Target names become PartitionKeys, OData literals and log text: fuzz the one gate they all pass. */
 const PIECES = ["'", '"', "/", "\\", "#", "?", "\u0000", "\n", "\r", "\u007f", "\u0085", "\u2028", "%2F", " ", "..", " or ", " eq ", "PartitionKey", "ä", "a", "Z", "9", "-", "_", "."];
