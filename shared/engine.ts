@@ -19,7 +19,7 @@ import { targetStatus, type TargetStatus } from "./status";
 import { DesiredStateStore } from "./stores/desiredStore";
 import { HistoryStore } from "./stores/historyStore";
 import { LeaseStore } from "./stores/leaseStore";
-import { TableFactory } from "./stores/tables";
+import { TableFactory, type StorageRetryOptions } from "./stores/tables";
 import { checkTargetName } from "./target";
 
 export type { TargetStatus } from "./status";
@@ -31,7 +31,10 @@ export interface EngineOptions {
   /** Replaces the per-account credential the settings would build (tests of many accounts). */
   credentialFor?: (account: AccountRef) => TokenCredential;
   retry?: RetryLoopOptions;
+  /** One Partner Center HTTP attempt (default 30 s). */
   timeoutInMs?: number;
+  /** Retries of a Table Storage request, done by the Azure SDK (tests of storage outages shorten them). */
+  storageRetry?: StorageRetryOptions;
   contestPolicy?: ContestPolicy;
   leaseDurationInMs?: number;
   runTimeoutInMs?: number;
@@ -77,7 +80,7 @@ export class Engine {
     readonly settings: Settings,
     private readonly options: EngineOptions = {},
   ) {
-    const tables = new TableFactory(settings.storage);
+    const tables = new TableFactory(settings.storage, options.storageRetry);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);

@@ -54,6 +54,23 @@ export function setPath(obj: JsonObject, path: readonly string[], value: Json): 
   });
 }
 
+/**
+ * Whether `value` nests arrays and objects more than `limit` levels deep. Iterative, so a
+ * hostile body cannot exhaust the stack here (the recursive walks below rely on it).
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Keys that differ only by case make "which one is the field" unanswerable. */
 export function findCaseCollision(value: Json, where = "$"): string | undefined {
   if (Array.isArray(value)) {

@@ -90,8 +90,9 @@ function readErrorBody(text: string, contentType: string | undefined): ServiceEr
   }
 }
 
-function errorCodeFor(status: number, serviceCode: string | undefined): SyncErrorCode {
-  if (status === 409 || status === 412 || (status === 400 && serviceCode === "2055")) return "StaleEtag";
+function errorCodeFor(status: number, serviceCode: string | undefined, method: "GET" | "PUT"): SyncErrorCode {
+  // Only a write carries an ETag: the same answers to a GET are a service error, not a race.
+  if (method === "PUT" && (status === 409 || status === 412 || (status === 400 && serviceCode === "2055"))) return "StaleEtag";
   if (status === 401) return "Unauthorized";
   if (status === 403) return "Forbidden";
   if (status === 404) return "NotFound";
@@ -118,7 +119,23 @@ const NETWORK_WORDS: Record<string, string> = {
   ENOTFOUND: "the host name did not resolve",
   EAI_AGAIN: "the host name lookup failed",
   ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED: "the response was larger than 1 MiB",
+  ERR_RESPONSE_TOO_LARGE: "the response was larger than 1 MiB",
+  ERR_RESPONSE_ABORTED: "the connection closed before the whole body arrived",
 };
+
+/**
+ * The transport failure as a code. Axios reports a body cut off by a dropped connection
+ * and a body over maxContentLength with one code (ERR_BAD_RESPONSE); only the first is
+ * worth a retry, so they are told apart by axios's fixed message (no request data in it).
+ */
+function transportCode(err: unknown): string {
+  const code = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "UNKNOWN";
+  if (code !== "ERR_BAD_RESPONSE") return code;
+  const message = err instanceof Error ? err.message : "";
+  if (/stream has been aborted/i.test(message)) return "ERR_RESPONSE_ABORTED";
+  if (/maxContentLength/i.test(message)) return "ERR_RESPONSE_TOO_LARGE";
+  return code;
+}
 
 /**
  * The Partner Center billing-profile client. Axios stays inside this file: callers get
@@ -214,7 +231,7 @@ export class PartnerCenterClient {
       });
     } catch (err) {
       // Build a fresh error from the code alone: the axios error's config holds the token.
-      const networkCode = typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : "UNKNOWN";
+      const networkCode = transportCode(err);
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
         throw new SyncError("Aborted", `${method} ${BILLING_PROFILE_PATH} was aborted.`, where);
       }
@@ -236,7 +253,7 @@ export class PartnerCenterClient {
       return parseProfile(text, `${method} ${BILLING_PROFILE_PATH}`, where);
     }
     const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
-    const code = errorCodeFor(response.status, serviceCode);
+    const code = errorCodeFor(response.status, serviceCode, method);
     const detail = [serviceCode && `code ${serviceCode}`, description].filter(Boolean).join(": ");
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
     const error = new SyncError(

@@ -1,6 +1,6 @@
 import { SyncError, type SyncErrorOptions } from "./errors";
 import { MANAGED_FIELDS } from "./fields";
-import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject } from "./json";
+import { findCaseCollision, getPath, isJsonObject, nestedDeeperThan, type Json, type JsonObject } from "./json";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {
@@ -11,6 +11,8 @@ export interface LiveProfile {
 }
 
 const ETAG_PATH = ["Attributes", "Etag"] as const;
+/** A billing profile is 3 levels deep; far deeper is not a profile, and would exhaust the stack of the walks below. */
+export const MAX_PROFILE_DEPTH = 64;
 
 function positionHint(err: unknown, text: string): string {
   // V8 messages may quote the body around the error; a billing profile holds personal
@@ -40,6 +42,7 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
     throw fail(`is not valid JSON${positionHint(err, stripped)}`);
   }
   if (!isJsonObject(parsed)) throw fail(`is JSON but not an object (${Array.isArray(parsed) ? "array" : typeof parsed})`);
+  if (nestedDeeperThan(parsed, MAX_PROFILE_DEPTH)) throw fail(`is nested more than ${MAX_PROFILE_DEPTH} levels deep`);
   const body = parsed as JsonObject;
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);

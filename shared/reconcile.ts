@@ -78,6 +78,11 @@ function notConvergedError(fields: readonly NotConvergedField[], sentNow: boolea
   );
 }
 
+/** A PUT attempt with no answer we could trust: the update may or may not have landed. */
+function answerLost(call: CallRecord): boolean {
+  return call.method === "PUT" && (call.errorCode === "NetworkError" || call.errorCode === "Timeout" || call.errorCode === "ServiceUnavailable");
+}
+
 /**
  * Observe the live profile, diff, and act: PUT the corrected profile with this pass's
  * ETag, then check the answer holds what was sent. A stale ETag means someone wrote after
@@ -100,11 +105,13 @@ async function converge(
     run.etagBefore ??= got.profile.etag;
     const changes = planChanges(desired, got.profile);
     if (changes.length === 0) {
-      // A PUT whose answer was lost (reset, timeout) may have landed before the retry found
-      // the ETag stale: then the profile is in sync because of us.
-      const landedUnseen = run.calls.some((c) => c.method === "PUT" && (c.errorCode === "NetworkError" || c.errorCode === "Timeout"));
-      Object.assign(run, { outcome: landedUnseen ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
-      if (!landedUnseen) run.changes = [];
+      // A PUT whose answer was lost (reset, timeout, a gateway's 5xx) may have landed before
+      // the retry found the ETag stale: then the profile is in sync because of us, and the
+      // record must say so (PutMade, the profile before it) so the change can be undone.
+      const lost = run.calls.filter(answerLost).at(-1);
+      Object.assign(run, { outcome: lost ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
+      if (lost) Object.assign(run, { putMade: true, putRequestId: lost.requestId });
+      else run.changes = [];
       return;
     }
     run.changes = changes;

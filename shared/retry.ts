@@ -47,6 +47,8 @@ const RETRYABLE_NETWORK_CODES = new Set([
   "ENETUNREACH",
   "EHOSTUNREACH",
   "ERR_SOCKET_CONNECTION_TIMEOUT",
+  // The connection dropped mid-body (partnerClient's name for axios's aborted stream).
+  "ERR_RESPONSE_ABORTED",
 ]);
 
 export function isRetryableNetworkCode(code: string): boolean {

@@ -17,7 +17,12 @@ export type Fault =
   | { kind: "reset" }
   | { kind: "timeout" }
   | { kind: "malformed"; body: string }
-  | { kind: "truncated" }
+  /**
+   * Half the body. `dropped` (default): Content-Length promises the whole body and the
+   * connection closes early. `complete`: Content-Length matches the cut body, so HTTP
+   * sees a whole answer whose JSON ends mid-way.
+   */
+  | { kind: "truncated"; framing?: "dropped" | "complete" }
   | { kind: "html"; status: number }
   | { kind: "stale" }
   /** Another writer changes the profile (new ETag) just before this request is handled. */
@@ -29,7 +34,21 @@ export interface FaultRule {
   account?: string;
   /** How many matching requests it applies to; default 1. */
   times?: number;
+  /**
+   * PUT only: the update is applied (stored, new ETag) before the fault answers: an
+   * answer lost or garbled after the write landed.
+   */
+  afterApply?: boolean;
   fault: Fault;
+}
+
+/** What a received PUT was built from: the body this simulator served under the PUT's ETag. */
+export interface PutAudit {
+  account: string;
+  /** The PUT body as received, parsed. */
+  put: JsonObject;
+  /** The body served by a GET with the ETag the PUT carries; undefined if no such GET was answered. */
+  basedOn?: JsonObject;
 }
 
 export interface RecordedRequest {
@@ -64,11 +83,20 @@ export interface SimulatorOptions {
   staleEtagAnswer?: 412 | 409 | 2055;
   /** Applied to the stored profile after each accepted PUT: a service that normalises values. */
   rewrite?: (profile: JsonObject) => void;
+  /**
+   * Runs before an answer to GET or PUT /v1/profiles/billing is written (after a PUT is
+   * applied): a test takes another real part down at that exact moment.
+   */
+  beforeAnswer?: (request: { method: "GET" | "PUT"; account: string }) => void | Promise<void>;
+  /** Sees every PUT body received, with the body it was built from. */
+  onPut?: (audit: PutAudit) => void;
+  /** Keep every request in `requests` (default); a long soak turns it off. */
+  recordRequests?: boolean;
 }
 
 const ADMIN_PREFIX = "/_simulator";
 
-function recase(value: Json, casing: "camel" | "pascal"): Json {
+export function recase(value: Json, casing: "camel" | "pascal"): Json {
   if (Array.isArray(value)) return value.map((v) => recase(v, casing));
   if (!isJsonObject(value)) return value;
   const out: JsonObject = {};
@@ -113,10 +141,15 @@ export class PartnerCenterSimulator {
   private rules: FaultRule[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
-  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken">> & Pick<SimulatorOptions, "rewrite" | "acceptToken">;
+  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken" | "beforeAnswer" | "onPut">> &
+    Pick<SimulatorOptions, "rewrite" | "acceptToken" | "beforeAnswer" | "onPut">;
+  /** Bodies served by GET, by ETag, the newest few hundred: what a PUT claims to be based on. */
+  private readonly served = new Map<string, JsonObject>();
+  /** Faults applied, by kind, since the start (survives resetRequests). */
+  readonly faultCounts: Record<string, number> = {};
 
   constructor(options: SimulatorOptions) {
-    this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, ...options };
+    this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, recordRequests: true, ...options };
     this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile);
   }
 
@@ -201,13 +234,31 @@ export class PartnerCenterSimulator {
     setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
 
-  private takeFault(method: string, account: string): Fault | undefined {
+  /** The body a GET of this account answered with this ETag (recent ones only). */
+  servedFor(etag: string, account = DEFAULT_ACCOUNT): JsonObject | undefined {
+    const body = this.served.get(`${account}|${etag}`);
+    return body && structuredClone(body);
+  }
+
+  private remember(account: Account): void {
+    const etag = getDotted(account.profile, "attributes.etag");
+    if (typeof etag !== "string") return;
+    // ETags count per account, so the same one can name two accounts' profiles.
+    const key = `${account.name}|${etag}`;
+    this.served.delete(key);
+    this.served.set(key, structuredClone(account.profile));
+    if (this.served.size > 512) this.served.delete(this.served.keys().next().value as string);
+  }
+
+  private takeFault(method: string, account: string): FaultRule | undefined {
     const index = this.rules.findIndex((r) => (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account));
     if (index < 0) return undefined;
     const rule = this.rules[index];
     rule.times = (rule.times ?? 1) - 1;
     if (rule.times <= 0) this.rules.splice(index, 1);
-    return rule.fault;
+    const kind = rule.afterApply && method === "PUT" ? `${rule.fault.kind}AfterApply` : rule.fault.kind;
+    this.faultCounts[kind] = (this.faultCounts[kind] ?? 0) + 1;
+    return rule;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -225,7 +276,7 @@ export class PartnerCenterSimulator {
       else headers[name] = Array.isArray(value) ? value.join(", ") : String(value ?? "");
     }
     const recorded: RecordedRequest = { method: req.method ?? "", path, headers, body, status: 0, account: account?.name };
-    this.requests.push(recorded);
+    if (this.options.recordRequests || path.startsWith(ADMIN_PREFIX)) this.requests.push(recorded);
 
     if (path.startsWith(ADMIN_PREFIX)) return this.admin(req.method ?? "", path, body, res, recorded);
 
@@ -252,21 +303,32 @@ export class PartnerCenterSimulator {
     if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
     if (!account) return error(401, 401, "Authentication failed");
 
-    const fault = this.takeFault(req.method, account.name);
+    const method = req.method;
+    const rule = this.takeFault(method, account.name);
+    const fault = rule?.fault;
     recorded.fault = fault?.kind;
+    const answer = async (then: () => void) => {
+      await this.options.beforeAnswer?.({ method, account: account.name });
+      then();
+    };
     if (fault?.kind === "concurrentWrite") this.write(fault.set, account.name);
-    else if (fault) return this.applyFault(fault, account, res, recorded, send, error);
+    else if (fault && !(rule?.afterApply && method === "PUT")) return answer(() => this.applyFault(fault, account, res, recorded, send, error));
 
-    if (req.method === "GET") return sendProfile(account.profile);
+    if (method === "GET") {
+      this.remember(account);
+      return answer(() => sendProfile(account.profile));
+    }
 
     let incoming: unknown;
     try {
       incoming = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
     } catch {
-      return error(400, 400, "The request body is not valid JSON");
+      return answer(() => error(400, 400, "The request body is not valid JSON"));
     }
-    if (!isJsonObject(incoming)) return error(400, 400, "The request body must be a BillingProfile object");
-    if (getDotted(incoming, "attributes.etag") !== getDotted(account.profile, "attributes.etag")) return this.stale(error, send);
+    if (!isJsonObject(incoming)) return answer(() => error(400, 400, "The request body must be a BillingProfile object"));
+    const etag = getDotted(incoming, "attributes.etag");
+    this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.servedFor(etag, account.name) : undefined });
+    if (etag !== getDotted(account.profile, "attributes.etag")) return answer(() => this.stale(error, send));
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
     const next = this.canonical(incoming);
@@ -275,7 +337,8 @@ export class PartnerCenterSimulator {
     account.profile = next;
     this.options.rewrite?.(account.profile);
     this.bumpEtag(account);
-    return sendProfile(account.profile);
+    if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, account, res, recorded, send, error));
+    return answer(() => sendProfile(account.profile));
   }
 
   private stale(error: (status: number, code: number, d: string) => void, send: (s: number, t: string) => void): void {
@@ -317,8 +380,10 @@ export class PartnerCenterSimulator {
       case "truncated": {
         recorded.status = 200;
         const text = JSON.stringify(account.profile, null, 4);
+        const cut = text.slice(0, Math.floor(text.length / 2));
+        if (fault.framing === "complete") return send(200, cut);
         res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
-        res.write(text.slice(0, Math.floor(text.length / 2)));
+        res.write(cut);
         setTimeout(() => res.socket?.destroy(), 5);
         return;
       }

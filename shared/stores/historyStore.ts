@@ -25,6 +25,8 @@ export interface HistoryRecord {
   etagAfter?: string;
   /** The live profile as read before the PUT that changed it, unmasked: what restore puts back. */
   profileBefore?: JsonObject;
+  /** Why a PUT's profileBefore is not in the row (too large for a table entity). */
+  profileBeforeOmitted?: string;
   error: RunError | null;
   startedAt: string;
   durationMs: number;
@@ -80,6 +82,44 @@ export function historyRowKey(startedAt: string, runId: string): string {
   return `${String(MAX_TIME - Date.parse(startedAt)).padStart(13, "0")}_${runId}`;
 }
 
+/** A Table string property holds at most 32K UTF-16 units (64 KiB); an entity at most 1 MiB. */
+const PROPERTY_CHARS = 32_000;
+const PROFILE_BUDGET_BYTES = 768 * 1024;
+
+/**
+ * The profile before a PUT, as properties ProfileBefore, ProfileBefore2, ...: a profile
+ * with large unknown fields does not fit one property, and a refused write would lose
+ * the whole row. Beyond what an entity can hold, the row keeps why instead.
+ */
+function profileProperties(record: HistoryRecord): Record<string, unknown> {
+  if (record.profileBefore === undefined) return { ProfileBeforeOmitted: record.profileBeforeOmitted };
+  const text = JSON.stringify(record.profileBefore);
+  const bytes = Buffer.byteLength(JSON.stringify(text));
+  if (bytes > PROFILE_BUDGET_BYTES) {
+    return { ProfileBeforeOmitted: `the profile (${bytes} bytes as stored) is too large for a history row (at most ${PROFILE_BUDGET_BYTES})` };
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(i + PROPERTY_CHARS, text.length);
+    // Never split a surrogate pair between two properties.
+    if (end < text.length && /[\ud800-\udbff]/.test(text[end - 1])) end--;
+    parts.push(text.slice(i, end));
+    i = end;
+  }
+  const props: Record<string, unknown> = { ProfileBefore: parts[0] };
+  parts.slice(1).forEach((part, i) => (props[`ProfileBefore${i + 2}`] = part));
+  if (parts.length > 1) props.ProfileBeforeParts = parts.length;
+  return props;
+}
+
+function profileFromEntity(entity: Record<string, unknown>): string | undefined {
+  if (typeof entity.ProfileBefore !== "string") return undefined;
+  const count = typeof entity.ProfileBeforeParts === "number" ? entity.ProfileBeforeParts : 1;
+  let text = entity.ProfileBefore;
+  for (let i = 2; i <= count; i++) text += String(entity[`ProfileBefore${i}`] ?? "");
+  return text;
+}
+
 function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
   return {
     partitionKey: record.target,
@@ -97,7 +137,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     PutMade: record.putMade,
     EtagBefore: record.etagBefore,
     EtagAfter: record.etagAfter,
-    ProfileBefore: record.profileBefore === undefined ? undefined : JSON.stringify(record.profileBefore),
+    ...profileProperties(record),
     ErrorCode: record.error?.code,
     ErrorMessage: record.error?.message,
     ErrorStatus: record.error?.status,
@@ -142,7 +182,8 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     putMade: entity.PutMade === true,
     etagBefore: str(entity.EtagBefore),
     etagAfter: str(entity.EtagAfter),
-    profileBefore: parseJson<JsonObject | undefined>(entity.ProfileBefore, undefined),
+    profileBefore: parseJson<JsonObject | undefined>(profileFromEntity(entity), undefined),
+    profileBeforeOmitted: str(entity.ProfileBeforeOmitted),
     error: errorCode
       ? {
           code: errorCode,
@@ -177,7 +218,16 @@ export class HistoryStore {
       await this.tables.ensure(this.client);
       await this.client.createEntity(toEntity(record));
     } catch (err) {
-      throw storageError(`record run ${record.runId}`, err);
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 400 || record.profileBefore === undefined) throw storageError(`record run ${record.runId}`, err);
+      // The service refused the row (a property or the entity too large): the run matters
+      // more than the copy of the profile, so record it without.
+      const reason = `the history row was refused with it (${(err as { code?: string }).code ?? status})`;
+      try {
+        await this.client.createEntity(toEntity({ ...record, profileBefore: undefined, profileBeforeOmitted: reason }));
+      } catch (again) {
+        throw storageError(`record run ${record.runId}`, again);
+      }
     }
   }
 

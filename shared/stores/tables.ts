@@ -3,6 +3,9 @@ import type { TokenCredential } from "@azure/core-auth";
 import { SyncError } from "../errors";
 import type { StorageSettings } from "../settings";
 
+/** The Azure SDK's retry settings for a storage request (maxRetries, retryDelayInMs, maxRetryDelayInMs). */
+export type StorageRetryOptions = NonNullable<TableServiceClientOptions["retryOptions"]>;
+
 export const TABLES = {
   desired: "BillingProfileDesired",
   history: "BillingProfileHistory",
@@ -18,18 +21,24 @@ export class TableFactory {
   private credential?: TokenCredential;
   private readonly created = new Map<string, Promise<void>>();
 
-  constructor(private readonly storage: StorageSettings) {}
+  constructor(
+    private readonly storage: StorageSettings,
+    /** The SDK's own retry of a storage request (default: 3 retries, exponential from 1 s). */
+    private readonly retryOptions?: StorageRetryOptions,
+  ) {}
 
   client(tableName: string): TableClient {
+    const retryOptions = this.retryOptions;
     if (this.storage.kind === "connectionString") {
       const options: TableServiceClientOptions = {
+        retryOptions,
         allowInsecureConnection: /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true)\s*(;|$)/i.test(this.storage.connectionString) || /TableEndpoint=http:/i.test(this.storage.connectionString),
       };
       return TableClient.fromConnectionString(this.storage.connectionString, tableName, options);
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.credential ??= new (require("@azure/identity") as typeof import("@azure/identity")).DefaultAzureCredential();
-    return new TableClient(this.storage.endpoint, tableName, this.credential);
+    return new TableClient(this.storage.endpoint, tableName, this.credential, { retryOptions });
   }
 
   /** Creates the table once per process; an existing table is not an error. */

@@ -47,6 +47,15 @@ describe("parseProfile", () => {
     expect(() => parseProfile(text, "GET")).toThrow(message);
   });
 
+  it.each([5_000, 200_000])("refuses a body nested %i levels deep with a ResponseParseError (it overflowed the stack with a RangeError)", (depth) => {
+    for (const inner of ["[".repeat(depth) + "]".repeat(depth), '{"a":'.repeat(depth) + "1" + "}".repeat(depth)]) {
+      expect(() => parseProfile(`{"x":${inner},"attributes":{"etag":"e"}}`, "GET")).toThrow(
+        expect.objectContaining({ code: "ResponseParseError", message: expect.stringMatching(/is nested more than 64 levels deep/) }),
+      );
+    }
+    expect(parseProfile(`{"x":${"[".repeat(60)}${"]".repeat(60)},"attributes":{"etag":"e"}}`, "GET").etag).toBe("e");
+  });
+
   it("reads null and absent managed fields as empty", () => {
     const p = parseProfile(JSON.stringify({ taxId: null, attributes: { etag: "e" } }), "GET");
     expect(liveValue(p, ["TaxId"])).toBe("");
