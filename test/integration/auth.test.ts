@@ -5,9 +5,8 @@ import { Engine } from "../../shared/engine";
 import { streamLogger } from "../../shared/logger";
 import type { RunResult } from "../../shared/runResult";
 import { loadSettings } from "../../shared/settings";
-import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { expectNoSecrets, REFRESH_TOKEN_SECRET, startAuthRig, type AuthRig } from "../support/authRig";
-import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
+import { fastRetry, historyRowOf, startHarness, type Harness } from "../support/harness";
 
 /**
  * Full runs with PARTNER_CENTER_AUTH=user: Azurite, the Partner Center simulator (which
@@ -44,9 +43,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
   rig.endpoint.requests.length = 0;
   rig.vault.requests.length = 0;
   rig.endpoint.delayInMs = 0;
@@ -77,11 +74,7 @@ async function sync(engine: Engine, name: string, dryRun = false): Promise<RunRe
   return result;
 }
 
-async function historyOf(result: RunResult): Promise<Record<string, unknown>> {
-  const rows = (await historyRows(h, result.target)).filter((r) => r.RunId === result.runId);
-  expect(rows).toHaveLength(1);
-  return rows[0];
-}
+const historyOf = (result: RunResult) => historyRowOf(h, result);
 
 describe("PARTNER_CENTER_AUTH=user, end to end", () => {
   it("one exchange serves many runs: the token is cached across runs and the rotated refresh token stored once", async () => {

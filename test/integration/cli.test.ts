@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
-import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
 
 let h: Harness;
@@ -16,9 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -2,7 +2,6 @@ import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { statusHttp } from "../../functions/statusHttp";
 import { syncHttp } from "../../functions/syncHttp";
-import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 // The Functions host cannot run here: the exported handlers are called the way the host
@@ -10,7 +9,6 @@ import { historyRows, startHarness, type Harness } from "../support/harness";
 let h: Harness;
 const logged: string[] = [];
 const responses: unknown[] = [];
-const savedEnv = { ...process.env };
 
 function context(name: string): InvocationContext {
   return new InvocationContext({ functionName: name, invocationId: `inv-${name}`, logHandler: (level, ...args) => logged.push(`${level} ${args.map(String).join(" ")}`) });
@@ -35,17 +33,12 @@ const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpda
 
 beforeAll(async () => {
   h = await startHarness();
-  Object.assign(process.env, h.env);
+  h.useProcessEnv();
   await h.setDesired("default", { PurchaseOrderNumber: "PO-HTTP", PrimaryContact: { Email: "billing@contoso.example" } });
 });
-afterAll(async () => {
-  process.env = savedEnv;
-  await h.stop();
-});
+afterAll(() => h.stop());
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
 });
 
 describe("POST /api/sync", () => {

@@ -12,22 +12,16 @@ import { historyRows, startHarness, type Harness } from "../support/harness";
  * nothing written to any table and no call to Partner Center.
  */
 let h: Harness;
-const savedEnv = { ...process.env };
 const logged: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
-  Object.assign(process.env, h.env);
+  h.useProcessEnv();
   await h.setDesired("default", { PurchaseOrderNumber: "PO-HOSTILE" });
 });
-afterAll(async () => {
-  process.env = savedEnv;
-  await h.stop();
-});
+afterAll(() => h.stop());
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
 });
 
 function context(): InvocationContext {

@@ -10,27 +10,20 @@ import type { RunResult } from "../../shared/runResult";
 import { encodeMessage, POISON_QUEUE, TARGET_QUEUE } from "../../shared/queue";
 import { TABLES } from "../../shared/stores/tables";
 import { planAdopt, planRestore, applyDesiredEdit } from "../../shared/undo";
-import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
 
 let h: Harness;
-const savedEnv = { ...process.env };
 const logged: string[] = [];
 const context = () => new InvocationContext({ functionName: "test", invocationId: "inv", logHandler: (level, ...args) => void logged.push(`${level} ${args.join(" ")}`) });
 const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } } as Timer;
 
 beforeAll(async () => {
   h = await startHarness({}, { queue: true });
-  Object.assign(process.env, h.env);
+  h.useProcessEnv();
 });
-afterAll(async () => {
-  process.env = savedEnv;
-  await h.stop();
-});
+afterAll(() => h.stop());
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
   h.sim.configure({ latencyMs: 0, rewrite: undefined });
 });
 

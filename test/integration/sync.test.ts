@@ -4,7 +4,7 @@ import { getPath, type JsonObject } from "../../shared/json";
 import type { RunResult } from "../../shared/runResult";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fixtureText } from "../support/fixtures";
-import { historyRows, startHarness, type Harness } from "../support/harness";
+import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
 
 /** The desired state used throughout: two fields differ from the simulator's default profile. */
 const DESIRED = { PurchaseOrderNumber: "PO-10001", PrimaryContact: { Email: "billing@contoso.example" } };
@@ -22,9 +22,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
   h.sim.configure({ staleEtagAnswer: 412, casing: "camel", bom: false });
   h.waits.length = 0;
 });
@@ -38,11 +36,7 @@ async function run(doc: unknown, options: { dryRun?: boolean } = {}): Promise<Ru
   return result;
 }
 
-async function historyOf(result: RunResult): Promise<Record<string, unknown>> {
-  const rows = (await historyRows(h, result.target)).filter((r) => r.RunId === result.runId);
-  expect(rows).toHaveLength(1);
-  return rows[0];
-}
+const historyOf = (result: RunResult) => historyRowOf(h, result);
 
 function without(body: JsonObject, paths: (readonly string[])[]): JsonObject {
   const copy = structuredClone(body);

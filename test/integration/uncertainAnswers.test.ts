@@ -1,6 +1,5 @@
 import type { Engine } from "../../shared/engine";
 import { planRestore } from "../../shared/undo";
-import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 /** Answers the engine cannot take at face value: cut bodies, lost answers to a PUT that landed, odd statuses. */
@@ -14,9 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 beforeEach(() => {
-  h.sim.setProfile(defaultLiveProfile());
-  h.sim.clearFaults();
-  h.sim.resetRequests();
+  h.resetSimulator();
 });
 
 async function sync() {

@@ -7,6 +7,7 @@ import { streamLogger } from "../../shared/logger";
 import { loadSettings } from "../../shared/settings";
 import { TABLES } from "../../shared/stores/tables";
 import { startAzurite, type LocalStorage } from "../../simulator/azurite";
+import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { PartnerCenterSimulator, type SimulatorOptions } from "../../simulator/server";
 
 /**
@@ -30,6 +31,13 @@ export interface Harness {
   setDesiredEntity(target: string, entity: Record<string, unknown>): Promise<void>;
   /** Every row of a table, as stored. */
   rawRows(table: string): Promise<Record<string, unknown>[]>;
+  /** Between tests: the default profile again, no queued faults, no recorded requests. */
+  resetSimulator(): void;
+  /**
+   * The exported Functions handlers read their settings from process.env, as in the host:
+   * puts this harness's there; stop() puts the previous environment back.
+   */
+  useProcessEnv(extra?: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -57,6 +65,7 @@ export async function startHarness(simulator: Partial<SimulatorOptions> = {}, op
   const output: string[] = [];
   const waits: number[] = [];
   const admin = new Engine(loadSettings(env));
+  let savedEnv: NodeJS.ProcessEnv | undefined;
   return {
     storage,
     sim,
@@ -78,7 +87,17 @@ export async function startHarness(simulator: Partial<SimulatorOptions> = {}, op
       }
       return rows;
     },
+    resetSimulator: () => {
+      sim.setProfile(defaultLiveProfile());
+      sim.clearFaults();
+      sim.resetRequests();
+    },
+    useProcessEnv: (extra = {}) => {
+      savedEnv ??= { ...process.env };
+      Object.assign(process.env, env, extra);
+    },
     stop: async () => {
+      if (savedEnv) process.env = savedEnv;
       await sim.stop();
       await storage.stop();
     },
@@ -92,4 +111,11 @@ export async function historyRows(h: Harness, target?: string): Promise<Record<s
 
 export function randomTokenLikeString(): string {
   return randomBytes(12).toString("hex");
+}
+
+/** The one history row of a run (asserting there is exactly one), as stored. */
+export async function historyRowOf(h: Harness, run: { target: string; runId: string }): Promise<Record<string, unknown>> {
+  const rows = (await historyRows(h, run.target)).filter((r) => r.RunId === run.runId);
+  if (rows.length !== 1) throw new Error(`expected one history row for run ${run.runId} of ${run.target}, found ${rows.length}`);
+  return rows[0];
 }
