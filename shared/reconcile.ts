@@ -5,7 +5,7 @@ import { buildPutBody, planChanges } from "./diff";
 import { isSyncError, SyncError, toSyncError } from "./errors";
 import type { Logger } from "./logger";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "./partnerClient";
-import { recordRun, type FinishedRun, type RunState } from "./record";
+import { pendingHistoryRecord, recordRun, type FinishedRun, type RunState } from "./record";
 import type { RunResult, Trigger } from "./runResult";
 import type { DesiredStateStore } from "./stores/desiredStore";
 import type { HistoryRecord, HistoryStore } from "./stores/historyStore";
@@ -95,7 +95,7 @@ async function converge(
   client: PartnerCenterClient,
   dryRun: boolean,
   callOptions: CallOptions,
-  memory: () => Promise<readonly NotConvergedField[]>,
+  beforePut: () => Promise<readonly NotConvergedField[]>,
   gate?: Semaphore,
 ): Promise<void> {
   const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
@@ -119,7 +119,8 @@ async function converge(
       run.outcome = "drift";
       return;
     }
-    const { apply, suppressed } = splitSuppressed(changes, await memory());
+    run.profileBefore = got.profile.body;
+    const { apply, suppressed } = splitSuppressed(changes, await beforePut());
     run.notConverged = suppressed;
     if (apply.length === 0) {
       run.outcome = "not-converged";
@@ -127,7 +128,6 @@ async function converge(
       return;
     }
     putAttempts++;
-    run.profileBefore = got.profile.body;
     try {
       const body = buildPutBody(got.profile, apply);
       const put = await gated(() => client.updateBillingProfile(body, callOptions));
@@ -185,9 +185,18 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   let recent: HistoryRecord[] = [];
   // Earlier runs are read only when there is something to correct: an in-sync run (the
   // common case) costs no history query.
+  let memory: Promise<NotConvergedField[]> | undefined;
   const loadRecent = async () => {
     recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS, columns: "summary" });
     return rememberedNotConverged(recent);
+  };
+  // Before a PUT: what earlier runs learned, and (at the same time) the write-ahead history
+  // row with the profile the PUT replaces. Both are table I/O: without storage, no PUT.
+  const beforePut = async () => {
+    memory ??= loadRecent();
+    const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent };
+    const [remembered] = await Promise.all([memory, deps.history.add(pendingHistoryRecord(facts))]);
+    return remembered;
   };
   let lease: Lease | undefined;
   const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
@@ -210,7 +219,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     } else {
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
-      await converge(run, desired, client, dryRun, callOptions, loadRecent, options.partnerGate);
+      await converge(run, desired, client, dryRun, callOptions, beforePut, options.partnerGate);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted

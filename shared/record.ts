@@ -22,6 +22,8 @@ export interface RunState {
   profileBefore?: JsonObject;
   getRequestId?: string;
   putRequestId?: string;
+  /** A PUT is about to go out (the write-ahead row); the final record clears it. */
+  putPending?: boolean;
   mode?: Mode;
   suspended?: boolean;
   notConverged?: NotConvergedField[];
@@ -66,39 +68,51 @@ function contestedNow(facts: RunFacts, changedFields: string[], deps: EngineDeps
   return findContested([current, ...facts.recent], facts.finished, deps.contestPolicy ?? DEFAULT_CONTEST_POLICY);
 }
 
-/** Record: the history row (failures included), the log line, the caller's result. */
-export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logger }): Promise<RunResult> {
+function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRecord {
   const { run, request } = facts;
-  const requestIds = [...new Set(run.calls.map((c) => c.requestId))];
-  const masked = maskChanges(run.changes);
-  const error = run.error ? runError(run.error, facts.correlationId) : null;
-  const changedFields = run.changes.map((c) => c.field);
-  const contested = contestedNow(facts, changedFields, deps);
-  const durationMs = facts.finished.getTime() - facts.started.getTime();
-  const record: HistoryRecord = {
+  return {
     runId: facts.runId,
     target: request.target,
     trigger: request.trigger,
     dryRun: facts.dryRun,
     outcome: run.outcome,
-    changedFields,
-    changes: masked,
+    changedFields: run.changes.map((c) => c.field),
+    changes: maskChanges(run.changes),
     correlationId: facts.correlationId,
-    requestIds,
+    requestIds: [...new Set(run.calls.map((c) => c.requestId))],
     getRequestId: run.getRequestId,
     putRequestId: run.putRequestId,
     putMade: run.putMade,
+    putPending: run.putPending,
     etagBefore: run.etagBefore,
     etagAfter: run.etagAfter,
-    profileBefore: run.putMade ? run.profileBefore : undefined,
-    error,
+    profileBefore: run.putMade || run.putPending ? run.profileBefore : undefined,
+    error: run.error ? runError(run.error, facts.correlationId) : null,
     startedAt: facts.started.toISOString(),
-    durationMs,
+    durationMs: facts.finished.getTime() - facts.started.getTime(),
     mode: run.mode,
     suspended: run.suspended,
     notConverged: run.notConverged,
     contested,
   };
+}
+
+/**
+ * Written just before a PUT, in the row the run's final record then replaces: if the
+ * final write fails (storage gone after the PUT), the row still says a PUT was about to go
+ * out and keeps the profile it replaces, so `restore` can undo it.
+ */
+export function pendingHistoryRecord(facts: RunFacts): HistoryRecord {
+  return historyRecord({ ...facts, run: { ...facts.run, outcome: "in-progress", putPending: true, putMade: false } }, []);
+}
+
+/** Record: the history row (failures included), the log line, the caller's result. */
+export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logger }): Promise<RunResult> {
+  const { run, request } = facts;
+  const changedFields = run.changes.map((c) => c.field);
+  const contested = contestedNow(facts, changedFields, deps);
+  const record = historyRecord({ ...facts, run: { ...run, putPending: false } }, contested);
+  const { requestIds, changes: masked, error, durationMs } = record;
   let recorded = true;
   try {
     await deps.history.add(record);

@@ -48,10 +48,12 @@ export async function planRestore(engine: Engine, runId: string, target?: string
   for (const t of targets) {
     const record = await engine.history.get(t, runId);
     if (!record) continue;
-    if (record.putMade && !record.profileBefore && record.profileBeforeOmitted) {
+    // A write-ahead row (putPending) whose run never recorded its end: the PUT may have landed.
+    const changed = record.putMade || record.putPending === true;
+    if (changed && !record.profileBefore && record.profileBeforeOmitted) {
       throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" changed ${record.changedFields.join(", ")}, but the profile before it was not kept: ${record.profileBeforeOmitted}.`);
     }
-    if (!record.putMade || !record.profileBefore) {
+    if (!changed || !record.profileBefore) {
       throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" made no change (outcome ${record.outcome}); there is nothing to restore.`);
     }
     const before: LiveProfile = { body: record.profileBefore, etag: "" };

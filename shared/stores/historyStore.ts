@@ -21,6 +21,8 @@ export interface HistoryRecord {
   getRequestId?: string;
   putRequestId?: string;
   putMade: boolean;
+  /** The run wrote this row just before its PUT and did not get to record how it ended. */
+  putPending?: boolean;
   etagBefore?: string;
   etagAfter?: string;
   /** The live profile as read before the PUT that changed it, unmasked: what restore puts back. */
@@ -48,10 +50,10 @@ export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { resto
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   const { profileBefore: _profileBefore, ...rest } = record;
   // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
-  return { ...rest, restorable: rest.putMade };
+  return { ...rest, restorable: rest.putMade || rest.putPending === true };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   public: [
@@ -135,6 +137,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     GetRequestId: record.getRequestId,
     PutRequestId: record.putRequestId,
     PutMade: record.putMade,
+    PutPending: record.putPending || undefined,
     EtagBefore: record.etagBefore,
     EtagAfter: record.etagAfter,
     ...profileProperties(record),
@@ -180,6 +183,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     getRequestId: str(entity.GetRequestId),
     putRequestId: str(entity.PutRequestId),
     putMade: entity.PutMade === true,
+    putPending: entity.PutPending === true || undefined,
     etagBefore: str(entity.EtagBefore),
     etagAfter: str(entity.EtagAfter),
     profileBefore: parseJson<JsonObject | undefined>(profileFromEntity(entity), undefined),
@@ -216,7 +220,8 @@ export class HistoryStore {
   async add(record: HistoryRecord): Promise<void> {
     try {
       await this.tables.ensure(this.client);
-      await this.client.createEntity(toEntity(record));
+      // Upsert: a run's final record replaces the row it wrote ahead of its PUT.
+      await this.client.upsertEntity(toEntity(record), "Replace");
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== 400 || record.profileBefore === undefined) throw storageError(`record run ${record.runId}`, err);
@@ -224,7 +229,7 @@ export class HistoryStore {
       // more than the copy of the profile, so record it without.
       const reason = `the history row was refused with it (${(err as { code?: string }).code ?? status})`;
       try {
-        await this.client.createEntity(toEntity({ ...record, profileBefore: undefined, profileBeforeOmitted: reason }));
+        await this.client.upsertEntity(toEntity({ ...record, profileBefore: undefined, profileBeforeOmitted: reason }), "Replace");
       } catch (again) {
         throw storageError(`record run ${record.runId}`, again);
       }

@@ -28,6 +28,8 @@ export interface Expected {
   putMade?: boolean;
   /** Where the run's record is: a history row, or (storage down) the error line on stderr. */
   record: "history" | "stderr";
+  /** Storage went down after the run wrote its row ahead of the PUT: that row (PutPending, the profile before) remains. */
+  pendingRow?: boolean;
   exitCode: number;
   /** Retry waits the engine decided, when they are part of the point (Retry-After). */
   waits?: number[];
@@ -170,7 +172,7 @@ function build(): FaultCase[] {
   // fields): with storage gone that read fails, so no PUT goes out that could not be
   // recorded. The lease could not be released either: it blocks the target until it expires (5 min).
   cases.push(storage("between GET and PUT", { outcome: "failed", errorCode: "StorageError", gets: 1, puts: 0, requestIds: [1, 0], applied: false, record: "stderr", exitCode: 1, next: "in-progress" }));
-  cases.push(storage("at the history write", { outcome: "corrected", gets: 1, puts: 1, requestIds: [1, 1], applied: true, record: "stderr", exitCode: 1, next: "in-progress" }));
+  cases.push(storage("at the history write", { outcome: "corrected", gets: 1, puts: 1, requestIds: [1, 1], applied: true, record: "stderr", pendingRow: true, exitCode: 1, next: "in-progress" }));
   return cases;
 }
 
@@ -182,7 +184,8 @@ function cell(e: Expected): string {
 }
 
 function recordCell(e: Expected): string {
-  return e.record === "history" ? "history row" : `stderr line, exit ${e.exitCode}`;
+  if (e.record === "history") return "history row";
+  return `${e.pendingRow ? "the row written before the PUT (profile kept), " : ""}stderr line, exit ${e.exitCode}`;
 }
 
 /** The README table: one line per fault and place, the once / every-attempt results side by side. */

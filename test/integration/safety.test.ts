@@ -176,6 +176,20 @@ describe("restore and adopt", () => {
     expect(out).not.toContain("avery.former@contoso.example");
   });
 
+  it("restore works from the row a run wrote just before its PUT, when its final record was lost", async () => {
+    await h.setDesired("undo3", { PurchaseOrderNumber: "PO-LOST" });
+    const engine = h.engine();
+    const lost = await engine.syncTarget({ target: "undo3", trigger: "cli" });
+    // Make the stored record what a run leaves when storage fails at its final write: the
+    // write-ahead row (a real one is kept by the fault matrix's storage-outage case).
+    const [row] = await engine.history.list("undo3", { limit: 1 });
+    await engine.history.add({ ...row, outcome: "in-progress", putMade: false, putPending: true });
+    const edit = await planRestore(engine, lost.runId, "undo3");
+    expect(edit.desiredChanges).toEqual([{ field: "PurchaseOrderNumber", from: "PO-LOST", to: "9888" }]);
+    const status = (await engine.status()).find((s) => s.target === "undo3");
+    expect(status?.lastRun).toMatchObject({ outcome: "in-progress", putPending: true, restorable: true });
+  });
+
   it("restore of a run that changed nothing says so", async () => {
     await h.setDesired("undo2", { PurchaseOrderNumber: "9888" });
     const run = await h.engine().syncTarget({ target: "undo2", trigger: "cli" });
