@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import * as https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
 import { createTestCertificate, type TestCertificate } from "./tls";
+import { listenLocal, type LocalServer } from "./localServer";
 
 /**
  * A local Key Vault (secrets only) over HTTPS, reached by the real @azure/keyvault-secrets
@@ -29,8 +29,7 @@ interface Version {
 export class FakeKeyVault {
   readonly requests: VaultRequest[] = [];
   private readonly secrets = new Map<string, Version[]>();
-  private server?: https.Server;
-  private readonly sockets = new Set<Socket>();
+  private listening?: LocalServer;
   private cert?: TestCertificate;
   /** Refuse these operations with 403 and this inner code; `only` limits it to one secret. */
   forbid: { read?: boolean; write?: boolean; innerCode?: string; only?: string } = {};
@@ -38,25 +37,19 @@ export class FakeKeyVault {
   constructor(private readonly acceptedToken: string) {}
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error("The fake Key Vault is not started");
-    return `https://127.0.0.1:${address.port}`;
+    if (!this.listening) throw new Error("The fake Key Vault is not started");
+    return `https://127.0.0.1:${this.listening.port}`;
   }
 
   async start(): Promise<string> {
     this.cert = await createTestCertificate();
-    this.server = https.createServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => void this.handle(req, res));
-    this.server.on("secureConnection", (s: Socket) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.listening = await listenLocal(https.createServer({ cert: this.cert.cert, key: this.cert.key }, (req, res) => void this.handle(req, res)));
     return this.url;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.close();
+    this.listening = undefined;
   }
 
   /** What a SecretClient needs to reach this vault: its CA, no challenge-resource check (127.0.0.1 is no vault.azure.net), no SDK retries. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenLocal, type LocalServer } from "./localServer";
 
 /**
  * A local stand-in for the Microsoft identity platform's v2.0 token and device-code
@@ -46,8 +46,7 @@ export class FakeTokenEndpoint {
   private readonly validAccessTokens = new Set<string>();
   private readonly refusals: Refusal[] = [];
   private readonly deviceCodes = new Map<string, { pollsLeft: number; outcome: "approve" | "decline" | "expire" }>();
-  private server?: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private listening?: LocalServer;
   private counter = 0;
   /** Delay before answering a token request (single-flight tests). */
   delayInMs = 0;
@@ -59,24 +58,18 @@ export class FakeTokenEndpoint {
   constructor(readonly options: FakeTokenEndpointOptions) {}
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error("The fake token endpoint is not started");
-    return `http://127.0.0.1:${address.port}`;
+    if (!this.listening) throw new Error("The fake token endpoint is not started");
+    return `http://127.0.0.1:${this.listening.port}`;
   }
 
   async start(): Promise<string> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.listening = await listenLocal(http.createServer((req, res) => void this.handle(req, res)));
     return this.url;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.close();
+    this.listening = undefined;
   }
 
   /** A refresh token it will accept, as if an admin had consented (to seed Key Vault). */
