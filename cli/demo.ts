@@ -6,8 +6,8 @@ import { entityFromDocument } from "../shared/desired";
 import { streamLogger } from "../shared/logger";
 import { loadSettings } from "../shared/settings";
 import { DEFAULT_TARGET } from "../shared/target";
-import { MANAGED_FIELDS } from "../shared/fields";
-import { findKey, getPath, isJsonObject, type JsonObject } from "../shared/json";
+import { withoutManaged } from "../shared/diff";
+import type { JsonObject } from "../shared/json";
 import type { CliIo } from "./main";
 import { renderRun } from "./views";
 
@@ -18,16 +18,6 @@ export const DEMO_DESIRED = {
   Address: { City: "Redmond" },
   Mode: "enforce",
 };
-
-function withoutManaged(body: JsonObject): JsonObject {
-  const copy = structuredClone(body);
-  for (const field of MANAGED_FIELDS) {
-    const parent = field.path.length === 1 ? copy : getPath(copy, field.path.slice(0, -1));
-    const key = isJsonObject(parent ?? null) ? findKey(parent as JsonObject, field.path[field.path.length - 1]) : undefined;
-    if (key !== undefined) delete (parent as JsonObject)[key];
-  }
-  return copy;
-}
 
 /**
  * The main job end to end on this machine: Azurite (Table Storage, in memory) and the

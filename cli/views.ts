@@ -15,8 +15,13 @@ const bold = paint(1);
 
 const quote = (value: string) => JSON.stringify(value);
 
+/** `  ~ Field: "from" → "to"`: one changed field, values as given (already masked). */
+function changeLine(c: { field: string; from: string; to: string }, color: boolean, indent = "  "): string {
+  return `${indent}${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`;
+}
+
 function changeLines(run: RunResult, color: boolean): string[] {
-  return run.changes.map((c) => `  ${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`);
+  return run.changes.map((c) => changeLine(c, color));
 }
 
 function ids(run: RunResult): string {
@@ -104,9 +109,9 @@ export function renderEdit(edit: { target: string; desiredChanges: { field: stri
   const { color } = options;
   if (edit.desiredChanges.length === 0) return `Target ${edit.target}: the desired state already holds these values; nothing to change.\n`;
   const lines = [bold(color, `Target ${edit.target}: desired state ${options.applied ? "changed" : "would change"}`)];
-  for (const c of edit.desiredChanges) lines.push(`  ${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`);
+  for (const c of edit.desiredChanges) lines.push(changeLine(c, color));
   lines.push(edit.plan.length === 0 ? "  Then: the live profile already matches; no update needed." : `  Then a sync changes ${edit.plan.length} field(s) in Partner Center:`);
-  for (const c of edit.plan) lines.push(`    ${yellow(color, "~")} ${c.field}: ${quote(c.from)} → ${quote(c.to)}`);
+  for (const c of edit.plan) lines.push(changeLine(c, color, "    "));
   if (!options.applied) lines.push("  Nothing written. Run again with --apply to write it.");
   return lines.join("\n") + "\n";
 }

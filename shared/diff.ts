@@ -1,7 +1,7 @@
 import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
 import { MANAGED_FIELDS } from "./fields";
-import { cloneJson, setPath, type JsonObject } from "./json";
+import { cloneJson, findKey, getPath, isJsonObject, setPath, type JsonObject } from "./json";
 import { liveValue, type LiveProfile } from "./profile";
 
 export interface FieldChange {
@@ -35,4 +35,34 @@ export function buildPutBody(live: LiveProfile, changes: readonly FieldChange[])
     setPath(body, field.path, change.to);
   }
   return body;
+}
+
+export interface WithoutManagedOptions {
+  /** Only these managed fields (row names); default all. */
+  only?: ReadonlySet<string>;
+  /** Also drop a managed parent (Address, PrimaryContact) left empty or null: a PUT may create one. */
+  dropEmptyParents?: boolean;
+}
+
+/**
+ * A copy of a profile with managed fields removed (paths resolved ignoring case): what a PUT
+ * must leave exactly as read. The demo and the tests compare PUT bodies with it.
+ */
+export function withoutManaged(body: JsonObject, options: WithoutManagedOptions = {}): JsonObject {
+  const copy = cloneJson(body);
+  const fields = MANAGED_FIELDS.filter((f) => !options.only || options.only.has(f.name));
+  for (const field of fields) {
+    const parent = field.path.length === 1 ? copy : getPath(copy, field.path.slice(0, -1));
+    if (!isJsonObject(parent ?? null)) continue;
+    const key = findKey(parent as JsonObject, field.path[field.path.length - 1]);
+    if (key !== undefined) delete (parent as JsonObject)[key];
+  }
+  if (options.dropEmptyParents) {
+    for (const name of new Set(fields.filter((f) => f.path.length > 1).map((f) => f.path[0]))) {
+      const key = findKey(copy, name);
+      const value = key === undefined ? undefined : copy[key];
+      if (key !== undefined && (value === null || (isJsonObject(value ?? null) && Object.keys(value as JsonObject).length === 0))) delete copy[key];
+    }
+  }
+  return copy;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { findKey, isJsonObject, type Json, type JsonObject } from "../shared/json";
+import { getPath, isJsonObject, setPath, type Json, type JsonObject } from "../shared/json";
 import { defaultLiveProfile } from "./defaultProfile";
 
 /**
@@ -107,29 +107,9 @@ export function recase(value: Json, casing: "camel" | "pascal"): Json {
   return out;
 }
 
-/** Sets `a.b.c` in a profile, matching existing keys in any case. */
-export function setDotted(profile: JsonObject, dotted: string, value: Json): void {
-  const path = dotted.split(".");
-  let node = profile;
-  path.forEach((segment, i) => {
-    const key = findKey(node, segment) ?? segment;
-    if (i === path.length - 1) node[key] = value;
-    else {
-      if (!isJsonObject(node[key])) node[key] = {};
-      node = node[key] as JsonObject;
-    }
-  });
-}
-
-export function getDotted(profile: JsonObject, dotted: string): Json | undefined {
-  let node: Json | undefined = profile;
-  for (const segment of dotted.split(".")) {
-    if (!isJsonObject(node)) return undefined;
-    const key: string | undefined = findKey(node, segment);
-    node = key === undefined ? undefined : node[key];
-  }
-  return node;
-}
+/** `a.b.c` in a profile, matching existing keys in any case (the engine's own path helpers). */
+const setDotted = (profile: JsonObject, dotted: string, value: Json): void => setPath(profile, dotted.split("."), value);
+const getDotted = (profile: JsonObject, dotted: string): Json | undefined => getPath(profile, dotted.split("."));
 
 /** The account the constructor's token reaches. */
 export const DEFAULT_ACCOUNT = "default";

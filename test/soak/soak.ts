@@ -1,10 +1,11 @@
 import { TableClient } from "@azure/data-tables";
 import { StaticTokenCredential } from "../../shared/auth/staticCredential";
 import { entityFromDocument } from "../../shared/desired";
+import { withoutManaged } from "../../shared/diff";
 import { Engine } from "../../shared/engine";
 import { MANAGED_FIELDS } from "../../shared/fields";
 import { sleep } from "../../shared/http";
-import { findKey, getPath, isJsonObject, type JsonObject } from "../../shared/json";
+import type { JsonObject } from "../../shared/json";
 import type { Logger } from "../../shared/logger";
 import type { RunResult } from "../../shared/runResult";
 import { loadSettings } from "../../shared/settings";
@@ -88,8 +89,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-const PARENTS = ["Address", "PrimaryContact"];
-
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -100,24 +99,7 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 }
 
 /** A body without the fields a target owns (paths resolved ignoring case); owned parents left empty or null dropped. */
-function withoutOwned(body: JsonObject, owned: ReadonlySet<string>): JsonObject {
-  const copy = structuredClone(body);
-  for (const field of MANAGED_FIELDS) {
-    if (!owned.has(field.name)) continue;
-    const parent = field.path.length === 1 ? copy : getPath(copy, field.path.slice(0, -1));
-    if (!isJsonObject(parent)) continue;
-    const key = findKey(parent, field.path[field.path.length - 1]);
-    if (key !== undefined) delete parent[key];
-  }
-  for (const name of PARENTS) {
-    if (![...owned].some((f) => f.startsWith(`${name}_`))) continue;
-    const key = findKey(copy, name);
-    if (key === undefined) continue;
-    const value = copy[key];
-    if (value === null || (isJsonObject(value) && Object.keys(value).length === 0)) delete copy[key];
-  }
-  return copy;
-}
+const withoutOwned = (body: JsonObject, owned: ReadonlySet<string>) => withoutManaged(body, { only: owned, dropEmptyParents: true });
 
 function memory(runs: number): MemorySample {
   (globalThis as { gc?: () => void }).gc?.();

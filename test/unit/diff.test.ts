@@ -1,6 +1,5 @@
 import { parseDesiredEntity } from "../../shared/desired";
-import { buildPutBody, planChanges } from "../../shared/diff";
-import { MANAGED_FIELDS } from "../../shared/fields";
+import { buildPutBody, planChanges, withoutManaged } from "../../shared/diff";
 import { getPath, type JsonObject } from "../../shared/json";
 import { parseProfile } from "../../shared/profile";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
@@ -9,21 +8,6 @@ import { fixtureJson } from "../support/fixtures";
 const live = (body: JsonObject) => parseProfile(JSON.stringify(body), "GET");
 const desired = (props: Record<string, unknown>) => parseDesiredEntity("default", props);
 
-/** The body with every managed field removed: what must survive a PUT untouched. */
-function unmanaged(body: JsonObject): JsonObject {
-  const copy = structuredClone(body);
-  for (const f of MANAGED_FIELDS) {
-    let node: JsonObject | undefined = copy;
-    for (const seg of f.path.slice(0, -1)) {
-      const key: string | undefined = Object.keys(node ?? {}).find((k) => k.toLowerCase() === seg.toLowerCase());
-      node = key ? (node![key] as JsonObject) : undefined;
-    }
-    const leaf = f.path[f.path.length - 1];
-    const key = node && Object.keys(node).find((k) => k.toLowerCase() === leaf.toLowerCase());
-    if (node && key) delete node[key];
-  }
-  return copy;
-}
 
 describe("planChanges", () => {
   it("finds nothing when the live profile already holds the desired values", () => {
@@ -67,7 +51,7 @@ describe("buildPutBody", () => {
     const profile = live(defaultLiveProfile());
     const changes = planChanges(desired({ PurchaseOrderNumber: "10001", PrimaryContact_Email: "new@contoso.example" }), profile);
     const body = buildPutBody(profile, changes);
-    expect(unmanaged(body)).toEqual(unmanaged(profile.body));
+    expect(withoutManaged(body)).toEqual(withoutManaged(profile.body));
     expect(body.purchaseOrderNumber).toBe("10001");
     expect((body.primaryContact as JsonObject).email).toBe("new@contoso.example");
     expect(getPath(body, ["attributes", "etag"])).toBe(profile.etag);
