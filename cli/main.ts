@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { entityFromDocument, documentFromDesired, parseDesiredEntity } from "../shared/desired";
+import { stripBom } from "../shared/json";
 import { Engine, type EngineOptions } from "../shared/engine";
 import { isSyncError, SyncError } from "../shared/errors";
 import { streamLogger } from "../shared/logger";
@@ -52,7 +53,7 @@ function readJsonFile(path: string): unknown {
     throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return JSON.parse(stripBom(text));
   } catch (err) {
     throw new SyncError("InvalidDesiredState", `${path} is not valid JSON: ${(err as Error).message}`);
   }

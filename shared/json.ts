@@ -4,6 +4,11 @@ export interface JsonObject {
   [key: string]: Json;
 }
 
+/** Some Partner Center responses (and files saved on Windows) start with a UTF-8 BOM. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

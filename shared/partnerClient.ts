@@ -5,7 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 import { redactSecrets, SyncError, type SyncErrorCode } from "./errors";
 import { AttemptError, withRetry, type RetryLoopOptions } from "./http";
-import type { JsonObject } from "./json";
+import { stripBom, type JsonObject } from "./json";
 import { parseProfile, type LiveProfile } from "./profile";
 import { isRetryableStatus, parseRetryAfter } from "./retry";
 
@@ -78,7 +78,7 @@ interface ServiceErrorBody {
 function readErrorBody(text: string, contentType: string | undefined): ServiceErrorBody {
   if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { description: "an HTML error page" };
   try {
-    const body = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, unknown>;
+    const body = JSON.parse(stripBom(text)) as Record<string, unknown>;
     const code = body.code ?? body.errorCode;
     const description = body.description ?? body.message ?? body.error_description;
     return {

@@ -1,6 +1,6 @@
 import { SyncError, type SyncErrorOptions } from "./errors";
 import { MANAGED_FIELDS } from "./fields";
-import { findCaseCollision, getPath, isJsonObject, nestedDeeperThan, type Json, type JsonObject } from "./json";
+import { findCaseCollision, getPath, stripBom, isJsonObject, nestedDeeperThan, type Json, type JsonObject } from "./json";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {
@@ -33,7 +33,7 @@ function positionHint(err: unknown, text: string): string {
 export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}): LiveProfile {
   const fail = (problem: string) =>
     new SyncError("ResponseParseError", `The ${what} response body ${problem}; nothing was written.`, { ...context, retryable: false });
-  const stripped = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const stripped = stripBom(text);
   if (stripped.trim() === "") throw fail("is empty");
   let parsed: unknown;
   try {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { getPath, isJsonObject, setPath, type Json, type JsonObject } from "../shared/json";
+import { getPath, isJsonObject, setPath, stripBom, type Json, type JsonObject } from "../shared/json";
 import { defaultLiveProfile } from "./defaultProfile";
 
 /**
@@ -301,7 +301,7 @@ export class PartnerCenterSimulator {
 
     let incoming: unknown;
     try {
-      incoming = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
+      incoming = JSON.parse(stripBom(body));
     } catch {
       return answer(() => error(400, 400, "The request body is not valid JSON"));
     }

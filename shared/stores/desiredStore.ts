@@ -1,6 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { SyncError } from "../errors";
-import { isNotFound, storageError as tableError, TABLES, type TableFactory } from "./tables";
+import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const DESIRED_ROW_KEY = "billing-profile";
 
@@ -57,7 +57,7 @@ export class DesiredStateStore {
       if (options.etag) await this.client.updateEntity(entity, "Replace", { etag: options.etag });
       else await this.client.upsertEntity(entity, "Replace");
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
+      const status = statusOf(err);
       if (options.etag && status === 412) {
         throw new SyncError("StaleEtag", `The desired state of "${target}" changed while it was being edited; read it again and retry.`, {
           statusCode: 412,

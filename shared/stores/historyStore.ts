@@ -4,7 +4,7 @@ import type { Mode } from "../desired";
 import type { FieldChange } from "../diff";
 import type { JsonObject } from "../json";
 import type { Outcome, RunError, Trigger } from "../runResult";
-import { storageError as tableError, TABLES, type TableFactory } from "./tables";
+import { statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */
 export interface HistoryRecord {
@@ -223,7 +223,7 @@ export class HistoryStore {
       // Upsert: a run's final record replaces the row it wrote ahead of its PUT.
       await this.client.upsertEntity(toEntity(record), "Replace");
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
+      const status = statusOf(err);
       if (status !== 400 || record.profileBefore === undefined) throw storageError(`record run ${record.runId}`, err);
       // The service refused the row (a property or the entity too large): the run matters
       // more than the copy of the profile, so record it without.

@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { Trigger } from "../runResult";
-import { isNotFound, storageError as tableError, TABLES, type TableFactory } from "./tables";
+import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";
 
@@ -24,10 +24,6 @@ export interface AcquireOptions {
   durationInMs: number;
   trigger: Trigger;
   now?: Date;
-}
-
-function status(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
 }
 
 const storageError = (action: string, err: unknown) => tableError(TABLES.leases, action, err);
@@ -60,7 +56,7 @@ export class LeaseStore {
       await this.tables.ensure(this.client);
       return taken((await this.client.createEntity(entity)).etag);
     } catch (err) {
-      if (status(err) !== 409) throw storageError(`take the lease of "${target}"`, err);
+      if (statusOf(err) !== 409) throw storageError(`take the lease of "${target}"`, err);
     }
     let current: { etag: string; ExpiresAt?: unknown };
     try {
@@ -74,7 +70,7 @@ export class LeaseStore {
     try {
       return taken((await this.client.updateEntity(entity, "Replace", { etag: current.etag })).etag);
     } catch (err) {
-      if (status(err) === 412 || isNotFound(err)) return undefined;
+      if (statusOf(err) === 412 || isNotFound(err)) return undefined;
       throw storageError(`take over the expired lease of "${target}"`, err);
     }
   }
@@ -84,7 +80,7 @@ export class LeaseStore {
     try {
       await this.client.deleteEntity(lease.target, LEASE_ROW_KEY, { etag: lease.etag });
     } catch (err) {
-      if (status(err) !== 412 && !isNotFound(err)) throw storageError(`release the lease of "${lease.target}"`, err);
+      if (statusOf(err) !== 412 && !isNotFound(err)) throw storageError(`release the lease of "${lease.target}"`, err);
     }
   }
 

@@ -55,9 +55,14 @@ export class TableFactory {
   }
 }
 
+/** The HTTP status of a Table Storage (RestError) failure, if it has one. */
+export function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
 /** A Table Storage failure as a SyncError naming the table and what we were doing; never the SDK error itself. */
 export function storageError(table: string, action: string, err: unknown): SyncError {
-  const status = (err as { statusCode?: number }).statusCode;
+  const status = statusOf(err);
   const code = (err as { code?: string }).code;
   return new SyncError("StorageError", `Could not ${action} in table ${table}: ${code ?? status ?? (err as Error).message}.`, {
     statusCode: status,
@@ -67,10 +72,10 @@ export function storageError(table: string, action: string, err: unknown): SyncE
 
 /** A missing entity is an expected state, not an error. */
 export function isNotFound(err: unknown): boolean {
-  return (err as { statusCode?: number }).statusCode === 404;
+  return statusOf(err) === 404;
 }
 
 export function isPreconditionFailed(err: unknown): boolean {
-  const status = (err as { statusCode?: number }).statusCode;
+  const status = statusOf(err);
   return status === 412 || status === 409;
 }
