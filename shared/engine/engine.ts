@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
 import { type CallRecord, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type RunResult, type Trigger } from "../model";
+import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
@@ -135,9 +135,9 @@ export class Engine {
     return targets;
   }
 
-  /** The live profile of a target's account, read once, for previews (restore, adopt); not a run. */
-  async readLive(account: AccountRef): Promise<LiveProfile> {
-    return (await this.partnerClient(account).getBillingProfile({ correlationId: randomUUID() })).profile;
+  /** The live profile of a target's resource, read once, for previews (restore, adopt); not a run. */
+  async readLive(resource: ResourceRef, account: AccountRef): Promise<LiveProfile> {
+    return (await this.partnerClient(account).getProfile(resource, { correlationId: randomUUID() })).profile;
   }
 
   async status(now = new Date()): Promise<TargetStatus[]> {

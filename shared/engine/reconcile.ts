@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, residualAfterPut, type RunResult, splitSuppressed } from "../model";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, type Semaphore, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { pendingHistoryRecord, recordRun } from "./record";
@@ -25,12 +25,13 @@ export interface ReconcileOptions {
   log?: Logger;
 }
 
-/** Observe: read and validate the desired row. */
-async function readDesired(deps: EngineDeps, target: string): Promise<DesiredState> {
+/** Observe: read and validate the desired row; what it is about is noted first, so that even an invalid row's record names it. */
+async function readDesired(deps: EngineDeps, target: string, run: RunState): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
+  run.resource = resourceOfEntity(row.properties);
   return parseDesiredEntity(target, row.properties);
 }
 
@@ -66,11 +67,13 @@ async function converge(
   dryRun: boolean,
   callOptions: CallOptions,
   beforePut: () => Promise<readonly NotConvergedField[]>,
+  warn: (message: string) => void,
   gate?: Semaphore,
 ): Promise<void> {
   const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
+  const resource = desired.resource;
   for (let putAttempts = 0; ; ) {
-    const got = await gated(() => client.getBillingProfile(callOptions));
+    const got = await gated(() => client.getProfile(resource, callOptions));
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
     const changes = planChanges(desired, got.profile);
@@ -90,7 +93,7 @@ async function converge(
       return;
     }
     run.profileBefore = got.profile.body;
-    const { apply, suppressed } = splitSuppressed(changes, await beforePut());
+    const { apply, suppressed } = splitSuppressed(changes, await beforePut(), resource.kind);
     run.notConverged = suppressed;
     if (apply.length === 0) {
       run.outcome = "not-converged";
@@ -98,9 +101,12 @@ async function converge(
       return;
     }
     putAttempts++;
+    // The kind allows it (EtagPolicy.whenMissing): the service gave no ETag, so this write cannot be conditional.
+    run.guarded = got.profile.etag !== undefined;
+    if (!run.guarded) warn(`the ${resource.kind.title} has no ETag; the update goes out unguarded (last writer wins)`);
     try {
       const body = buildPutBody(got.profile, apply);
-      const put = await gated(() => client.updateBillingProfile(body, callOptions));
+      const put = await gated(() => client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag }));
       const residual = residualAfterPut(desired, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
@@ -177,7 +183,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target),
+      readDesired(deps, request.target, run),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -189,7 +195,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     } else {
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
-      await converge(run, desired, client, dryRun, callOptions, beforePut, options.partnerGate);
+      const warn = (message: string) => log.warn(`Run ${runId} of ${request.target}: ${message}.`, { runId, target: request.target });
+      await converge(run, desired, client, dryRun, callOptions, beforePut, warn, options.partnerGate);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted

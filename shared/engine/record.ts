@@ -36,11 +36,13 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
   return {
     runId: facts.runId,
     target: request.target,
+    resourceKind: run.resource?.kind.name,
+    resourceId: run.resource?.id,
     trigger: request.trigger,
     dryRun: facts.dryRun,
     outcome: run.outcome,
     changedFields: run.changes.map((c) => c.field),
-    changes: maskChanges(run.changes),
+    changes: maskChanges(run.changes, run.resource?.kind),
     correlationId: facts.correlationId,
     requestIds: [...new Set(run.calls.map((c) => c.requestId))],
     getRequestId: run.getRequestId,
@@ -57,7 +59,16 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     suspended: run.suspended,
     notConverged: run.notConverged,
     contested,
+    guarded: run.guarded === false ? false : undefined,
   };
+}
+
+/** What the run was about, as the result and telemetry name it: the kind, and the instance's id under its dimension name. */
+export function resourceOf(run: RunState): RunResult["resource"] {
+  const resource = run.resource;
+  if (!resource) return undefined;
+  const { kind, id } = resource;
+  return { kind: kind.name, ...(kind.key && id !== undefined ? { [kind.key.dimension]: id } : {}) };
 }
 
 /**
@@ -90,9 +101,11 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
       requestIds,
     });
   }
+  const resource = resourceOf(run);
   const result: RunResult = {
     runId: facts.runId,
     target: request.target,
+    ...(resource ? { resource } : {}),
     trigger: request.trigger,
     dryRun: facts.dryRun,
     outcome: run.outcome,
@@ -103,6 +116,7 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     error,
     recorded,
     ...(contested.length ? { contested } : {}),
+    ...(run.guarded === false ? { guarded: false } : {}),
     ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
   };
   const level = error ? "warn" : "info";

@@ -1,5 +1,5 @@
 import type { JsonObject, Logger, SyncError } from "../core";
-import type { AccountRef, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, RunResult, Trigger } from "../model";
+import type { AccountRef, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RunResult, Trigger } from "../model";
 import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
 import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore } from "../stores";
 
@@ -33,6 +33,10 @@ export interface EngineDeps {
 /** What a run learned, filled in as it goes; the record step turns it into history and a result. */
 export interface RunState {
   outcome: Outcome;
+  /** What the desired row is about; unknown only when there was no row to read. */
+  resource?: ResourceRef;
+  /** False when the PUT went out without an ETag (the service sent none): last writer wins. */
+  guarded?: boolean;
   /** Unmasked; masked before they leave the engine. */
   changes: FieldChange[];
   calls: CallRecord[];

@@ -1,12 +1,17 @@
 import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
-import { MANAGED_FIELDS } from "./fields";
+import { DEFAULT_KIND } from "./kinds";
+import type { ResourceKind } from "./resource";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {
+  readonly kind: ResourceKind;
   /** The parsed body, untouched: unknown fields, links and attributes included. */
   readonly body: JsonObject;
-  /** Attributes.Etag of this body: the PUT must carry it. */
-  readonly etag: string;
+  /**
+   * Attributes.Etag of this body: the PUT must carry it. Undefined only for a kind that
+   * allows unguarded writes (EtagPolicy.whenMissing), when the service sent none.
+   */
+  readonly etag: string | undefined;
 }
 
 const ETAG_PATH = ["Attributes", "Etag"] as const;
@@ -29,7 +34,7 @@ function positionHint(err: unknown, text: string): string {
  * object, ambiguous keys, no ETag, a managed field of the wrong type) is a
  * ResponseParseError: nothing built from it is ever PUT back.
  */
-export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}): LiveProfile {
+export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}, kind: ResourceKind = DEFAULT_KIND): LiveProfile {
   const fail = (problem: string) =>
     new SyncError("ResponseParseError", `The ${what} response body ${problem}; nothing was written.`, { ...context, retryable: false });
   const stripped = stripBom(text);
@@ -46,8 +51,10 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);
   const etag = getPath(body, ETAG_PATH);
-  if (typeof etag !== "string" || etag === "") throw fail("has no Attributes.Etag, so an update could not be made conditional");
-  for (const field of MANAGED_FIELDS) {
+  const missing = etag === undefined || etag === null || etag === "";
+  if (missing && kind.etag.whenMissing === "refuse") throw fail("has no Attributes.Etag, so an update could not be made conditional");
+  if (!missing && typeof etag !== "string") throw fail(`has Attributes.Etag of type ${typeof etag}, expected a string`);
+  for (const field of kind.fields) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
       throw fail(`has ${field.path[0]} of type ${Array.isArray(parent) ? "array" : typeof parent}, expected an object`);
@@ -57,7 +64,7 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
       throw fail(`has ${field.path.join(".")} of type ${typeof value}, expected a string`);
     }
   }
-  return { body, etag };
+  return { kind, body, etag: missing ? undefined : (etag as string) };
 }
 
 /** The live value of a managed field as a string; absent and null read as "". */

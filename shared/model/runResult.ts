@@ -29,6 +29,11 @@ export interface RunError {
 export interface RunResult {
   runId: string;
   target: string;
+  /**
+   * What the target's desired row is about: `{ kind: "partner-billing-profile" }`, or
+   * `{ kind: "customer-billing-profile", customerTenantId }`. Absent when there was no row.
+   */
+  resource?: { kind: string } & Record<string, string>;
   trigger: Trigger;
   dryRun: boolean;
   outcome: Outcome;
@@ -43,6 +48,8 @@ export interface RunResult {
   contested?: { field: string; count: number; since: string }[];
   /** Fields Partner Center did not keep as sent (values masked where personal). */
   notConverged?: { field: string; desired: string; service: string }[];
+  /** False when the update went out without an ETag, because the service sent none (last writer wins). */
+  guarded?: false;
 }
 
 export interface MultiRunResult {

@@ -3,10 +3,8 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, withRetry } from "../core";
-import { type LiveProfile, parseProfile } from "../model";
-
-export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
+import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
+import { type LiveProfile, parseProfile, type ResourceRef } from "../model";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -30,10 +28,17 @@ export interface CallOptions {
   onCall?: (call: CallRecord) => void;
 }
 
+export interface UpdateProfileOptions extends CallOptions {
+  /** The ETag of the GET this PUT is built from (it is also in the body); none for an unguarded write. */
+  etag: string | undefined;
+}
+
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
 export interface CallRecord {
   method: "GET" | "PUT";
   path: string;
+  /** The method and path with ids as placeholders: one name per operation, not per customer. */
+  operation: string;
   status?: number;
   /** Ours, sent as MS-RequestId; the same across retries of one request. */
   requestId: string;
@@ -51,6 +56,22 @@ export interface ProfileResponse {
   profile: LiveProfile;
   requestId: string;
   calls: CallRecord[];
+}
+
+/** One request as send() makes it: where, what to send, and how to read a 2xx body. */
+interface Request<T> {
+  method: "GET" | "PUT";
+  /** Path and query under the API base. */
+  path: string;
+  operation: string;
+  body?: JsonObject;
+  headers?: Record<string, string>;
+  read(text: string, where: SyncErrorOptions): T;
+}
+
+/** If-Match wants a quoted entity tag; the service's ETags come bare (numeric strings) or already quoted. */
+export function quoteEtag(etag: string): string {
+  return /^(W\/)?".*"$/.test(etag) ? etag : `"${etag.replace(/"/g, "")}"`;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -108,6 +129,11 @@ function hintFor(code: SyncErrorCode, serviceCode: string | undefined): string {
   return "";
 }
 
+/** A path for messages: without the query (a continuation token is no one's business). */
+function shown(path: string): string {
+  return path.split("?")[0];
+}
+
 const NETWORK_WORDS: Record<string, string> = {
   ECONNRESET: "the connection was reset",
   ECONNREFUSED: "the connection was refused",
@@ -135,9 +161,9 @@ function transportCode(err: unknown): string {
 }
 
 /**
- * The Partner Center billing-profile client. Axios stays inside this file: callers get
- * LiveProfile or SyncError, never an axios object (whose config holds the Authorization
- * header).
+ * The Partner Center client of one partner account: the billing profiles of every
+ * resource kind, and the customer list. Axios stays inside this file: callers get parsed
+ * results or SyncError, never an axios object (whose config holds the Authorization header).
  */
 export class PartnerCenterClient {
   private readonly http: AxiosInstance;
@@ -158,25 +184,48 @@ export class PartnerCenterClient {
     });
   }
 
-  getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
-    return this.send("GET", undefined, options);
+  /** GET the live profile of one resource (the partner's own, or a customer's). */
+  getProfile(resource: ResourceRef, options: CallOptions): Promise<ProfileResponse> {
+    return this.profileCall("GET", resource, undefined, options);
   }
 
-  /** PUT the whole profile back; `body` must carry Attributes.Etag from this run's GET. */
-  updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
-    return this.send("PUT", body, options);
+  /**
+   * PUT the whole profile back; `body` carries Attributes.Etag from this run's GET, and
+   * kinds that ask for it also get `If-Match` with the same ETag, quoted.
+   */
+  updateProfile(resource: ResourceRef, body: JsonObject, options: UpdateProfileOptions): Promise<ProfileResponse> {
+    const ifMatch = resource.kind.etag.ifMatchHeader && options.etag !== undefined ? { "If-Match": quoteEtag(options.etag) } : undefined;
+    return this.profileCall("PUT", resource, body, options, ifMatch);
   }
 
-  private async send(method: "GET" | "PUT", body: JsonObject | undefined, options: CallOptions): Promise<ProfileResponse> {
+  private async profileCall(method: "GET" | "PUT", resource: ResourceRef, body: JsonObject | undefined, options: CallOptions, headers?: Record<string, string>): Promise<ProfileResponse> {
+    const path = resource.kind.path(resource.id);
+    const { value, requestId, calls } = await this.send<LiveProfile>(
+      {
+        method,
+        path,
+        operation: `${method} ${resource.kind.pathTemplate}`,
+        body,
+        headers,
+        read: (text, where) => parseProfile(text, `${method} ${path}`, where, resource.kind),
+      },
+      options,
+    );
+    return { profile: value, requestId, calls };
+  }
+
+  /** One request with the retry loop around it; every attempt is reported through onCall. */
+  private async send<T>(request: Request<T>, options: CallOptions): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
     const requestId = randomUUID();
     const calls: CallRecord[] = [];
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const profile = await withRetry(
+    const data = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const value = await withRetry(
       async (attempt) => {
         const startedAt = new Date();
         const call: CallRecord = {
-          method,
-          path: BILLING_PROFILE_PATH,
+          method: request.method,
+          path: request.path.split("?")[0],
+          operation: request.operation,
           requestId,
           correlationId: options.correlationId,
           attempt,
@@ -184,11 +233,11 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(method, data, requestId, options);
+          const response = await this.attempt(request, data, requestId, options);
           call.status = response.status;
           call.msCv = header(response, "MS-CV");
           call.msServerId = header(response, "MS-ServerId");
-          return this.read(response, method, requestId, options.correlationId);
+          return this.read(response, request, requestId, options.correlationId);
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
@@ -202,20 +251,22 @@ export class PartnerCenterClient {
       },
       { ...this.options.retry, abortSignal: options.abortSignal },
     );
-    return { profile, requestId, calls };
+    return { value, requestId, calls };
   }
 
-  private async attempt(method: "GET" | "PUT", data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+  private async attempt(request: Request<unknown>, data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+    const { method, path } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
     const where = { correlationId: options.correlationId, requestId };
     try {
       return await this.http.request<string>({
         method,
-        url: BILLING_PROFILE_PATH,
+        url: path,
         data,
         signal: options.abortSignal,
         headers: {
+          ...request.headers,
           Authorization: `Bearer ${token.token}`,
           Accept: "application/json",
           ...(data === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" }),
@@ -230,16 +281,17 @@ export class PartnerCenterClient {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
-        throw new SyncError("Aborted", `${method} ${BILLING_PROFILE_PATH} was aborted.`, where);
+        throw new SyncError("Aborted", `${method} ${shown(path)} was aborted.`, where);
       }
       const words = NETWORK_WORDS[networkCode] ?? "the request failed";
       const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
-      const error = new SyncError(code, `${method} ${BILLING_PROFILE_PATH} failed: ${words} (${networkCode}).`, where);
+      const error = new SyncError(code, `${method} ${shown(path)} failed: ${words} (${networkCode}).`, where);
       throw new AttemptError(error, { networkCode });
     }
   }
 
-  private read(response: AxiosResponse<string>, method: "GET" | "PUT", requestId: string, correlationId: string): LiveProfile {
+  private read<T>(response: AxiosResponse<string>, request: Request<T>, requestId: string, correlationId: string): T {
+    const { method, path } = request;
     const text = typeof response.data === "string" ? response.data : "";
     const where = {
       statusCode: response.status,
@@ -247,7 +299,7 @@ export class PartnerCenterClient {
       requestId: header(response, "MS-RequestId") ?? requestId,
     };
     if (response.status >= 200 && response.status < 300) {
-      return parseProfile(text, `${method} ${BILLING_PROFILE_PATH}`, where);
+      return request.read(text, where);
     }
     const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
     const code = errorCodeFor(response.status, serviceCode, method);
@@ -255,7 +307,7 @@ export class PartnerCenterClient {
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
     const error = new SyncError(
       code,
-      `Partner Center answered ${response.status} to ${method} ${BILLING_PROFILE_PATH}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
+      `Partner Center answered ${response.status} to ${method} ${shown(path)}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
       { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
     );
     throw new AttemptError(error, { status: response.status, retryAfterInMs });

@@ -7,6 +7,10 @@ import { statusOf, storageError as tableError, TABLES, type TableFactory } from 
 export interface HistoryRecord {
   runId: string;
   target: string;
+  /** The resource kind of the target's row (ResourceKind.name); absent in rows written before kinds existed. */
+  resourceKind?: string;
+  /** Which instance: the customer tenant id of a customer billing profile. */
+  resourceId?: string;
   trigger: Trigger;
   dryRun: boolean;
   outcome: Outcome;
@@ -39,6 +43,8 @@ export interface HistoryRecord {
   notConverged?: NotConvergedField[];
   /** Fields corrected again and again within the contest window. */
   contested?: ContestedField[];
+  /** False when the PUT went out without an ETag (the service sent none). */
+  guarded?: false;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { restorable: boolean };
@@ -50,7 +56,7 @@ export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   return { ...rest, restorable: rest.putMade || rest.putPending === true };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   public: [
@@ -71,6 +77,7 @@ const COLUMNS = {
     "Mode",
     "Suspended",
     "Contested",
+    "Guarded",
   ],
 } as const;
 
@@ -124,6 +131,8 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     partitionKey: record.target,
     rowKey: historyRowKey(record.startedAt, record.runId),
     RunId: record.runId,
+    ResourceKind: record.resourceKind,
+    ResourceId: record.resourceId,
     Trigger: record.trigger,
     DryRun: record.dryRun,
     Outcome: record.outcome,
@@ -149,6 +158,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     Suspended: record.suspended,
     NotConverged: record.notConverged === undefined ? undefined : JSON.stringify(record.notConverged),
     Contested: record.contested?.length ? JSON.stringify(record.contested) : undefined,
+    Guarded: record.guarded,
   };
 }
 
@@ -170,6 +180,8 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
   return {
     runId: String(entity.RunId),
     target: String(entity.partitionKey),
+    resourceKind: str(entity.ResourceKind),
+    resourceId: str(entity.ResourceId),
     trigger: entity.Trigger as Trigger,
     dryRun: entity.DryRun === true,
     outcome: entity.Outcome as Outcome,
@@ -201,6 +213,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     suspended: typeof entity.Suspended === "boolean" ? entity.Suspended : undefined,
     notConverged: parseJson<NotConvergedField[] | undefined>(entity.NotConverged, undefined),
     contested: parseJson<ContestedField[]>(entity.Contested, []),
+    guarded: entity.Guarded === false ? false : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { getPath, redactSecrets, type SyncError } from "../core";
-import { isPersonal, MANAGED_FIELDS, maskKnownValues, type Outcome } from "../model";
+import { DEFAULT_KIND, isPersonal, kindNamed, maskKnownValues, type Outcome, RESOURCE_KINDS } from "../model";
 import type { CallRecord } from "../partnerCenter";
 import type { FinishedRun } from "../engine";
 
@@ -63,10 +63,11 @@ function str(value: string | number | boolean | undefined | null): string {
 /** Every personal value the run held: the changed fields' old and new values, and the profile read before a PUT. */
 export function personalValues(run: FinishedRun): string[] {
   const values: string[] = [];
-  for (const change of run.changes) if (isPersonal(change.field)) values.push(change.from, change.to);
+  const kind = kindNamed(run.record.resourceKind);
+  for (const change of run.changes) if (isPersonal(change.field, kind)) values.push(change.from, change.to);
   const before = run.record.profileBefore;
   if (before) {
-    for (const field of MANAGED_FIELDS) {
+    for (const field of (kind ?? DEFAULT_KIND).fields) {
       const value = field.personal ? getPath(before, field.path) : undefined;
       if (typeof value === "string") values.push(value);
     }
@@ -106,7 +107,7 @@ function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) =
 function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): DependencyRecord {
   const startTime = new Date(call.startedAt);
   return {
-    name: `${call.method} ${call.path}`,
+    name: call.operation,
     method: call.method,
     url: `${apiBaseUrl}${call.path}`,
     status: call.status,
@@ -125,6 +126,17 @@ function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): D
   };
 }
 
+/**
+ * `resourceKind`, and the instance id under its kind's dimension (`customerTenantId`): ids,
+ * never personal. Every key dimension is present (empty when not this kind) so that queries
+ * can rely on the column.
+ */
+function resourceDimensions(resource: FinishedRun["result"]["resource"]): Dimensions {
+  const out: Dimensions = { resourceKind: resource?.kind ?? "" };
+  for (const kind of RESOURCE_KINDS) if (kind.key) out[kind.key.dimension] = resource?.[kind.key.dimension] ?? "";
+  return out;
+}
+
 /** The records of one finished run. Pure: the same run always gives the same records. */
 export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry {
   const { result, record, calls, error } = run;
@@ -136,6 +148,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const base: Dimensions = {
     runId: result.runId,
     target: result.target,
+    ...resourceDimensions(result.resource),
     trigger: result.trigger,
     outcome: result.outcome,
     dryRun: String(result.dryRun),

@@ -11,6 +11,7 @@ function call(method: "GET" | "PUT", requestId: string, extra: Partial<CallRecor
   return {
     method,
     path: "/v1/profiles/billing",
+    operation: `${method} /v1/profiles/billing`,
     status: 200,
     requestId,
     correlationId: "corr-1",
@@ -40,6 +41,7 @@ function finished(outcome: Outcome, options: { calls?: CallRecord[]; changes?: t
     result: {
       runId: "run-1",
       target: "contoso",
+      resource: { kind: "partner-billing-profile" },
       trigger: "timer",
       dryRun: options.dryRun ?? false,
       outcome,
@@ -53,6 +55,7 @@ function finished(outcome: Outcome, options: { calls?: CallRecord[]; changes?: t
     record: {
       runId: "run-1",
       target: "contoso",
+      resourceKind: "partner-billing-profile",
       trigger: "timer",
       dryRun: options.dryRun ?? false,
       outcome,
@@ -81,6 +84,8 @@ describe("describeRun", () => {
     expect(t.trace.dimensions).toEqual({
       runId: "run-1",
       target: "contoso",
+      resourceKind: "partner-billing-profile",
+      customerTenantId: "",
       trigger: "timer",
       outcome: "corrected",
       dryRun: "false",
