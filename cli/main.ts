@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, type RunResult } from "../shared/model";
-import { isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
+import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
+import { isJsonObject, isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
 import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -25,6 +25,13 @@ export function syncExitCode(runs: RunResult[]): number {
   if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || !r.recorded)) return EXIT.error;
   if (runs.some((r) => r.outcome === "in-progress")) return EXIT.inProgress;
   return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+}
+
+/** A document naming a customer (CustomerId) is `customer-<id>` unless told otherwise; any other is `default`. */
+function defaultTargetOf(doc: unknown): string {
+  if (!isJsonObject(doc)) return DEFAULT_TARGET;
+  const { kind, id } = resourceOfEntity(doc);
+  return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
 }
 
 function readJsonFile(path: string): unknown {
@@ -106,12 +113,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
   desired
     .command("set")
-    .description("Write the desired state from a JSON file shaped like the profile (validated before anything is written).")
+    .description("Write the desired state from a JSON file shaped like the profile (validated before anything is written); a CustomerId at the top makes it a customer's billing profile.")
     .requiredOption("--file <path>", "JSON file")
-    .option("--target <name>", "target", DEFAULT_TARGET)
-    .action(async (opts: { file: string; target: string }) => {
-      const target = checkTargetName(opts.target);
-      const entity = entityFromDocument(target, readJsonFile(opts.file));
+    .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
+    .action(async (opts: { file: string; target?: string }) => {
+      const doc = readJsonFile(opts.file);
+      const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
+      const entity = entityFromDocument(target, doc);
       await getEngine().desired.upsert(target, entity);
       const managed = parseDesiredEntity(target, entity).fields.size;
       io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
