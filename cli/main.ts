@@ -1,14 +1,16 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
 import { isJsonObject, isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
-import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore } from "../shared/engine";
+import { adoptAllCustomers, applyDesiredEdit, applyImport, type DesiredEdit, Engine, listDesiredRows, planAdopt, planImport, planRestore } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
-import { renderEdit, renderHistory, renderRun, renderRuns, renderStatus } from "./views";
+import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
+import { progressLine } from "./progress";
+import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 
@@ -34,13 +36,24 @@ function defaultTargetOf(doc: unknown): string {
   return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
 }
 
-function readJsonFile(path: string): unknown {
-  let text: string;
+function readTextFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
+}
+
+function writeTextFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, "utf8");
+  } catch (err) {
+    throw new SyncError("ConfigError", `Cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+}
+
+function readJsonFile(path: string): unknown {
+  const text = readTextFile(path);
   try {
     return JSON.parse(stripBom(text));
   } catch (err) {
@@ -127,16 +140,80 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   desired
     .command("adopt")
-    .description("Take live values into the desired row (accept a hand change). Shows the plan; --apply writes it.")
+    .description(
+      "Take live values into the desired row (accept a hand change). With --all-customers: every customer without a row gets one holding its live billing profile. Shows the plan; --apply writes it.",
+    )
     .option("--target <name>", "target", DEFAULT_TARGET)
     .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
-    .option("--apply", "write the desired row")
+    .option("--all-customers", "page through the account's customers and adopt each one that has no desired row")
+    .option("--apply", "write the desired row(s)")
     .option("--json", "print JSON")
-    .action(async (opts: { target: string; field?: string[]; apply?: boolean; json?: boolean }) => {
+    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean }) => {
       const e = getEngine();
+      if (opts.allCustomers) {
+        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json });
+        return;
+      }
       const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
       exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false });
     });
+
+  desired
+    .command("import")
+    .description(
+      "Write many desired rows from a CSV or JSON-lines file (one row per target or customer). Every row is checked first; nothing is written if any is invalid, unless --partial.",
+    )
+    .requiredOption("--file <path>", "a .csv or .jsonl file")
+    .option("--format <format>", "csv or jsonl (default: from the file name)")
+    .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
+    .option("--json", "print JSON")
+    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
+      const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
+      const e = getEngine();
+      const plan = await planImport(e, read.rows);
+      const problems = [...read.fileProblems, ...plan.problems];
+      const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
+      // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
+      const blocked = problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial);
+      let written = 0;
+      if (!blocked) {
+        const progress = progressLine(io);
+        written = await applyImport(e, plan, { onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        progress.done();
+      }
+      out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
+      exitCode = problems.length > 0 ? EXIT.error : EXIT.ok;
+    });
+
+  desired
+    .command("export")
+    .description("Write every desired row to a CSV or JSON-lines file, as import reads it.")
+    .requiredOption("--out <path>", "a .csv or .jsonl file, or - for standard output")
+    .option("--format <format>", "csv or jsonl (default: from the file name; csv for -)")
+    .action(async (opts: { out: string; format?: string }) => {
+      const format = opts.out === "-" ? formatOf("-.csv", opts.format) : formatOf(opts.out, opts.format);
+      const rows = await listDesiredRows(getEngine());
+      const text = format === "csv" ? writeDesiredCsv(rows) : writeDesiredJsonLines(rows);
+      if (opts.out === "-") {
+        io.stdout(text);
+        return;
+      }
+      writeTextFile(opts.out, text);
+      io.stdout(`Exported ${rows.length} desired row${rows.length === 1 ? "" : "s"} to ${opts.out} (${format}).\n`);
+    });
+
+  /** desired adopt --all-customers: count first; with --apply read each new customer's profile and write its row. */
+  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean }): Promise<number> => {
+    const progress = progressLine(io);
+    const report = await adoptAllCustomers(e, {
+      apply: how.apply,
+      onProgress: ({ done, total }) => progress.update(`Reading customer billing profiles: ${done}/${total}`),
+    });
+    progress.done();
+    out(report, how.json, () => renderAdoptAll(report, { applied: how.apply }));
+    if (report.failed.length > 0) return EXIT.error;
+    return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
+  };
 
   program
     .command("restore")

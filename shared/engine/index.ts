@@ -4,3 +4,5 @@ export type { FinishedRun } from "./run";
 export type { TargetStatus } from "./status";
 export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";
+export { adoptAllCustomers, applyImport, listDesiredRows, planImport } from "./bulkDesired";
+export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } from "./bulkDesired";

@@ -54,6 +54,13 @@ export function closestProperty(name: string, kind: ResourceKind): string | unde
   return all.find((n) => plain(n) === plain(name)) ?? all.find((n) => editDistance(plain(n), plain(name)) <= 2);
 }
 
+/** What is wrong with one value of one field (never echoing it), or undefined when it is valid. */
+export function fieldProblem(field: ManagedField, raw: unknown): string | undefined {
+  const problems: string[] = [];
+  checkValue(field, raw, problems);
+  return problems[0];
+}
+
 function checkValue(field: ManagedField, raw: unknown, problems: string[]): string | undefined {
   if (typeof raw !== "string") {
     problems.push(`${field.name} must be a string, got ${raw === null ? "null" : typeof raw}`);
@@ -76,11 +83,25 @@ function checkValue(field: ManagedField, raw: unknown, problems: string[]): stri
   return value;
 }
 
+/** A row checked: its state when valid, else every problem, each naming its property. */
+export type DesiredCheck = { ok: true; state: DesiredState } | { ok: false; problems: string[]; resource: ResourceRef };
+
 /**
  * Validates a desired-state row (Table entity properties). Every problem is reported at
  * once, each naming its property; values are not echoed, since most are personal data.
  */
 export function parseDesiredEntity(target: string, entity: Record<string, unknown>): DesiredState {
+  const checked = checkDesiredEntity(target, entity);
+  if (checked.ok) return checked.state;
+  const { kind } = checked.resource;
+  const about = kind.key ? ` (The row has ${kind.key.property}, so it describes a ${kind.title}.)` : "";
+  throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${checked.problems.join("; ")}.${about}`, {
+    statusCode: 400,
+  });
+}
+
+/** parseDesiredEntity without the throw: for checking many rows (an import) and listing each one's problems. */
+export function checkDesiredEntity(target: string, entity: Record<string, unknown>): DesiredCheck {
   const kind = kindOfEntity(entity);
   const problems: string[] = [];
   let id: string | undefined;
@@ -130,13 +151,8 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
     problems.push(`${name} is not a known property${hint ? ` (did you mean ${hint}?)` : ""}`);
   }
   if (problems.length === 0 && kind.validateRow) problems.push(...kind.validateRow(fields));
-  if (problems.length > 0) {
-    const about = kind.key ? ` (The row has ${kind.key.property}, so it describes a ${kind.title}.)` : "";
-    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.${about}`, {
-      statusCode: 400,
-    });
-  }
-  return { target, resource: { kind, id }, mode, suspended, account: { tenantId, credentialRef }, fields };
+  if (problems.length > 0) return { ok: false, problems, resource: { kind, id } };
+  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, account: { tenantId, credentialRef }, fields } };
 }
 
 const isControl = (name: string) => (CONTROL_PROPERTIES as readonly string[]).includes(name) || KEY_PROPERTIES.includes(name);
@@ -147,9 +163,19 @@ const isControl = (name: string) => (CONTROL_PROPERTIES as readonly string[]).in
  * parseDesiredEntity, so the file and the table go through one validation.
  */
 export function entityFromDocument(target: string, doc: unknown): Record<string, unknown> {
-  if (!isJsonObject(doc)) {
-    throw new SyncError("InvalidDesiredState", "The desired-state document must be a JSON object shaped like the billing profile.");
+  const flat = flattenDocument(doc);
+  if (!flat.ok) {
+    throw new SyncError("InvalidDesiredState", flat.problems.length === 0 ? NOT_AN_OBJECT : `Desired state for target "${target}" is invalid: ${flat.problems.join("; ")}.`);
   }
+  parseDesiredEntity(target, flat.entity);
+  return flat.entity;
+}
+
+const NOT_AN_OBJECT = "The desired-state document must be a JSON object shaped like the billing profile.";
+
+/** The shape half of entityFromDocument: nested objects to row properties, values unchecked. No problems listed = not an object. */
+export function flattenDocument(doc: unknown): { ok: true; entity: Record<string, unknown> } | { ok: false; problems: string[] } {
+  if (!isJsonObject(doc)) return { ok: false, problems: [] };
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   const walk = (node: JsonObject, prefix: string[]) => {
@@ -167,11 +193,7 @@ export function entityFromDocument(target: string, doc: unknown): Record<string,
     }
   };
   walk(doc, []);
-  if (problems.length > 0) {
-    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.`);
-  }
-  parseDesiredEntity(target, out);
-  return out;
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, entity: out };
 }
 
 /** The desired row as a profile-shaped document, control properties at the top. */

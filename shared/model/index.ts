@@ -1,7 +1,7 @@
 export { DEFAULT_CONTEST_POLICY, findContested, residualAfterPut, splitSuppressed } from "./convergence";
 export type { ContestPolicy, ContestedField, NotConvergedField } from "./convergence";
-export { closestProperty, documentFromDesired, entityFromDesired, entityFromDocument, parseDesiredEntity } from "./desired";
-export type { AccountRef, DesiredState, Mode } from "./desired";
+export { checkDesiredEntity, closestProperty, documentFromDesired, entityFromDesired, entityFromDocument, fieldProblem, flattenDocument, parseDesiredEntity } from "./desired";
+export type { AccountRef, DesiredCheck, DesiredState, Mode } from "./desired";
 export { buildPutBody, planChanges, withoutManaged } from "./diff";
 export type { FieldChange } from "./diff";
 export { FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";

@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
 import { type LiveProfile, parseProfile, type ResourceRef } from "../model";
+import { CUSTOMERS_PATH, type CustomerPage, MAX_CUSTOMER_PAGE_SIZE, parseCustomerPage } from "./customers";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -26,6 +27,12 @@ export interface CallOptions {
   abortSignal?: AbortSignal;
   /** Called once per HTTP attempt of this call, failed ones included. */
   onCall?: (call: CallRecord) => void;
+}
+
+export interface ListCustomersOptions extends CallOptions {
+  /** 1-500; default 500, the service's largest. */
+  pageSize?: number;
+  maxPages?: number;
 }
 
 export interface UpdateProfileOptions extends CallOptions {
@@ -196,6 +203,32 @@ export class PartnerCenterClient {
   updateProfile(resource: ResourceRef, body: JsonObject, options: UpdateProfileOptions): Promise<ProfileResponse> {
     const ifMatch = resource.kind.etag.ifMatchHeader && options.etag !== undefined ? { "If-Match": quoteEtag(options.etag) } : undefined;
     return this.profileCall("PUT", resource, body, options, ifMatch);
+  }
+
+  /**
+   * Every customer of the account, page by page (links.next with MS-ContinuationToken).
+   * Stops at `maxPages` and when a continuation token comes back a second time.
+   */
+  async *listCustomers(options: ListCustomersOptions): AsyncGenerator<CustomerPage> {
+    const size = Math.min(MAX_CUSTOMER_PAGE_SIZE, Math.max(1, options.pageSize ?? MAX_CUSTOMER_PAGE_SIZE));
+    let next: CustomerPage["next"] = { path: `${CUSTOMERS_PATH}?size=${size}`, headers: {} };
+    const seen = new Set<string>();
+    for (let page = 0; next; page++) {
+      if (page >= (options.maxPages ?? 10_000)) throw new SyncError("PartnerCenterError", `The customer list did not end after ${page} pages; paging stopped.`);
+      const token = next.headers["MS-ContinuationToken"];
+      if (token !== undefined && seen.has(token)) throw new SyncError("PartnerCenterError", "The customer list sent the same continuation token twice; paging stopped.");
+      if (token !== undefined) seen.add(token);
+      const request: Request<CustomerPage> = {
+        method: "GET",
+        path: next.path,
+        operation: `GET ${CUSTOMERS_PATH}`,
+        headers: next.headers,
+        read: (text, where) => parseCustomerPage(text, `GET ${CUSTOMERS_PATH}`, where),
+      };
+      const { value } = await this.send(request, options);
+      yield value;
+      next = value.next;
+    }
   }
 
   private async profileCall(method: "GET" | "PUT", resource: ResourceRef, body: JsonObject | undefined, options: CallOptions, headers?: Record<string, string>): Promise<ProfileResponse> {

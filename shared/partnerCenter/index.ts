@@ -1,4 +1,6 @@
 export { PartnerCenterClient, quoteEtag } from "./client";
-export type { CallOptions, CallRecord, ProfileResponse, UpdateProfileOptions } from "./client";
+export type { CallOptions, CallRecord, ListCustomersOptions, ProfileResponse, UpdateProfileOptions } from "./client";
+export { nextPath, parseCustomerPage } from "./customers";
+export type { CustomerPage, CustomerSummary } from "./customers";
 export { CLOUDS, partnerCenterScope } from "./clouds";
 export type { CloudName } from "./clouds";

@@ -1,4 +1,5 @@
 export { DesiredStateStore } from "./desiredStore";
+export type { DesiredRow } from "./desiredStore";
 export { HistoryStore, publicRecord } from "./historyStore";
 export type { HistoryRecord, PublicHistoryRecord } from "./historyStore";
 export { LeaseStore } from "./leaseStore";
