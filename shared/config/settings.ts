@@ -29,6 +29,12 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   { name: "PARTNER_CENTER_ACCESS_TOKEN", meaning: "bearer token when PARTNER_CENTER_AUTH=static", production: false },
   { name: "BILLING_SYNC_STORAGE", meaning: "Table Storage connection string or table endpoint URL", production: true },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer", production: true, default: "0 0 * * * *" },
+  {
+    name: "PARTNER_CENTER_CALLS_PER_MINUTE",
+    meaning: "Partner Center calls per minute per partner account, when the limit is known; auto = find it (start at 500, slower on 429, faster after successes)",
+    production: false,
+    default: "auto",
+  },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "telemetry destination; unset = no export", production: true },
   {
     name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
@@ -104,6 +110,8 @@ export interface Settings {
   telemetry: TelemetrySettings;
   /** The fan-out queue; unset (CLI, local) = targets run in process. */
   queue?: QueueSettings;
+  /** A partner account's Partner Center call limit, when known; undefined = find it. */
+  callsPerMinute?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -291,6 +299,15 @@ function parseTelemetry(env: Env): TelemetrySettings {
   return { kind: "on", ...parsed, entra };
 }
 
+function parseCallsPerMinute(env: Env): number | undefined {
+  const name = "PARTNER_CENTER_CALLS_PER_MINUTE";
+  const value = read(env, name);
+  if (value === undefined || value.toLowerCase() === "auto") return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 6 || n > 600_000) throw bad(name, `must be auto or a whole number of calls per minute from 6 to 600000; got "${value}"`);
+  return n;
+}
+
 function parseQueue(env: Env): QueueSettings | undefined {
   const uri = read(env, "AzureWebJobsStorage__queueServiceUri");
   if (uri) return { kind: "endpoint", queueServiceUri: parseBaseUrl("AzureWebJobsStorage__queueServiceUri", uri), clientId: read(env, "AzureWebJobsStorage__clientId") };
@@ -330,5 +347,6 @@ export function loadSettings(env: Env = process.env): Settings {
     appInsightsConnectionString: telemetry.kind === "on" ? telemetry.connectionString : undefined,
     telemetry,
     queue: parseQueue(env),
+    callsPerMinute: parseCallsPerMinute(env),
   };
 }

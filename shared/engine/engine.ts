@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
+import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
-import type { Settings } from "../config";
+import { nextRun, type Settings } from "../config";
 import { targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -28,6 +28,8 @@ export interface EngineOptions {
   onRunFinished?: (run: FinishedRun) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
+  /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
+  rateStartPerMinute?: number;
 }
 
 export interface SyncAllOptions {
@@ -97,6 +99,7 @@ export class Engine {
         timeoutInMs: this.options.timeoutInMs,
         retry: this.options.retry,
         onCall: this.options.onCall,
+        rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
       });
       this.clients.set(key, client);
     }
@@ -126,13 +129,21 @@ export class Engine {
     );
   }
 
-  /** Fan-out: one queue message per target, for the queue-triggered function to run. */
-  async enqueueAll(trigger: Trigger): Promise<string[]> {
+  /**
+   * Fan-out: one queue message per target, for the queue-triggered function to run. A
+   * fan-out larger than a minute of the account's calls is spread: message i becomes
+   * visible later, evenly over the time the calls need, within 80% of the time until the
+   * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
+   */
+  async enqueueAll(trigger: Trigger, now = new Date()): Promise<{ targets: string[]; spreadInSeconds: number }> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
-    const enqueuedAt = new Date().toISOString();
-    await this.queue.enqueue(targets.map((target) => ({ target, trigger, enqueuedAt })));
-    return targets;
+    const enqueuedAt = now.toISOString();
+    const next = nextRun(this.settings.schedule, now);
+    const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
+    const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
+    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt }, delayInSeconds: delays[i] })));
+    return { targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }
 
   /** The live profile of a target's resource, read once, for previews (restore, adopt); not a run. */

@@ -23,6 +23,11 @@ export interface ReconcileOptions {
   partnerGate?: Semaphore;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
+  /**
+   * A queue run: throttling that asks to wait longer than this ends the run `deferred`
+   * (with retryAfterInMs) for the message to come back later, instead of waiting here.
+   */
+  maxThrottleWaitInMs?: number;
 }
 
 /** Observe: read and validate the desired row; what it is about is noted first, so that even an invalid row's record names it. */
@@ -129,7 +134,8 @@ async function converge(
   }
 }
 
-function outcomeFor(error: SyncError): RunState["outcome"] {
+function outcomeFor(error: SyncError, options: ReconcileOptions): RunState["outcome"] {
+  if (error.code === "Throttled" && options.maxThrottleWaitInMs !== undefined) return "deferred";
   if (error.code === "InvalidDesiredState") return "invalid-desired";
   if (error.code === "StaleEtag") return "conflict";
   if (error.code === "InProgress") return "in-progress";
@@ -194,7 +200,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       run.outcome = "suspended";
     } else {
       const client = deps.partnerClient(desired.account);
-      const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
+      const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
       const warn = (message: string) => log.warn(`Run ${runId} of ${request.target}: ${message}.`, { runId, target: request.target });
       await converge(run, desired, client, dryRun, callOptions, beforePut, warn, options.partnerGate);
     }
@@ -203,7 +209,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       ? new SyncError("Aborted", `The run was stopped after ${timeoutInMs / 1000} s, so that it never outlives its lease.`)
       : toSyncError(err);
     run.error = error;
-    run.outcome = outcomeFor(error);
+    run.outcome = outcomeFor(error, options);
+    if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
   }
   const released = lease
     ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`))

@@ -117,6 +117,7 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     recorded,
     ...(contested.length ? { contested } : {}),
     ...(run.guarded === false ? { guarded: false } : {}),
+    ...(run.retryAfterInMs !== undefined ? { retryAfterInMs: run.retryAfterInMs } : {}),
     ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
   };
   const level = error ? "warn" : "info";

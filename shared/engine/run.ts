@@ -37,6 +37,8 @@ export interface RunState {
   resource?: ResourceRef;
   /** False when the PUT went out without an ETag (the service sent none): last writer wins. */
   guarded?: boolean;
+  /** A deferred run: when to try again. */
+  retryAfterInMs?: number;
   /** Unmasked; masked before they leave the engine. */
   changes: FieldChange[];
   calls: CallRecord[];

@@ -10,6 +10,9 @@ export const OUTCOMES = [
   "in-progress",
   "failed",
   "not-converged",
+  // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
+  // ended before anything was written and its message comes back after retryAfterInMs.
+  "deferred",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -50,6 +53,8 @@ export interface RunResult {
   notConverged?: { field: string; desired: string; service: string }[];
   /** False when the update went out without an ETag, because the service sent none (last writer wins). */
   guarded?: false;
+  /** A deferred run: when its queue message comes back. */
+  retryAfterInMs?: number;
 }
 
 export interface MultiRunResult {

@@ -6,6 +6,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
 import { type LiveProfile, parseProfile, type ResourceRef } from "../model";
 import { CUSTOMERS_PATH, type CustomerPage, MAX_CUSTOMER_PAGE_SIZE, parseCustomerPage } from "./customers";
+import { RateController, type RateControllerOptions, type RateTicket } from "./rateController";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -19,6 +20,8 @@ export interface PartnerCenterClientOptions {
   retry?: Omit<RetryLoopOptions, "abortSignal">;
   /** Called once per HTTP attempt, success or not: dependency telemetry hangs here. */
   onCall?: (call: CallRecord) => void;
+  /** Pacing of this account's calls (see RateController): the known limit, or where to look for it. */
+  rate?: RateControllerOptions;
 }
 
 export interface CallOptions {
@@ -27,6 +30,12 @@ export interface CallOptions {
   abortSignal?: AbortSignal;
   /** Called once per HTTP attempt of this call, failed ones included. */
   onCall?: (call: CallRecord) => void;
+  /**
+   * Waiting for the account's call rate (a pacing slot, a Retry-After) longer than this is
+   * not done here: the call fails Throttled with retryAfterInMs, for the caller to come
+   * back later (a queue message). Unset: wait, as the CLI and the timer do.
+   */
+  maxThrottleWaitInMs?: number;
 }
 
 export interface ListCustomersOptions extends CallOptions {
@@ -175,9 +184,13 @@ function transportCode(err: unknown): string {
 export class PartnerCenterClient {
   private readonly http: AxiosInstance;
   private readonly options: PartnerCenterClientOptions;
+  /** Shared by every call of this account in this process. */
+  readonly rate: RateController;
 
   constructor(options: PartnerCenterClientOptions) {
     this.options = options;
+    // The retry loop's clock (tests move it on by the waits they shorten) paces the calls too.
+    this.rate = new RateController({ now: options.retry?.now, ...options.rate });
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutInMs ?? 30_000,
@@ -254,6 +267,9 @@ export class PartnerCenterClient {
     const data = request.body === undefined ? undefined : JSON.stringify(request.body);
     const value = await withRetry(
       async (attempt) => {
+        // The account's pace: a slot, and no call during a Retry-After pause. A caller that
+        // will not wait that long gets Throttled here, before anything is sent or recorded.
+        const ticket = await this.rate.acquire({ abortSignal: options.abortSignal, maxWaitInMs: options.maxThrottleWaitInMs });
         const startedAt = new Date();
         const call: CallRecord = {
           method: request.method,
@@ -266,7 +282,7 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(request, data, requestId, options);
+          const response = await this.attempt(request, data, requestId, options, ticket);
           call.status = response.status;
           call.msCv = header(response, "MS-CV");
           call.msServerId = header(response, "MS-ServerId");
@@ -274,6 +290,10 @@ export class PartnerCenterClient {
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
+          // Throttled, and the wait is longer than this caller takes: hand it back instead of sleeping.
+          if (err instanceof AttemptError && err.failure.status === 429 && options.maxThrottleWaitInMs !== undefined && (err.failure.retryAfterInMs ?? Infinity) > options.maxThrottleWaitInMs) {
+            throw err.error;
+          }
           throw err;
         } finally {
           call.durationMs = Date.now() - startedAt.getTime();
@@ -287,13 +307,13 @@ export class PartnerCenterClient {
     return { value, requestId, calls };
   }
 
-  private async attempt(request: Request<unknown>, data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+  private async attempt(request: Request<unknown>, data: string | undefined, requestId: string, options: CallOptions, ticket: RateTicket): Promise<AxiosResponse<string>> {
     const { method, path } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
     const where = { correlationId: options.correlationId, requestId };
     try {
-      return await this.http.request<string>({
+      const response = await this.http.request<string>({
         method,
         url: path,
         data,
@@ -310,6 +330,9 @@ export class PartnerCenterClient {
           "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
         },
       });
+      if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));
+      else this.rate.onSuccess(ticket);
+      return response;
     } catch (err) {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);

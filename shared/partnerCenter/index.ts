@@ -4,3 +4,5 @@ export { nextPath, parseCustomerPage } from "./customers";
 export type { CustomerPage, CustomerSummary } from "./customers";
 export { CLOUDS, partnerCenterScope } from "./clouds";
 export type { CloudName } from "./clouds";
+export { DEFAULT_START_PER_MINUTE, RateController } from "./rateController";
+export type { RateControllerOptions, RateSnapshot } from "./rateController";

@@ -6,5 +6,6 @@ export { LeaseStore } from "./leaseStore";
 export type { Lease, LeaseInfo } from "./leaseStore";
 export { TableFactory } from "./tables";
 export type { StorageRetryOptions } from "./tables";
-export { TargetQueue, parseTargetMessage } from "./targetQueue";
+export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
+export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
