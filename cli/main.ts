@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
 import { isJsonObject, isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
-import { adoptAllCustomers, applyDesiredEdit, applyImport, type DesiredEdit, Engine, listDesiredRows, planAdopt, planImport, planRestore } from "../shared/engine";
+import { adoptAllCustomers, applyDesiredEdit, applyImport, type DesiredEdit, Engine, listDesiredRows, planAdopt, planImport, planRestore, type TargetStatus } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
@@ -10,11 +10,13 @@ import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
-import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus } from "./views";
+import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 
 const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged"]);
+/** Up to this many targets, status shows each one in full after the summary. */
+const STATUS_DETAIL_LIMIT = 25;
 
 /** plan: 0 in sync, 2 drift, 1 error. */
 export function planExitCode(runs: RunResult[]): number {
@@ -261,12 +263,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command("status")
-    .description("Per target: last outcome and time, last correction, observe/suspended since when, contested fields, running now, next run, poison messages.")
+    .description(
+      "Every target at a glance: counts by the latest outcome, and the failed, contested and not-converged targets. Per target (with --target, --all, or when there are few): last outcome and time, last correction, observe/suspended since when, running now, next run, poison messages.",
+    )
+    .option("--target <name>", "one target, in full")
+    .option("--all", `every target in full, however many (without it, only up to ${STATUS_DETAIL_LIMIT})`)
     .option("--json", "print JSON")
-    .action(async (opts: { json?: boolean }) => {
-      const statuses = await getEngine().status();
-      const safe = statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
-      out({ targets: safe }, !!opts.json, () => renderStatus(statuses));
+    .action(async (opts: { target?: string; all?: boolean; json?: boolean }) => {
+      const e = getEngine();
+      const safe = (list: TargetStatus[]) => list.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
+      if (opts.target !== undefined) {
+        const target = checkTargetName(opts.target);
+        if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
+        const one = await e.targetStatus(target);
+        out({ targets: safe([one]) }, !!opts.json, () => renderStatus([one]));
+        return;
+      }
+      const summary = await e.statusSummary();
+      const details = opts.all || summary.targets <= STATUS_DETAIL_LIMIT ? await e.status() : undefined;
+      out({ summary, ...(details ? { targets: safe(details) } : {}) }, !!opts.json, () => renderSummary(summary) + (details && details.length ? `\n${renderStatus(details)}` : ""));
     });
 
   const auth = program.command("auth").description("Production authentication (the secure application model).");

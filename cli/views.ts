@@ -1,4 +1,4 @@
-import type { AdoptAllReport, RowProblem, TargetStatus } from "../shared/engine";
+import type { AdoptAllReport, RowProblem, StatusSummary, TargetStatus } from "../shared/engine";
 import type { HistoryRecord } from "../shared/stores";
 import type { RunResult } from "../shared/model";
 
@@ -151,5 +151,32 @@ export function renderAdoptAll(r: AdoptAllReport, options: { applied: boolean })
     for (const f of r.failed.slice(0, SHOWN_PROBLEMS)) lines.push(`  FAILED ${f.customerId}: ${f.message}`);
     if (r.failed.length > SHOWN_PROBLEMS) lines.push(`  ... and ${r.failed.length - SHOWN_PROBLEMS} more failures (--json lists them all)`);
   }
+  return `${lines.join("\n")}\n`;
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** The status of many targets: counts first, then the lists a person acts on (cut at SHOWN_PROBLEMS each). */
+export function renderSummary(s: StatusSummary): string {
+  if (s.targets === 0) return "No targets: add one with `billing-sync desired set --file desired.json` or `billing-sync desired import --file customers.csv`.\n";
+  const kinds = Object.entries(s.byKind)
+    .map(([kind, n]) => `${count(n)} ${kind.replace(/-/g, " ")}${n === 1 ? "" : "s"}`)
+    .join(", ");
+  const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
+  const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
+  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "deferred", "suspended", "in-progress", "never-run"];
+  const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
+  const list = <T>(title: string, items: T[], line: (item: T) => string) => {
+    if (items.length === 0) return;
+    lines.push(`${title} (${count(items.length)}):`);
+    for (const item of items.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${line(item)}`);
+    if (items.length > SHOWN_PROBLEMS) lines.push(`  ... and ${count(items.length - SHOWN_PROBLEMS)} more (--json lists them all)`);
+  };
+  list("FAILED", s.failed, (f) => `${f.target}: ${f.outcome} at ${f.at}${f.error ? `: ${f.error}` : ""}`);
+  list("CONTESTED", s.contested, (c) => `${c.target}: ${c.fields.join(", ")} corrected again and again: something keeps reverting it`);
+  list("NOT CONVERGED", s.notConverged, (n) => `${n.target}: Partner Center does not keep ${n.fields.join(", ")}`);
+  if (s.poison) lines.push(`POISON: ${count(s.poison)} queued run(s) failed after every retry`);
+  if (s.nextScheduledRun) lines.push(`Next scheduled run: ${s.nextScheduledRun}`);
   return `${lines.join("\n")}\n`;
 }

@@ -9,6 +9,7 @@ export type SyncErrorCode =
   | "InvalidDesiredState"
   | "TargetNotFound"
   | "InvalidTargetName"
+  | "InvalidRequest"
   | "ResponseParseError"
   | "PartnerCenterError"
   | "Unauthorized"

@@ -8,7 +8,7 @@ import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDe
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
-import { targetStatus, type TargetStatus } from "./status";
+import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
   log?: Logger;
@@ -151,8 +151,27 @@ export class Engine {
     return (await this.partnerClient(account).getProfile(resource, { correlationId: randomUUID() })).profile;
   }
 
+  /** Every target's status in full: for a handful of targets (a summary is for thousands). */
   async status(now = new Date()): Promise<TargetStatus[]> {
-    const [targets, poison] = await Promise.all([this.listTargets(), this.queue ? this.queue.peekPoison() : Promise.resolve<PoisonEntry[]>([])]);
+    const [targets, poison] = await Promise.all([this.listTargets(), this.poison()]);
     return mapWithConcurrency(targets, DEFAULT_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+  }
+
+  async targetStatus(target: string, now = new Date()): Promise<TargetStatus> {
+    return targetStatus(this, checkTargetName(target), { now, poison: await this.poison() });
+  }
+
+  /** Counts by outcome, and the targets that need a person: for any number of targets. */
+  async statusSummary(now = new Date()): Promise<StatusSummary> {
+    return statusSummary(this, { now, poison: await this.poison() });
+  }
+
+  /** One page of per-target statuses (GET /api/status). */
+  async statusPage(options: { pageSize?: number; continuationToken?: string }, now = new Date()): Promise<StatusPage> {
+    return statusPage(this, { ...options, now, poison: await this.poison() });
+  }
+
+  private poison(): Promise<PoisonEntry[]> {
+    return this.queue ? this.queue.peekPoison() : Promise.resolve([]);
   }
 }

@@ -85,11 +85,11 @@ export async function handleSync(request: HttpRequest, context: InvocationContex
   }
 }
 
-/** GET /api/status: per target, the latest run and what status shows. */
-export async function handleStatus(context: InvocationContext): Promise<HttpResponseInit> {
+/** GET /api/status: a page of per-target statuses, a summary on request, or one target. */
+export async function handleStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
-    return await statusResponse(getEngine(), log);
+    return await statusResponse(getEngine(), request.query, log);
   } catch (err) {
     return errorResponse(err, log);
   }

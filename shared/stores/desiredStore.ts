@@ -47,6 +47,26 @@ export class DesiredStateStore {
   }
 
   /**
+   * Target names in order after `after` (exclusive), at most `pageSize`, and whether more
+   * follow: a page of /api/status.
+   */
+  async targetPage(options: { pageSize: number; after?: string }): Promise<{ targets: string[]; more: boolean }> {
+    const filter = options.after === undefined ? odata`RowKey eq ${DESIRED_ROW_KEY}` : odata`RowKey eq ${DESIRED_ROW_KEY} and PartitionKey gt ${options.after}`;
+    const targets: string[] = [];
+    try {
+      await this.tables.ensure(this.client);
+      const rows = this.client.listEntities({ queryOptions: { filter, select: ["PartitionKey"] } });
+      for await (const row of rows) {
+        if (targets.length === options.pageSize) return { targets, more: true };
+        targets.push(row.partitionKey as string);
+      }
+      return { targets, more: false };
+    } catch (err) {
+      throw storageError("list targets", err);
+    }
+  }
+
+  /**
    * Every row, in target order, read page by page (ten thousand rows are ten requests).
    * `select` trims the properties read (PartitionKey always comes).
    */

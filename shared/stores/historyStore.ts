@@ -59,6 +59,8 @@ export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
 const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
+  /** What the status summary needs of a target's latest runs. */
+  status: [...SUMMARY_COLUMNS, "ErrorCode", "ErrorMessage", "Contested"],
   public: [
     ...SUMMARY_COLUMNS,
     "Changes",
