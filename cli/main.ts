@@ -81,7 +81,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
   const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
     const e = getEngine();
-    if (target === undefined) return e.syncAll({ trigger, dryRun });
+    if (target === undefined) {
+      const progress = progressLine(io);
+      const counts = new Map<string, number>();
+      const runs = await e.syncAll({
+        trigger,
+        dryRun,
+        onProgress: ({ done, total, run }) => {
+          counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
+          progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${total} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
+        },
+      });
+      progress.done();
+      return runs;
+    }
     checkTargetName(target);
     if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
     return [await e.syncTarget({ target, trigger, dryRun })];

@@ -38,6 +38,8 @@ export interface SyncAllOptions {
   /** Targets run in parallel, at most this many at once. */
   concurrency?: number;
   log?: Logger;
+  /** After each run: how many are done of how many (a progress line). */
+  onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -124,9 +126,12 @@ export class Engine {
     const targets = await this.listTargets();
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const partnerGate = new Semaphore(concurrency);
-    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, (target) =>
-      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate }),
-    );
+    let done = 0;
+    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, async (target) => {
+      const run = await reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate });
+      options.onProgress?.({ done: ++done, total: targets.length, run });
+      return run;
+    });
   }
 
   /**

@@ -26,9 +26,13 @@ afterAll(() => h.stop());
 beforeEach(() => h.resetSimulator());
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...argv);
+}
+
+async function cliWith(extra: { stderrIsTTY?: boolean }, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: h.env, engineOptions: { retry: fastRetry(h.waits) } });
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: h.env, engineOptions: { retry: fastRetry(h.waits) }, ...extra });
   return { code, stdout, stderr };
 }
 
@@ -179,5 +183,21 @@ describe("desired adopt --all-customers", () => {
     const engine = h.engine();
     const report = await adoptAllCustomers(engine, { pageSize: 5 });
     expect(report).toMatchObject({ listed: CUSTOMERS, pages: 3, toAdopt: 0 });
+  });
+});
+
+describe("progress", () => {
+  it("shows on stderr only when it is a terminal, and is cleared at the end; stdout keeps the result", async () => {
+    const csv = ["CustomerId,Mode", ...Array.from({ length: 3 }, (_, i) => `${id(i)},enforce`)].join("\n");
+    const path = write("progress.csv", csv);
+    const tty = await cliWith({ stderrIsTTY: true }, "desired", "import", "--file", path);
+    expect(tty.stderr).toMatch(/\r\u001b\[2KWriting desired rows: \d\/3/);
+    expect(tty.stderr.endsWith("\r\u001b[2K")).toBe(true);
+    expect(tty.stdout).toBe("Wrote 3 desired rows.\n");
+    const piped = await cli("desired", "import", "--file", path);
+    expect(piped.stderr).toBe("");
+    const plan = await cliWith({ stderrIsTTY: true }, "plan", "--json");
+    expect(plan.stderr).toMatch(/Planning: 1\/\d+ targets \((in-sync|drift|failed|invalid-desired) 1\)/);
+    expect(() => JSON.parse(plan.stdout)).not.toThrow();
   });
 });
