@@ -44,12 +44,12 @@ function siblings(map) {
 
 const vendorMap = Object.entries(LAZY_PACKAGES).map(([pkg, file]) => [new RegExp(`^${pkg.replace("/", "\\/")}$`), `./vendor/${file}.js`]);
 // The Application Insights exporter and the OpenTelemetry SDK, loaded only when
-// APPLICATIONINSIGHTS_CONNECTION_STRING is set (shared/telemetry/index.ts requires ./exporter).
+// APPLICATIONINSIGHTS_CONNECTION_STRING is set (shared/telemetry/facade.ts requires ./exporter).
 const telemetryBundle = [/^\.\/exporter$/, "./vendor/telemetry.js"];
 
 const outputs = await Promise.all([
-  build({ ...common, entryPoints: ["functions/index.ts"], outfile: "dist/main.js", plugins: [siblings([[/\/shared\/functionHandlers$/, "./engine.js"]])] }),
-  build({ ...common, entryPoints: ["shared/functionHandlers.ts"], outfile: "dist/engine.js", plugins: [siblings([...vendorMap, telemetryBundle])] }),
+  build({ ...common, entryPoints: ["functions/index.ts"], outfile: "dist/main.js", plugins: [siblings([[/\/shared\/host$/, "./engine.js"]])] }),
+  build({ ...common, entryPoints: ["shared/host/index.ts"], outfile: "dist/engine.js", plugins: [siblings([...vendorMap, telemetryBundle])] }),
   build({
     ...common,
     entryPoints: ["shared/telemetry/exporter.ts"],

@@ -28,7 +28,7 @@ export async function coldStart(): Promise<Record<string, number>> {
   const classic = join(ROOT, "node_modules", "applicationinsights");
   let naiveMs = NaN;
   if (existsSync(classic)) {
-    naiveMs = await importTime([classic, join(ROOT, "dist", "shared", "functionHandlers.js"), plain]);
+    naiveMs = await importTime([classic, join(ROOT, "dist", "shared", "host", "functionHandlers.js"), plain]);
     figure("cold_start_tsc_eager_with_classic_appinsights", naiveMs, "ms");
     figure("cold_start_ratio_naive_over_bundled", naiveMs / bundledMs, "x");
     figure("cold_start_ratio_naive_over_bundled_plus_engine", naiveMs / (bundledMs + firstInvocationMs), "x");

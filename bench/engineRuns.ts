@@ -1,6 +1,6 @@
-import { entityFromDocument } from "../shared/desired";
+import { entityFromDocument } from "../shared/model";
 import { Engine } from "../shared/engine";
-import { loadSettings } from "../shared/settings";
+import { loadSettings } from "../shared/config";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { figure, median, randomToken } from "./lib";
 

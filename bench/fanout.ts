@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { entityFromDocument } from "../shared/desired";
+import { entityFromDocument } from "../shared/model";
 import { Engine } from "../shared/engine";
-import { mapWithConcurrency } from "../shared/pool";
-import { loadSettings } from "../shared/settings";
+import { mapWithConcurrency } from "../shared/core";
+import { loadSettings } from "../shared/config";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { figure, randomToken, ROOT, runNode } from "./lib";
 

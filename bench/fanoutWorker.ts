@@ -1,5 +1,5 @@
 import { Engine } from "../shared/engine";
-import { loadSettings } from "../shared/settings";
+import { loadSettings } from "../shared/config";
 
 /** Runs every target once in this fresh process and reports time and peak RSS (the engine alone). */
 async function main(): Promise<void> {

@@ -1,9 +1,7 @@
-import { clientSecretValue, type ClientAuthentication } from "../shared/auth/clientAuth";
-import { signInWithDeviceCode } from "../shared/auth/deviceCode";
-import { azureIdentityFor, clientAuthFor, openSecretStore, type UserAuthOptions } from "../shared/auth/userCredential";
-import { partnerCenterScope } from "../shared/clouds";
-import { SyncError } from "../shared/errors";
-import { loadUserAuthSettings } from "../shared/settings";
+import { azureIdentityFor, type ClientAuthentication, clientAuthFor, clientSecretValue, openSecretStore, signInWithDeviceCode, type UserAuthOptions } from "../shared/auth";
+import { partnerCenterScope } from "../shared/partnerCenter";
+import { SyncError } from "../shared/core";
+import { loadUserAuthSettings } from "../shared/config";
 
 /**
  * `billing-sync auth login`: the one interactive consent of the secure application model.

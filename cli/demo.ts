@@ -2,13 +2,10 @@ import { randomBytes } from "node:crypto";
 import { startAzurite } from "../simulator/azurite";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { Engine } from "../shared/engine";
-import { entityFromDocument } from "../shared/desired";
-import { streamLogger } from "../shared/logger";
-import { loadSettings } from "../shared/settings";
-import { DEFAULT_TARGET } from "../shared/target";
-import { withoutManaged } from "../shared/diff";
-import type { JsonObject } from "../shared/json";
-import type { CliIo } from "./main";
+import { DEFAULT_TARGET, entityFromDocument, withoutManaged } from "../shared/model";
+import { type JsonObject, streamLogger } from "../shared/core";
+import { loadSettings } from "../shared/config";
+import type { CliIo } from "./io";
 import { renderRun } from "./views";
 
 /** The desired settings of the demo: a new PO number and billing contact e-mail, the city kept. */

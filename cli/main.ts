@@ -1,32 +1,14 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { entityFromDocument, documentFromDesired, parseDesiredEntity } from "../shared/desired";
-import { stripBom } from "../shared/json";
-import { Engine, type EngineOptions } from "../shared/engine";
-import { isSyncError, SyncError } from "../shared/errors";
-import { streamLogger } from "../shared/logger";
-import type { RunResult } from "../shared/runResult";
-import { loadSettings } from "../shared/settings";
-import { publicRecord } from "../shared/stores/historyStore";
-import { checkTargetName, DEFAULT_TARGET } from "../shared/target";
-import { startTelemetry, withTelemetry, type Telemetry } from "../shared/telemetry";
-import { applyDesiredEdit, planAdopt, planRestore, type DesiredEdit } from "../shared/undo";
-import type { AuthLoginArgs, AuthLoginIo } from "./authLogin";
+import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, type RunResult } from "../shared/model";
+import { isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
+import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore } from "../shared/engine";
+import { loadSettings } from "../shared/config";
+import { publicRecord } from "../shared/stores";
+import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
+import type { AuthLoginArgs } from "./authLogin";
+import type { CliIo } from "./io";
 import { renderEdit, renderHistory, renderRun, renderRuns, renderStatus } from "./views";
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** Colour for human output; off for pipes, NO_COLOR and --no-color. */
-  color?: boolean;
-  /** For tests and the demo: replaces what the settings would build. */
-  engineOptions?: EngineOptions;
-  /** Standard input, read whole (`auth login --client-secret-stdin`). */
-  readStdin?: () => Promise<string>;
-  /** For tests: what `auth login` uses instead of Azure and the real identity platform. */
-  authLogin?: AuthLoginIo["userAuth"];
-}
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 

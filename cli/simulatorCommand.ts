@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { PartnerCenterSimulator } from "../simulator/server";
-import type { CliIo } from "./main";
+import type { CliIo } from "./io";
 
 /** `billing-sync simulator`: the Partner Center simulator alone, until the process is stopped. */
 export async function runSimulator(port: number, token: string | undefined, io: CliIo): Promise<PartnerCenterSimulator> {

@@ -1,6 +1,6 @@
 import type { TargetStatus } from "../shared/engine";
-import type { HistoryRecord } from "../shared/stores/historyStore";
-import type { RunResult } from "../shared/runResult";
+import type { HistoryRecord } from "../shared/stores";
+import type { RunResult } from "../shared/model";
 
 /** Human views of runs, history and status. The JSON views are the objects themselves. */
 export interface ViewOptions {

@@ -1,4 +1,4 @@
-import type * as Handlers from "../shared/functionHandlers";
+import type * as Handlers from "../shared/host";
 
 /**
  * The engine (Table, HTTP and Partner Center clients) loads on the first invocation, not
@@ -7,5 +7,5 @@ import type * as Handlers from "../shared/functionHandlers";
  */
 export function handlers(): typeof Handlers {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require("../shared/functionHandlers");
+  return require("../shared/host");
 }

@@ -1,4 +1,4 @@
-import type { JsonObject } from "../shared/json";
+import type { JsonObject } from "../shared/core";
 
 /**
  * The profile the simulator starts with: the documented example, made valid JSON and

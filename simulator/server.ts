@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { getPath, isJsonObject, setPath, stripBom, type Json, type JsonObject } from "../shared/json";
+import { getPath, isJsonObject, type Json, type JsonObject, setPath, stripBom } from "../shared/core";
 import { defaultLiveProfile } from "./defaultProfile";
 
 /**

@@ -1,5 +1,14 @@
-import { SyncError } from "../errors";
-import type { TokenEndpointRefusal } from "./tokenEndpoint";
+import { SyncError } from "../core";
+
+/** What the endpoint said when it refused; `error` is the OAuth code (invalid_grant, authorization_pending...). */
+export interface TokenEndpointRefusal {
+  status: number;
+  error?: string;
+  /** The AADSTS number, from error_codes or the description. */
+  aadsts?: string;
+  description?: string;
+  correlationId?: string;
+}
 
 /**
  * Token-endpoint refusals turned into errors an operator can act on. Each is a fresh

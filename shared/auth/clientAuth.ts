@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { redactSecrets, SyncError } from "../errors";
+import { redactSecrets, SyncError } from "../core";
 import type { SecretStore } from "./keyVaultSecrets";
 import { JWT_BEARER_ASSERTION_TYPE } from "./tokenEndpoint";
 

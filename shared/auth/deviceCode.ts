@@ -1,5 +1,4 @@
-import { SyncError } from "../errors";
-import { sleep as defaultSleep } from "../http";
+import { sleep as defaultSleep, SyncError } from "../core";
 import { authErrorFromTokenEndpoint } from "./authErrors";
 import type { ClientAuthentication } from "./clientAuth";
 import {

@@ -1,5 +1,5 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
-import { redactSecrets, SyncError } from "../errors";
+import { redactSecrets, SyncError } from "../core";
 
 /**
  * The secrets the credential reads and writes, behind a small interface so the credential

@@ -1,5 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
-import { isSyncError, SyncError } from "../errors";
+import { isSyncError, SyncError } from "../core";
 import { authErrorFromTokenEndpoint } from "./authErrors";
 import type { ClientAuthentication } from "./clientAuth";
 import type { SecretStore } from "./keyVaultSecrets";

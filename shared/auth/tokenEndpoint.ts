@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { redactSecrets, SyncError } from "../errors";
-import { AttemptError, withRetry, type RetryLoopOptions } from "../http";
-import { isRetryableStatus, parseRetryAfter } from "../retry";
-import { authErrorFromTokenEndpoint } from "./authErrors";
+import { AttemptError, isRetryableStatus, parseRetryAfter, redactSecrets, type RetryLoopOptions, SyncError, withRetry } from "../core";
+import { authErrorFromTokenEndpoint, type TokenEndpointRefusal } from "./authErrors";
 
 /**
  * The Microsoft identity platform's token endpoint, spoken directly: two grants, each one
@@ -15,16 +13,6 @@ export interface TokenResponse {
   expiresInSeconds: number;
   /** Entra returns a new one on every exchange; it must be stored back. */
   refreshToken?: string;
-}
-
-/** What the endpoint said when it refused; `error` is the OAuth code (invalid_grant, authorization_pending...). */
-export interface TokenEndpointRefusal {
-  status: number;
-  error?: string;
-  /** The AADSTS number, from error_codes or the description. */
-  aadsts?: string;
-  description?: string;
-  correlationId?: string;
 }
 
 export type TokenFormResult = { ok: true; body: Record<string, unknown> } | { ok: false; refusal: TokenEndpointRefusal };

@@ -1,7 +1,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
-import { CLOUDS, type CloudName } from "../clouds";
-import type { Settings, UserAuthSettings } from "../settings";
+import { type CloudName, CLOUDS } from "../partnerCenter";
+import type { Settings, UserAuthSettings } from "../config";
 import { clientAssertionFromIdentity, clientSecretFromKeyVault, type ClientAuthentication } from "./clientAuth";
 import { KeyVaultSecretStore, type SecretStore } from "./keyVaultSecrets";
 import { RefreshTokenCredential, type RefreshTokenCredentialOptions } from "./refreshTokenCredential";

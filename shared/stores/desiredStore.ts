@@ -1,5 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
-import { SyncError } from "../errors";
+import { SyncError } from "../core";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const DESIRED_ROW_KEY = "billing-profile";

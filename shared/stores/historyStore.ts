@@ -1,9 +1,6 @@
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
-import type { ContestedField, NotConvergedField } from "../convergence";
-import type { Mode } from "../desired";
-import type { FieldChange } from "../diff";
-import type { JsonObject } from "../json";
-import type { Outcome, RunError, Trigger } from "../runResult";
+import type { ContestedField, FieldChange, Mode, NotConvergedField, Outcome, RunError, Trigger } from "../model";
+import type { JsonObject } from "../core";
 import { statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */

@@ -1,5 +1,5 @@
 import type { TableClient } from "@azure/data-tables";
-import type { Trigger } from "../runResult";
+import type { Trigger } from "../model";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";

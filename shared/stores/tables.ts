@@ -1,7 +1,7 @@
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
-import { SyncError } from "../errors";
-import type { StorageSettings } from "../settings";
+import { SyncError } from "../core";
+import type { StorageSettings } from "../config";
 
 /** The Azure SDK's retry settings for a storage request (maxRetries, retryDelayInMs, maxRetryDelayInMs). */
 export type StorageRetryOptions = NonNullable<TableServiceClientOptions["retryOptions"]>;

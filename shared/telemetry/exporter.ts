@@ -11,15 +11,15 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { redactSecrets } from "../errors";
-import type { FinishedRun } from "../reconcile";
-import type { TelemetrySettings } from "../settings";
+import { redactSecrets } from "../core";
+import type { FinishedRun } from "../engine";
+import type { TelemetrySettings } from "../config";
 import { describeRun, DRIFTED_FIELDS_METRIC, RUN_RECORD, type Dimensions, type RunTelemetry, type Severity } from "./records";
-import type { TelemetryMode, TelemetrySink, TelemetryStartOptions } from "./index";
+import type { TelemetryMode, TelemetrySink, TelemetryStartOptions } from "./sink";
 
 /**
  * The Azure Monitor exporter and the few OpenTelemetry SDK pieces it needs. Loaded only
- * when telemetry is on (shared/telemetry/index.ts requires this file lazily): importing it
+ * when telemetry is on (shared/telemetry/facade.ts requires this file lazily): importing it
  * costs a few hundred milliseconds that a run without telemetry never pays.
  *
  * Nothing here is registered globally: no global tracer or logger provider, so the Azure

@@ -1,10 +1,7 @@
-import { redactSecrets, type SyncError } from "../errors";
-import { MANAGED_FIELDS } from "../fields";
-import { getPath } from "../json";
-import { isPersonal, maskKnownValues } from "../mask";
-import type { CallRecord } from "../partnerClient";
-import type { FinishedRun } from "../reconcile";
-import type { Outcome } from "../runResult";
+import { getPath, redactSecrets, type SyncError } from "../core";
+import { isPersonal, MANAGED_FIELDS, maskKnownValues, type Outcome } from "../model";
+import type { CallRecord } from "../partnerCenter";
+import type { FinishedRun } from "../engine";
 
 /**
  * What one finished run becomes in Application Insights, as plain data: the record names

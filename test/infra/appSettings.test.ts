@@ -1,5 +1,5 @@
-import { CLOUDS } from "../../shared/clouds";
-import { parseSchedule, parseStorage, SETTING_SPECS } from "../../shared/settings";
+import { CLOUDS } from "../../shared/partnerCenter/clouds";
+import { parseSchedule, parseStorage, SETTING_SPECS } from "../../shared/config/settings";
 import { literal, memberPath, parameters, parseBicep, stringTemplate } from "../support/bicep";
 import { appSettingsOf, missingProductionSettings } from "./appSettingsModel";
 import { infraFile, infraFiles } from "./infra";

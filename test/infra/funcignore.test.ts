@@ -29,8 +29,8 @@ describe(".funcignore", () => {
   it("leaves out node_modules, sources, the unbundled build, tests, infra, benchmarks, maps and local settings", () => {
     for (const path of [
       "node_modules/axios/index.js",
-      "shared/engine.ts",
-      "dist/shared/engine.js",
+      "shared/engine/engine.ts",
+      "dist/shared/engine/engine.js",
       "dist/cli/bin.js",
       "test/unit/diff.test.ts",
       "infra/main.bicep",

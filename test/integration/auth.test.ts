@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
-import { Engine } from "../../shared/engine";
-import { streamLogger } from "../../shared/logger";
-import type { RunResult } from "../../shared/runResult";
-import { loadSettings } from "../../shared/settings";
+import { Engine } from "../../shared/engine/engine";
+import { streamLogger } from "../../shared/core/logger";
+import type { RunResult } from "../../shared/model/runResult";
+import { loadSettings } from "../../shared/config/settings";
 import { expectNoSecrets, REFRESH_TOKEN_SECRET, startAuthRig, type AuthRig } from "../support/authRig";
 import { fastRetry, historyRowOf, startHarness, type Harness } from "../support/harness";
 
@@ -265,8 +265,8 @@ describe("PARTNER_CENTER_AUTH=user, end to end", () => {
   });
 
   it("cold start: building the engine with user auth loads neither @azure/identity nor @azure/keyvault-secrets", async () => {
-    const engineJs = join(__dirname, "..", "..", "dist", "shared", "engine.js");
-    const settingsJs = join(__dirname, "..", "..", "dist", "shared", "settings.js");
+    const engineJs = join(__dirname, "..", "..", "dist", "shared", "engine", "engine.js");
+    const settingsJs = join(__dirname, "..", "..", "dist", "shared", "config", "settings.js");
     const script = `
       const { Engine } = require(${JSON.stringify(engineJs)});
       const { loadSettings } = require(${JSON.stringify(settingsJs)});

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { deployFiles } from "../../bench/packageSize";
-import { TARGET_QUEUE } from "../../shared/queue";
+import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 import { IngestionCapture } from "../support/ingestion";

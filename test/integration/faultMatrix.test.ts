@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
-import { Engine } from "../../shared/engine";
-import type { FinishedRun } from "../../shared/reconcile";
-import { streamLogger } from "../../shared/logger";
-import type { RunResult } from "../../shared/runResult";
-import { loadSettings } from "../../shared/settings";
+import { Engine } from "../../shared/engine/engine";
+import type { FinishedRun } from "../../shared/engine";
+import { streamLogger } from "../../shared/core/logger";
+import type { RunResult } from "../../shared/model/runResult";
+import { loadSettings } from "../../shared/config/settings";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { AZURITE_ACCOUNT, AZURITE_KEY } from "../../simulator/azurite";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";

@@ -1,4 +1,4 @@
-import type { Outcome } from "../../shared/runResult";
+import type { Outcome } from "../../shared/model/runResult";
 import type { Fault, FaultRule } from "../../simulator/server";
 
 /**

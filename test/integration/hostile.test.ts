@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext } from "@azure/functions";
 import fc from "fast-check";
 import { syncHttp } from "../../functions/syncHttp";
 import { TABLES } from "../../shared/stores/tables";
-import { planRestore } from "../../shared/undo";
+import { planRestore } from "../../shared/engine/undo";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 

@@ -6,10 +6,10 @@ import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { syncHttp } from "../../functions/syncHttp";
 import { StaticTokenCredential } from "../../shared/auth/staticCredential";
-import type { RunResult } from "../../shared/runResult";
-import { encodeMessage, POISON_QUEUE, TARGET_QUEUE } from "../../shared/queue";
+import type { RunResult } from "../../shared/model/runResult";
+import { encodeMessage, POISON_QUEUE, TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { TABLES } from "../../shared/stores/tables";
-import { planAdopt, planRestore, applyDesiredEdit } from "../../shared/undo";
+import { planAdopt, planRestore, applyDesiredEdit } from "../../shared/engine/undo";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
 
 let h: Harness;

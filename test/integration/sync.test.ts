@@ -1,7 +1,7 @@
-import type { Engine } from "../../shared/engine";
-import { withoutManaged } from "../../shared/diff";
-import { getPath, type JsonObject } from "../../shared/json";
-import type { RunResult } from "../../shared/runResult";
+import type { Engine } from "../../shared/engine/engine";
+import { withoutManaged } from "../../shared/model/diff";
+import { getPath, type JsonObject } from "../../shared/core/json";
+import type { RunResult } from "../../shared/model/runResult";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fixtureText } from "../support/fixtures";
 import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";

@@ -4,7 +4,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
-import { DEFAULT_FLUSH_TIMEOUT_IN_MS } from "../../shared/telemetry";
+import { DEFAULT_FLUSH_TIMEOUT_IN_MS } from "../../shared/telemetry/facade";
 import { startHarness, type Harness } from "../support/harness";
 import { closedPortUrl, IngestionCapture, startSilentEndpoint, type Envelope } from "../support/ingestion";
 

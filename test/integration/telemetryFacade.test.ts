@@ -1,7 +1,7 @@
-import type { EngineOptions } from "../../shared/engine";
-import type { FinishedRun } from "../../shared/reconcile";
-import { loadSettings } from "../../shared/settings";
-import { startTelemetry, withTelemetry } from "../../shared/telemetry";
+import type { EngineOptions } from "../../shared/engine/engine";
+import type { FinishedRun } from "../../shared/engine";
+import { loadSettings } from "../../shared/config/settings";
+import { startTelemetry, withTelemetry } from "../../shared/telemetry/facade";
 import { IngestionCapture } from "../support/ingestion";
 
 // The facade in this process. The real exporter trusts the capture endpoint's throwaway

@@ -1,5 +1,5 @@
-import type { Engine } from "../../shared/engine";
-import { planRestore } from "../../shared/undo";
+import type { Engine } from "../../shared/engine/engine";
+import { planRestore } from "../../shared/engine/undo";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 /** Answers the engine cannot take at face value: cut bodies, lost answers to a PUT that landed, odd statuses. */

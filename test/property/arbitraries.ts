@@ -1,12 +1,12 @@
 import fc from "fast-check";
-import { parseDesiredEntity, type DesiredState } from "../../shared/desired";
-import { MANAGED_FIELDS, type ManagedField } from "../../shared/fields";
-import { findCaseCollision, type Json, type JsonObject } from "../../shared/json";
+import { parseDesiredEntity, type DesiredState } from "../../shared/model/desired";
+import { MANAGED_FIELDS, type ManagedField } from "../../shared/model/fields";
+import { findCaseCollision, type Json, type JsonObject } from "../../shared/core/json";
 
 /**
  * Generators for the property tests: random live billing profiles as the service (or a
  * stranger one) could send them, and random valid desired rows, valid by the same limits
- * shared/fields.ts and shared/desired.ts enforce (parseDesiredEntity checks each one).
+ * shared/model/fields.ts and shared/model/desired.ts enforce (parseDesiredEntity checks each one).
  *
  * Runs per property: FC_NUM_RUNS (default 300), e.g. `FC_NUM_RUNS=20000 npx jest test/property`.
  */

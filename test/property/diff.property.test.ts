@@ -1,10 +1,10 @@
 import fc from "fast-check";
-import { residualAfterPut } from "../../shared/convergence";
-import { satisfies } from "../../shared/compare";
-import { buildPutBody, planChanges, withoutManaged } from "../../shared/diff";
-import { MANAGED_FIELDS } from "../../shared/fields";
-import { findCaseCollision, findKey, getPath, isJsonObject, type Json, type JsonObject } from "../../shared/json";
-import { parseProfile } from "../../shared/profile";
+import { residualAfterPut } from "../../shared/model/convergence";
+import { satisfies } from "../../shared/model/compare";
+import { buildPutBody, planChanges, withoutManaged } from "../../shared/model/diff";
+import { MANAGED_FIELDS } from "../../shared/model/fields";
+import { findCaseCollision, findKey, getPath, isJsonObject, type Json, type JsonObject } from "../../shared/core/json";
+import { parseProfile } from "../../shared/model/profile";
 import { recase } from "../../simulator/server";
 import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS, scenario } from "./arbitraries";
 

@@ -1,8 +1,8 @@
 import fc from "fast-check";
-import { SyncError } from "../../shared/errors";
-import { MANAGED_FIELDS } from "../../shared/fields";
-import { getPath, isJsonObject } from "../../shared/json";
-import { parseProfile } from "../../shared/profile";
+import { SyncError } from "../../shared/core/errors";
+import { MANAGED_FIELDS } from "../../shared/model/fields";
+import { getPath, isJsonObject } from "../../shared/core/json";
+import { parseProfile } from "../../shared/model/profile";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS, scenario } from "./arbitraries";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { SyncError } from "../../shared/errors";
-import { checkTargetName } from "../../shared/target";
+import { SyncError } from "../../shared/core/errors";
+import { checkTargetName } from "../../shared/model/target";
 import { fcOptions, NUM_RUNS, TIME_LIMIT_IN_MS } from "./arbitraries";
 
 jest.setTimeout(TIME_LIMIT_IN_MS);

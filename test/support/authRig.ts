@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { UserAuthOptions } from "../../shared/auth/userCredential";
-import { sleep } from "../../shared/http";
+import { sleep } from "../../shared/core/http";
 import { FakeKeyVault, StubAzureIdentity } from "./fakeKeyVault";
 import { FakeTokenEndpoint } from "./fakeTokenEndpoint";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { JsonObject } from "../../shared/json";
+import type { JsonObject } from "../../shared/core/json";
 
 const dir = join(__dirname, "..", "fixtures");
 

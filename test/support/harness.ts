@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { entityFromDocument } from "../../shared/desired";
-import { Engine, type EngineOptions } from "../../shared/engine";
-import { sleep } from "../../shared/http";
-import { streamLogger } from "../../shared/logger";
-import { loadSettings } from "../../shared/settings";
+import { entityFromDocument } from "../../shared/model/desired";
+import { Engine, type EngineOptions } from "../../shared/engine/engine";
+import { sleep } from "../../shared/core/http";
+import { streamLogger } from "../../shared/core/logger";
+import { loadSettings } from "../../shared/config/settings";
 import { TABLES } from "../../shared/stores/tables";
 import { startAzurite, type LocalStorage } from "../../simulator/azurite";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";

@@ -8,7 +8,7 @@ const { InvocationContext } = require("@azure/functions");
 
 const dist = join(__dirname, "..", "..", "dist");
 const { billingProfileSyncTimer } = require(join(dist, "functions", "billingProfileSyncTimer.js"));
-const { afterInvocation } = require(join(dist, "shared", "host.js"));
+const { afterInvocation } = require(join(dist, "shared", "host", "worker.js"));
 
 const context = new InvocationContext({
   functionName: "billingProfileSyncTimer",

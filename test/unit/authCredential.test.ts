@@ -1,9 +1,9 @@
 import { inspect } from "node:util";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, type UserAuthOptions } from "../../shared/auth/userCredential";
-import { partnerCenterScope } from "../../shared/clouds";
-import { isSyncError, SyncError } from "../../shared/errors";
-import { loadSettings, type UserAuthSettings } from "../../shared/settings";
+import { partnerCenterScope } from "../../shared/partnerCenter/clouds";
+import { isSyncError, SyncError } from "../../shared/core/errors";
+import { loadSettings, type UserAuthSettings } from "../../shared/config/settings";
 import { CLIENT_SECRET_NAME, expectNoSecrets, REFRESH_TOKEN_SECRET, startAuthRig, type AuthRig, type AuthRigOptions } from "../support/authRig";
 
 /**

@@ -1,5 +1,5 @@
-import { CLOUDS } from "../../shared/clouds";
-import { loadSettings, loadUserAuthSettings, SETTING_SPECS } from "../../shared/settings";
+import { CLOUDS } from "../../shared/partnerCenter/clouds";
+import { loadSettings, loadUserAuthSettings, SETTING_SPECS } from "../../shared/config/settings";
 
 const TENANT = "0f3c2a77-5b8e-4a52-9d43-7c1e0a9b1c01";
 const CLIENT = "5A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D";

@@ -1,7 +1,7 @@
-import { findContested, residualAfterPut, splitSuppressed, valueHash } from "../../shared/convergence";
-import { parseDesiredEntity } from "../../shared/desired";
-import { parseProfile } from "../../shared/profile";
-import { nextRun } from "../../shared/schedule";
+import { findContested, residualAfterPut, splitSuppressed, valueHash } from "../../shared/model/convergence";
+import { parseDesiredEntity } from "../../shared/model/desired";
+import { parseProfile } from "../../shared/model/profile";
+import { nextRun } from "../../shared/config/schedule";
 
 const change = (field: string, from: string, to: string) => ({ field, from, to });
 

@@ -1,4 +1,4 @@
-import { documentFromDesired, entityFromDocument, parseDesiredEntity } from "../../shared/desired";
+import { documentFromDesired, entityFromDocument, parseDesiredEntity } from "../../shared/model/desired";
 
 describe("parseDesiredEntity", () => {
   it("keeps the managed fields, trimmed, and the control properties", () => {

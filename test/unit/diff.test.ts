@@ -1,13 +1,12 @@
-import { parseDesiredEntity } from "../../shared/desired";
-import { buildPutBody, planChanges, withoutManaged } from "../../shared/diff";
-import { getPath, type JsonObject } from "../../shared/json";
-import { parseProfile } from "../../shared/profile";
+import { parseDesiredEntity } from "../../shared/model/desired";
+import { buildPutBody, planChanges, withoutManaged } from "../../shared/model/diff";
+import { getPath, type JsonObject } from "../../shared/core/json";
+import { parseProfile } from "../../shared/model/profile";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fixtureJson } from "../support/fixtures";
 
 const live = (body: JsonObject) => parseProfile(JSON.stringify(body), "GET");
 const desired = (props: Record<string, unknown>) => parseDesiredEntity("default", props);
-
 
 describe("planChanges", () => {
   it("finds nothing when the live profile already holds the desired values", () => {

@@ -1,6 +1,6 @@
-import { redactSecrets } from "../../shared/errors";
-import { maskChange, maskKnownValues, maskValue } from "../../shared/mask";
-import { checkTargetName } from "../../shared/target";
+import { redactSecrets } from "../../shared/core/errors";
+import { maskChange, maskKnownValues, maskValue } from "../../shared/model/mask";
+import { checkTargetName } from "../../shared/model/target";
 
 describe("maskValue", () => {
   it("keeps the first character only", () => {

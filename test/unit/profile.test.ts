@@ -1,4 +1,4 @@
-import { parseProfile, liveValue } from "../../shared/profile";
+import { parseProfile, liveValue } from "../../shared/model/profile";
 import { fixtureJson, fixtureText } from "../support/fixtures";
 
 const valid = JSON.stringify({ purchaseOrderNumber: "1", attributes: { etag: '"e1"', objectType: "BillingProfile" } });

@@ -1,6 +1,6 @@
-import { AttemptError, withRetry } from "../../shared/http";
-import { SyncError } from "../../shared/errors";
-import { backoffInMs, decideRetry, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from "../../shared/retry";
+import { AttemptError, withRetry } from "../../shared/core/http";
+import { SyncError } from "../../shared/core/errors";
+import { backoffInMs, decideRetry, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from "../../shared/core/retry";
 
 describe("isRetryableStatus", () => {
   it.each([408, 429, 500, 502, 503, 504, 599])("retries %i", (s) => expect(isRetryableStatus(s)).toBe(true));

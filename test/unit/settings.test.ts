@@ -1,4 +1,4 @@
-import { loadSettings, parseAuthenticationString, parseSchedule, SETTING_SPECS } from "../../shared/settings";
+import { loadSettings, parseAuthenticationString, parseSchedule, SETTING_SPECS } from "../../shared/config/settings";
 
 const base = { BILLING_SYNC_STORAGE: "UseDevelopmentStorage=true", PARTNER_CENTER_AUTH: "static", PARTNER_CENTER_ACCESS_TOKEN: "tok" };
 

@@ -1,7 +1,7 @@
-import { SyncError } from "../../shared/errors";
-import type { CallRecord } from "../../shared/partnerClient";
-import type { FinishedRun } from "../../shared/reconcile";
-import type { Outcome } from "../../shared/runResult";
+import { SyncError } from "../../shared/core/errors";
+import type { CallRecord } from "../../shared/partnerCenter/client";
+import type { FinishedRun } from "../../shared/engine";
+import type { Outcome } from "../../shared/model/runResult";
 import { describeRun, personalValues } from "../../shared/telemetry/records";
 
 const BASE_URL = "https://api.partnercenter.microsoft.com";

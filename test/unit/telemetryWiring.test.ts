@@ -1,4 +1,4 @@
-import { withTelemetry, type Telemetry } from "../../shared/telemetry";
+import { withTelemetry, type Telemetry } from "../../shared/telemetry/facade";
 
 describe("withTelemetry", () => {
   it("reports each stored-back refresh token as PartnerCenterRefreshTokenRotated (the refresh-token alert watches it), keeping an earlier hook", () => {

@@ -1,28 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
-import { StaticTokenCredential } from "./auth/staticCredential";
-import { createUserCredential, type UserAuthOptions } from "./auth/userCredential";
-import { partnerCenterScope } from "./clouds";
-import type { ContestPolicy } from "./convergence";
-import type { AccountRef } from "./desired";
-import { SyncError } from "./errors";
-import type { RetryLoopOptions } from "./http";
-import { silentLogger, type Logger } from "./logger";
-import { PartnerCenterClient, type CallRecord } from "./partnerClient";
-import { mapWithConcurrency, Semaphore } from "./pool";
-import type { LiveProfile } from "./profile";
-import { TargetQueue, type PoisonEntry } from "./queue";
-import { reconcile, type EngineDeps, type FinishedRun, type ReconcileOptions, type ReconcileRequest } from "./reconcile";
-import type { RunResult, Trigger } from "./runResult";
-import type { Settings } from "./settings";
+import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type RunResult, type Trigger } from "../model";
+import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { reconcile, type ReconcileOptions } from "./reconcile";
+import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
+import type { Settings } from "../config";
 import { targetStatus, type TargetStatus } from "./status";
-import { DesiredStateStore } from "./stores/desiredStore";
-import { HistoryStore } from "./stores/historyStore";
-import { LeaseStore } from "./stores/leaseStore";
-import { TableFactory, type StorageRetryOptions } from "./stores/tables";
-import { checkTargetName } from "./target";
-
-export type { TargetStatus } from "./status";
 
 export interface EngineOptions {
   log?: Logger;

@@ -1,7 +1,14 @@
-import { CLOUDS, type CloudName } from "./clouds";
-import { SyncError } from "./errors";
-import { GUID, KEY_VAULT_SECRET_NAME } from "./formats";
-import type { QueueSettings } from "./queue";
+import { type CloudName, CLOUDS } from "../partnerCenter";
+import { GUID, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
+
+/**
+ * Where the queue is: the host's own storage (AzureWebJobsStorage), so that the queue the
+ * timer writes is the queue the trigger reads. Identity-based in Azure
+ * (AzureWebJobsStorage__queueServiceUri), a connection string locally.
+ */
+export type QueueSettings =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "endpoint"; queueServiceUri: string; clientId?: string };
 
 /**
  * Every setting the app reads, in one place. `production: true` marks the ones a
@@ -136,8 +143,6 @@ function parseCloud(env: Env): CloudName {
   return value as CloudName;
 }
 
-
-
 function requiredGuid(env: Env, name: string, what: string): string {
   const value = read(env, name);
   if (!value) throw bad(name, `is required when PARTNER_CENTER_AUTH=user: ${what}`);
@@ -224,7 +229,6 @@ export function parseSchedule(value: string): string {
   }
   return fields.join(" ");
 }
-
 
 /** `key=value;key=value`, keys case-insensitive; undefined when a part is not key=value. */
 function keyValues(value: string): Map<string, string> | undefined {

@@ -3,11 +3,8 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { redactSecrets, SyncError, type SyncErrorCode } from "./errors";
-import { AttemptError, withRetry, type RetryLoopOptions } from "./http";
-import { stripBom, type JsonObject } from "./json";
-import { parseProfile, type LiveProfile } from "./profile";
-import { isRetryableStatus, parseRetryAfter } from "./retry";
+import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, withRetry } from "../core";
+import { type LiveProfile, parseProfile } from "../model";
 
 export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
 

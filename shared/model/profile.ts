@@ -1,6 +1,5 @@
-import { SyncError, type SyncErrorOptions } from "./errors";
+import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
 import { MANAGED_FIELDS } from "./fields";
-import { findCaseCollision, getPath, stripBom, isJsonObject, nestedDeeperThan, type Json, type JsonObject } from "./json";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {

@@ -1,18 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_CONTEST_POLICY, residualAfterPut, splitSuppressed, type ContestPolicy, type NotConvergedField } from "./convergence";
-import { parseDesiredEntity, type AccountRef, type DesiredState } from "./desired";
-import { buildPutBody, planChanges } from "./diff";
-import { isSyncError, SyncError, toSyncError } from "./errors";
-import type { Logger } from "./logger";
-import type { CallOptions, CallRecord, PartnerCenterClient } from "./partnerClient";
-import { pendingHistoryRecord, recordRun, type FinishedRun, type RunState } from "./record";
-import type { RunResult, Trigger } from "./runResult";
-import type { DesiredStateStore } from "./stores/desiredStore";
-import type { HistoryRecord, HistoryStore } from "./stores/historyStore";
-import type { Lease, LeaseStore } from "./stores/leaseStore";
-import type { Semaphore } from "./pool";
-
-export type { FinishedRun } from "./record";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, residualAfterPut, type RunResult, splitSuppressed } from "../model";
+import { isSyncError, type Logger, type Semaphore, SyncError, toSyncError } from "../core";
+import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
+import { pendingHistoryRecord, recordRun } from "./record";
+import type { EngineDeps, ReconcileRequest, RunState } from "./run";
+import type { HistoryRecord, Lease } from "../stores";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
@@ -21,28 +13,6 @@ export const DEFAULT_RUN_TIMEOUT_IN_MS = 4 * 60 * 1000;
 export const DEFAULT_LEASE_DURATION_IN_MS = 5 * 60 * 1000;
 /** Runs read back to find fights and not-converged fields. */
 const RECENT_RUNS = 200;
-
-export interface ReconcileRequest {
-  target: string;
-  trigger: Trigger;
-  dryRun?: boolean;
-}
-
-export interface EngineDeps {
-  desired: DesiredStateStore;
-  history: HistoryStore;
-  /** One writer per target; without it (tests of the pure flow) runs may overlap. */
-  leases?: LeaseStore;
-  partnerClient(account: AccountRef): PartnerCenterClient;
-  log: Logger;
-  now?: () => Date;
-  newId?: () => string;
-  contestPolicy?: ContestPolicy;
-  leaseDurationInMs?: number;
-  runTimeoutInMs?: number;
-  /** Sees every finished run with its calls, before the result is returned (telemetry). */
-  onRunFinished?: (run: FinishedRun) => void;
-}
 
 export interface ReconcileOptions {
   abortSignal?: AbortSignal;

@@ -1,8 +1,8 @@
 import type { InvocationContext } from "@azure/functions";
-import { Engine } from "./engine";
-import type { Logger, LogProperties } from "./logger";
-import { loadSettings } from "./settings";
-import { startTelemetry, withTelemetry, type Telemetry } from "./telemetry";
+import { Engine } from "../engine";
+import type { Logger, LogProperties } from "../core";
+import { loadSettings } from "../config";
+import { startTelemetry, type Telemetry, withTelemetry } from "../telemetry";
 
 /**
  * The engine shared by every invocation of this Functions worker: settings are read and

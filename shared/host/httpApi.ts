@@ -1,10 +1,8 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import type { Engine } from "./engine";
-import { isSyncError, SyncError } from "./errors";
-import type { Logger } from "./logger";
-import type { MultiRunResult, RunResult } from "./runResult";
-import { publicRecord } from "./stores/historyStore";
-import { checkTargetName } from "./target";
+import type { Engine } from "../engine";
+import { isSyncError, type Logger, SyncError } from "../core";
+import { checkTargetName, type MultiRunResult, type RunResult } from "../model";
+import { publicRecord } from "../stores";
 
 /** The largest POST /api/sync body accepted: the contract needs a few dozen bytes. */
 export const MAX_SYNC_BODY_BYTES = 4096;

@@ -1,7 +1,5 @@
-import { SyncError } from "./errors";
-import { GUID, KEY_VAULT_SECRET_NAME } from "./formats";
+import { GUID, isJsonObject, type Json, type JsonObject, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
 import { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS, NOT_SETTABLE, type ManagedField } from "./fields";
-import { isJsonObject, type Json, type JsonObject } from "./json";
 
 export type Mode = "enforce" | "observe";
 

@@ -1,7 +1,7 @@
 import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
 import { MANAGED_FIELDS } from "./fields";
-import { cloneJson, findKey, getPath, isJsonObject, setPath, type JsonObject } from "./json";
+import { cloneJson, findKey, getPath, isJsonObject, type JsonObject, setPath } from "../core";
 import { liveValue, type LiveProfile } from "./profile";
 
 export interface FieldChange {

@@ -1,44 +1,7 @@
-import { DEFAULT_CONTEST_POLICY, findContested, type ContestedField, type NotConvergedField } from "./convergence";
-import type { Mode } from "./desired";
-import type { FieldChange } from "./diff";
-import { toSyncError, type SyncError } from "./errors";
-import type { JsonObject } from "./json";
-import type { Logger } from "./logger";
-import { maskChanges } from "./mask";
-import type { CallRecord } from "./partnerClient";
-import type { ReconcileRequest, EngineDeps } from "./reconcile";
-import type { Outcome, RunError, RunResult } from "./runResult";
-import type { HistoryRecord } from "./stores/historyStore";
-
-/** What a run learned, filled in as it goes; the record step turns it into history and a result. */
-export interface RunState {
-  outcome: Outcome;
-  /** Unmasked; masked before they leave the engine. */
-  changes: FieldChange[];
-  calls: CallRecord[];
-  putMade: boolean;
-  etagBefore?: string;
-  etagAfter?: string;
-  profileBefore?: JsonObject;
-  getRequestId?: string;
-  putRequestId?: string;
-  /** A PUT is about to go out (the write-ahead row); the final record clears it. */
-  putPending?: boolean;
-  mode?: Mode;
-  suspended?: boolean;
-  notConverged?: NotConvergedField[];
-  error?: SyncError;
-}
-
-/** The whole run, unmasked, as the recording step sees it. */
-export interface FinishedRun {
-  result: RunResult;
-  record: HistoryRecord;
-  calls: CallRecord[];
-  /** Unmasked changes: for the restore path only. */
-  changes: FieldChange[];
-  error?: SyncError;
-}
+import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, maskChanges, type RunError, type RunResult } from "../model";
+import { type Logger, type SyncError, toSyncError } from "../core";
+import type { EngineDeps, ReconcileRequest, RunState } from "./run";
+import type { HistoryRecord } from "../stores";
 
 export interface RunFacts {
   request: ReconcileRequest;

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { contextLogger, getEngine } from "./host";
-export { afterInvocation } from "./host";
+import { contextLogger, getEngine } from "./worker";
+export { afterInvocation } from "./worker";
 import { errorResponse, parseSyncRequest, runSyncRequest, statusResponse } from "./httpApi";
-import { parseTargetMessage } from "./queue";
+import { parseTargetMessage } from "../stores";
 
 /**
  * What the triggers do. functions/*.ts load this on their first invocation, so that the

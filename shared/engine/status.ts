@@ -1,9 +1,6 @@
-import { findContested, type ContestedField } from "./convergence";
-import type { Engine } from "./engine";
-import type { PoisonEntry } from "./queue";
-import { nextRun } from "./schedule";
-import { publicRecord, type HistoryRecord, type PublicHistoryRecord } from "./stores/historyStore";
-import type { LeaseInfo } from "./stores/leaseStore";
+import { type ContestedField, type ContestPolicy, findContested } from "../model";
+import { type DesiredStateStore, type HistoryRecord, type HistoryStore, type LeaseInfo, type LeaseStore, type PoisonEntry, type PublicHistoryRecord, publicRecord } from "../stores";
+import { nextRun } from "../config";
 
 /** What an operator needs to see per target, pauses and fights included. */
 export interface TargetStatus {
@@ -27,6 +24,15 @@ export interface TargetStatus {
   poison: PoisonEntry[];
 }
 
+/** What status reads: the target's rows and two settings (the Engine is one). */
+export interface StatusSources {
+  readonly desired: Pick<DesiredStateStore, "get">;
+  readonly history: Pick<HistoryStore, "list">;
+  readonly leases: Pick<LeaseStore, "get">;
+  readonly deps: { readonly contestPolicy?: ContestPolicy };
+  readonly settings: { readonly schedule: string };
+}
+
 const HISTORY_IN_VIEW = 200;
 
 function since(records: readonly HistoryRecord[], holds: (r: HistoryRecord) => boolean | undefined): string | undefined {
@@ -40,7 +46,7 @@ function since(records: readonly HistoryRecord[], holds: (r: HistoryRecord) => b
   return first;
 }
 
-export async function targetStatus(engine: Engine, target: string, context: { now: Date; poison: PoisonEntry[] }): Promise<TargetStatus> {
+export async function targetStatus(engine: StatusSources, target: string, context: { now: Date; poison: PoisonEntry[] }): Promise<TargetStatus> {
   const [row, records, lease] = await Promise.all([
     engine.desired.get(target),
     engine.history.list(target, { limit: HISTORY_IN_VIEW, columns: "public" }),

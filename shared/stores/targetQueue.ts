@@ -1,21 +1,12 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { QueueClient } from "@azure/storage-queue";
-import { SyncError } from "./errors";
-import type { Trigger } from "./runResult";
-import { checkTargetName } from "./target";
+import { SyncError } from "../core";
+import type { QueueSettings } from "../config";
+import { checkTargetName, type Trigger } from "../model";
 
 /** The fan-out queue: one message per target; the Functions host moves failures to -poison. */
 export const TARGET_QUEUE = "billing-sync-targets";
 export const POISON_QUEUE = `${TARGET_QUEUE}-poison`;
-
-/**
- * Where the queue is: the host's own storage (AzureWebJobsStorage), so that the queue the
- * timer writes is the queue the trigger reads. Identity-based in Azure
- * (AzureWebJobsStorage__queueServiceUri), a connection string locally.
- */
-export type QueueSettings =
-  | { kind: "connectionString"; connectionString: string }
-  | { kind: "endpoint"; queueServiceUri: string; clientId?: string };
 
 export interface TargetMessage {
   target: string;

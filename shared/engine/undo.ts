@@ -1,10 +1,6 @@
-import { parseDesiredEntity, type DesiredState } from "./desired";
-import { planChanges, type FieldChange } from "./diff";
+import { type DesiredState, type FieldChange, FIELDS_BY_NAME, type LiveProfile, liveValue, MANAGED_FIELDS, maskChanges, parseDesiredEntity, planChanges } from "../model";
 import type { Engine } from "./engine";
-import { SyncError } from "./errors";
-import { FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
-import { maskChanges } from "./mask";
-import { liveValue, type LiveProfile } from "./profile";
+import { SyncError } from "../core";
 
 /**
  * A proposed edit of a desired row (restore, adopt): what changes in the row, and what a

@@ -1,4 +1,4 @@
-import { SyncError } from "./errors";
+import { SyncError } from "../core";
 
 /**
  * Target names become Table PartitionKeys and appear in filters and URLs, so they are

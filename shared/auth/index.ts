@@ -1,0 +1,6 @@
+export { clientSecretValue } from "./clientAuth";
+export type { ClientAuthentication } from "./clientAuth";
+export { signInWithDeviceCode } from "./deviceCode";
+export { StaticTokenCredential } from "./staticCredential";
+export { azureIdentityFor, clientAuthFor, createUserCredential, openSecretStore } from "./userCredential";
+export type { UserAuthOptions } from "./userCredential";

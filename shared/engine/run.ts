@@ -1,0 +1,61 @@
+import type { JsonObject, Logger, SyncError } from "../core";
+import type { AccountRef, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, RunResult, Trigger } from "../model";
+import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
+import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore } from "../stores";
+
+/**
+ * The vocabulary of one run, shared by the reconcile loop and its record step: what is
+ * asked, what the run depends on, what it learned, and how it finished.
+ */
+
+export interface ReconcileRequest {
+  target: string;
+  trigger: Trigger;
+  dryRun?: boolean;
+}
+
+export interface EngineDeps {
+  desired: DesiredStateStore;
+  history: HistoryStore;
+  /** One writer per target; without it (tests of the pure flow) runs may overlap. */
+  leases?: LeaseStore;
+  partnerClient(account: AccountRef): PartnerCenterClient;
+  log: Logger;
+  now?: () => Date;
+  newId?: () => string;
+  contestPolicy?: ContestPolicy;
+  leaseDurationInMs?: number;
+  runTimeoutInMs?: number;
+  /** Sees every finished run with its calls, before the result is returned (telemetry). */
+  onRunFinished?: (run: FinishedRun) => void;
+}
+
+/** What a run learned, filled in as it goes; the record step turns it into history and a result. */
+export interface RunState {
+  outcome: Outcome;
+  /** Unmasked; masked before they leave the engine. */
+  changes: FieldChange[];
+  calls: CallRecord[];
+  putMade: boolean;
+  etagBefore?: string;
+  etagAfter?: string;
+  profileBefore?: JsonObject;
+  getRequestId?: string;
+  putRequestId?: string;
+  /** A PUT is about to go out (the write-ahead row); the final record clears it. */
+  putPending?: boolean;
+  mode?: Mode;
+  suspended?: boolean;
+  notConverged?: NotConvergedField[];
+  error?: SyncError;
+}
+
+/** The whole run, unmasked, as the recording step sees it. */
+export interface FinishedRun {
+  result: RunResult;
+  record: HistoryRecord;
+  calls: CallRecord[];
+  /** Unmasked changes: for the restore path only. */
+  changes: FieldChange[];
+  error?: SyncError;
+}

@@ -1,0 +1,1 @@
+export { afterInvocation, handleStatus, handleSync, runQueueMessage, runTimer } from "./functionHandlers";
