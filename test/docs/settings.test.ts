@@ -1,4 +1,4 @@
-import { SETTING_SPECS } from "../../shared/config";
+import { SETTING_SPECS } from "../../shared/config/settings";
 import { generatedBlock, readDoc, tableRows, unquote } from "./markdown";
 import { renderSettingsTable, SETTINGS_TABLE_HEADER } from "./settingsTable";
 

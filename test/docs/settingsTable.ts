@@ -1,4 +1,4 @@
-import { SETTING_SPECS, type SettingSpec } from "../../shared/config";
+import { SETTING_SPECS, type SettingSpec } from "../../shared/config/settings";
 
 export const SETTINGS_TABLE_HEADER = "| name | meaning | default | set by infra/ |";
 
