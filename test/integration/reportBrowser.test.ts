@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -32,6 +32,7 @@ const PERSONAL = ["DE811907980", "Morgan", "Reyes", "billing@contoso.example", "
 let h: Harness;
 let dir: string;
 let browser: Browser;
+let profile: string;
 const runs: RunResult[] = [];
 
 async function seedHistory(): Promise<void> {
@@ -97,7 +98,7 @@ beforeAll(async () => {
   const launching = puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    userDataDir: mkdtempSync(join(dir, "profile-")),
+    userDataDir: (profile = mkdtempSync(join(dir, "profile-"))),
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   await seedHistory();
@@ -106,6 +107,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  // The report, its screenshot and PDF stay; the browser profile goes.
+  if (profile) rmSync(profile, { recursive: true, force: true });
   await h?.stop();
 });
 
