@@ -29,20 +29,10 @@ describe("azd packaging", () => {
     expect(resolveRemoteBuild(service, "*.map\n")).toEqual({ remoteBuild: false });
   });
 
-  it("zips a package folder that holds only host.json, a dependency-free package.json and the bundles", () => {
+  it("zips a package folder whose package.json names the bundled entry and no dependency, beside the project's host.json", () => {
+    // Its full file list, and that it runs from an empty folder: test/integration/package.test.ts.
     const dir = packageDir(PROJECT_ROOT, service);
-    const files = azdZipFiles(dir, service);
-    expect(files.sort()).toEqual([
-      "engine.js",
-      "host.json",
-      "main.js",
-      "package.json",
-      "vendor/cron-parser.js",
-      "vendor/identity.js",
-      "vendor/keyvault-secrets.js",
-      "vendor/storage-queue.js",
-      "vendor/telemetry.js",
-    ]);
+    expect(azdZipFiles(dir, service)).toEqual(expect.arrayContaining(["host.json", "package.json", "main.js"]));
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
     expect(pkg.main).toBe("main.js");
     expect(existsSync(join(dir, pkg.main as string))).toBe(true);
