@@ -1,10 +1,11 @@
 // partner-billing-sync in Azure: one resource group holding a Flex Consumption Function
 // App, its user-assigned identity, a storage account (host state, deployment package,
 // the sync tables and queue), Log Analytics + Application Insights, a Key Vault for the
-// Partner Center refresh token, the role assignments and the alerts.
+// Partner Center refresh token, the role assignments and the alerts; with vnetEnabled, a
+// virtual network and private endpoints (core/network.bicep).
 //
 // Subscription scope, as azd expects for a template that creates its own resource group
-// (`azd up`, or `az deployment sub create`, see README "Deploy to Azure").
+// (`azd up`, or `az deployment sub create`, see docs/deploy.md).
 targetScope = 'subscription'
 
 @minLength(1)
