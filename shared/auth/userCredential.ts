@@ -27,7 +27,7 @@ export interface UserAuthOptions {
 
 /**
  * require, not import(): in the deployed bundle these packages are CommonJS files of their
- * own (dist/vendor, see build.mjs), whose named exports an ESM import() would not see.
+ * own (dist/deploy/vendor, see build.mjs), whose named exports an ESM import() would not see.
  */
 function loadIdentity(): typeof import("@azure/identity") {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
