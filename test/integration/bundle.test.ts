@@ -31,7 +31,8 @@ afterAll(() => h.stop());
 const CHILD = `
 const logs = [];
 const context = { log: (...a) => logs.push(a.join(" ")), warn: (...a) => logs.push(a.join(" ")), error: (...a) => logs.push(a.join(" ")) };
-const request = (body) => ({ headers: new Headers({ "content-type": "application/json" }), text: async () => body });
+// Like the host's HttpRequest: the body as a stream (the handler reads it chunk by chunk) and as text.
+const request = (body) => ({ headers: new Headers({ "content-type": "application/json" }), body: new Response(body).body, text: async () => body });
 (async () => {
   const main = require(process.cwd() + "/" + require("./package.json").main);
   const sync = await main.syncHttp(request('{"target":"bundled"}'), context);
@@ -117,7 +118,7 @@ describe("the deployed bundle", () => {
         const logs = [];
         const log = (level) => (...a) => logs.push(level + " " + a.join(" "));
         const context = { log: log("information"), debug: log("debug"), warn: log("warning"), error: log("error") };
-        const request = (body) => ({ headers: new Headers({ "content-type": "application/json" }), text: async () => body });
+        const request = (body) => ({ headers: new Headers({ "content-type": "application/json" }), body: new Response(body).body, text: async () => body });
         (async () => {
           const main = require(process.cwd() + "/" + require("./package.json").main);
           const sync = await main.syncHttp(request('{"target":"bundled-tel"}'), context);
