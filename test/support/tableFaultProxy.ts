@@ -28,12 +28,15 @@ export interface TableFaultProxy {
   clear(): void;
   /** Faults answered so far. */
   readonly answered: number;
+  /** Every request relayed to Azurite and answered: method and decoded path with query. */
+  readonly relayed: string[];
   close(): Promise<void>;
 }
 
 export async function startTableFaultProxy(targetPort: number): Promise<TableFaultProxy> {
   let faults: (TableFault & { skipped: number; left: number })[] = [];
   let answered = 0;
+  const relayed: string[] = [];
   const server = http.createServer((req, res) => {
     const path = decodeURIComponent(req.url ?? "/");
     const fault = faults.find((f) => (f.method === undefined || f.method === req.method) && f.path.test(path));
@@ -53,6 +56,7 @@ export async function startTableFaultProxy(targetPort: number): Promise<TableFau
       res.end(body);
       return;
     }
+    res.once("finish", () => relayed.push(`${req.method} ${path}`));
     const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -69,6 +73,7 @@ export async function startTableFaultProxy(targetPort: number): Promise<TableFau
     get answered() {
       return answered;
     },
+    relayed,
     close: () => listening.close(),
   };
 }
