@@ -40,7 +40,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     name: "BILLING_SYNC_STORAGE",
     meaning:
-      "required: a connection string (`UseDevelopmentStorage=true` for Azurite) or a table endpoint URL (then managed identity / DefaultAzureCredential)",
+      "required: a connection string (`UseDevelopmentStorage=true` for Azurite) or a table endpoint URL (then managed identity / DefaultAzureCredential); either way `http` only on localhost",
     production: true,
   },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
