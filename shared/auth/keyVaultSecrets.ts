@@ -97,7 +97,7 @@ export class KeyVaultSecretStore implements SecretStore {
     }
     const status = e.statusCode;
     if (status === 403) {
-      const inner = e.details?.error?.innererror?.code ?? e.details?.error?.innerError?.code;
+      const inner = azureErrorCode(e.details?.error?.innererror?.code ?? e.details?.error?.innerError?.code);
       const role = action === "write" || purpose === "refresh-token" ? ROLE_TO_WRITE : ROLE_TO_READ;
       const why =
         inner === "ForbiddenByFirewall"

@@ -197,6 +197,15 @@ const SOURCES: Source[] = [
     expected: { code: "AuthError" },
   },
   {
+    name: "Key Vault refusal (403, with an inner code)",
+    target: "hx-key-vault-403",
+    rig: () => rig,
+    credential: "secret",
+    warm: false,
+    arm: (text) => (rig.vault.failNext = { status: 403, times: 1, body: { error: { code: text, message: text, innererror: { code: text } } } }),
+    expected: { code: "AuthError" },
+  },
+  {
     name: "Table error reading the desired row",
     target: "hx-table-read",
     rig: () => rig,
