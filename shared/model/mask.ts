@@ -45,12 +45,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** A value as a pattern: where it starts or ends with a letter or digit, not inside a longer word ("Art" is no part of "Partner"). */
+function valuePattern(value: string): string {
+  const before = WORD_CHAR.test(value[0]) ? "(?<![\\p{L}\\p{N}])" : "";
+  const after = WORD_CHAR.test(value[value.length - 1]) ? "(?![\\p{L}\\p{N}])" : "";
+  return `${before}${escapeRegExp(value)}${after}`;
+}
+
 /** Each known value (and its JSON-escaped form), ignoring case, replaced by its mask: longest first. */
 function maskValues(text: string, personalValues: Iterable<string>): string {
   const values = [...new Set([...personalValues].map((v) => v.trim()))].filter((v) => v.length >= 3);
   if (values.length === 0) return text;
   const forms = new Set(values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]));
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "gi");
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(valuePattern).join("|"), "giu");
   return text.replace(pattern, (match) => maskValue(match));
 }
 

@@ -88,6 +88,10 @@ describe("maskOutsideText", () => {
     expect(maskOutsideText("x".repeat(1000)).length).toBeLessThanOrEqual(301);
   });
 
+  it("masks a value as a word, not inside a longer one", () => {
+    expect(maskOutsideText("Art Example: Partner Center refused Art's address", ["Art"])).toBe("A*** Example: Partner Center refused A***'s address");
+  });
+
   it("masks a value before a shape could cut it into pieces that no longer match", () => {
     // By shape alone the digit run would be masked and "US-" kept; by value the whole id goes.
     expect(maskOutsideText("id US-91-1144442", ["US-91-1144442"])).toBe("id U***");
