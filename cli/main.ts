@@ -188,6 +188,22 @@ export function buildProgram(io: CliIo): CliProgram {
     });
 
   program
+    .command("report")
+    .description("Write an audit report: one self-contained HTML file with runs by outcome, every correction, failures and the desired state.")
+    .requiredOption("--out <file>", "the HTML file to write")
+    .option("--target <name>", "one target (default: every target)")
+    .option("--since <date>", "start of the period, a UTC date or time (default: 30 days ago)")
+    .option("--show-personal", "show personal values where history holds them (default: masked)")
+    .action(async (opts: { out: string; target?: string; since?: string; showPersonal?: boolean }) => {
+      const { writeReport } = await import("./report/command");
+      const r = await writeReport(getEngine(), opts);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      io.stdout(
+        `Report written to ${r.path} (${Math.round(r.bytes / 1024)} KiB): ${plural(r.targets, "target")}, ${plural(r.runs, "run")}, ${plural(r.corrections, "field correction")}, ${plural(r.failures, "failed run")}; personal values ${opts.showPersonal ? "SHOWN" : "masked"}.\n`,
+      );
+    });
+
+  program
     .command("status")
     .description("Per target: last outcome and time, last correction, observe/suspended since when, contested fields, running now, next run, poison messages.")
     .option("--json", "print JSON")

@@ -1,7 +1,7 @@
 // partner-billing-sync in Azure: one resource group holding a Flex Consumption Function
 // App, its user-assigned identity, a storage account (host state, deployment package,
 // the sync tables and queue), Log Analytics + Application Insights, a Key Vault for the
-// Partner Center refresh token, the role assignments and the alerts.
+// Partner Center refresh token, the role assignments, the alerts and the dashboard workbook.
 //
 // Subscription scope, as azd expects for a template that creates its own resource group
 // (`azd up`, or `az deployment sub create`, see README "Deploy to Azure").
@@ -188,6 +188,16 @@ module alerts './core/alerts.bicep' = {
   }
 }
 
+module workbook './core/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+  }
+}
+
 // azd stores these in the environment (azd env get-values): the CLI reads the same names.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -205,3 +215,5 @@ output PARTNER_CENTER_CLOUD string = partnerCenterCloud
 // For the federated credential on the app registration (README): subject = principal id.
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+// The dashboard (docs/dashboard.md): open it in a browser.
+output BILLING_SYNC_WORKBOOK_URL string = workbook.outputs.url
