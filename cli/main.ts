@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, type RunResult } from "../shared/model";
-import { isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
+import { isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError } from "../shared/core";
 import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -34,10 +34,13 @@ function readJsonFile(path: string): unknown {
   } catch (err) {
     throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
+  const json = stripBom(text);
   try {
-    return JSON.parse(stripBom(text));
+    return JSON.parse(json);
   } catch (err) {
-    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON: ${(err as Error).message}`);
+    // The parser's own message may quote the file, which holds tax ids and e-mail addresses: only where.
+    const at = jsonErrorPosition(err, json);
+    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ""}; fix it there and run again.`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
-import { SyncError } from "../core";
+import { azureErrorCode, SyncError } from "../core";
 import type { StorageSettings } from "../config";
 
 /** The Azure SDK's retry settings for a storage request (maxRetries, retryDelayInMs, maxRetryDelayInMs). */
@@ -73,7 +73,21 @@ export class TableFactory {
 
 /** The HTTP status of a Table Storage (RestError) failure, if it has one. */
 export function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/**
+ * What a storage failure was, in a word: the service's error code or Node's network code in
+ * the shape real ones have, else the HTTP status. Never the error's message, which may
+ * quote the service's answer (and so anything a hostile endpoint puts there).
+ */
+export function storageFailure(err: unknown): string {
+  const status = statusOf(err);
+  const code = azureErrorCode((err as { code?: unknown } | undefined)?.code);
+  if (code) return code;
+  if (typeof status === "number") return `HTTP ${status}`;
+  return `an error without a code (${(err as { name?: unknown } | undefined)?.name === "RestError" ? "RestError" : "unexpected"})`;
 }
 
 /**
@@ -90,7 +104,6 @@ export function isTableNotFound(err: unknown): boolean {
 /** A Table Storage failure as a SyncError naming the table and what we were doing; never the SDK error itself. */
 export function storageError(table: string, action: string, err: unknown): SyncError {
   const status = statusOf(err);
-  const code = (err as { code?: string }).code;
   if (isTableNotFound(err)) {
     return new SyncError(
       "StorageError",
@@ -98,8 +111,8 @@ export function storageError(table: string, action: string, err: unknown): SyncE
       { statusCode: 404 },
     );
   }
-  return new SyncError("StorageError", `Could not ${action} in table ${table}: ${code ?? status ?? (err as Error).message}.`, {
-    statusCode: status,
+  return new SyncError("StorageError", `Could not ${action} in table ${table}: ${storageFailure(err)}.`, {
+    statusCode: typeof status === "number" ? status : undefined,
     retryable: true,
   });
 }
