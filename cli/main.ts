@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, streamLogger, stripBom, SyncError } from "../shared/core";
+import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError } from "../shared/core";
 import { adoptAllCustomers, applyDesiredEdit, applyImport, type DesiredEdit, Engine, listDesiredRows, planAdopt, planImport, planRestore, type TargetStatus } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -56,15 +56,28 @@ function writeTextFile(path: string, text: string): void {
 
 function readJsonFile(path: string): unknown {
   const text = readTextFile(path);
+  const json = stripBom(text);
   try {
-    return JSON.parse(stripBom(text));
+    return JSON.parse(json);
   } catch (err) {
-    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON: ${(err as Error).message}`);
+    // The parser's own message may quote the file, which holds tax ids and e-mail addresses: only where.
+    const at = jsonErrorPosition(err, json);
+    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ""}; fix it there and run again.`);
   }
 }
 
-/** Runs one command line; returns the exit code. Never calls process.exit. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/** The command tree and what its actions leave behind: the exit code, and telemetry to flush. */
+export interface CliProgram {
+  program: Command;
+  exitCode: () => number;
+  shutdown: () => Promise<void>;
+}
+
+/**
+ * Builds the commands without running any; nothing starts until one is parsed. Exported
+ * so that test/docs can check the command table of docs/operations.md against it.
+ */
+export function buildProgram(io: CliIo): CliProgram {
   let exitCode: number = EXIT.ok;
   let engine: Engine | undefined;
   const color = io.color ?? false;
@@ -275,6 +288,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command("report")
+    .description("Write an audit report: one self-contained HTML file with runs by outcome, every correction, failures and the desired state.")
+    .requiredOption("--out <file>", "the HTML file to write")
+    .option("--target <name>", "one target (default: every target)")
+    .option("--since <date>", "start of the period, a UTC date or time (default: 30 days ago)")
+    .option("--show-personal", "show personal values where history holds them (default: masked)")
+    .action(async (opts: { out: string; target?: string; since?: string; showPersonal?: boolean }) => {
+      const { writeReport } = await import("./report/command");
+      const r = await writeReport(getEngine(), opts);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      io.stdout(
+        `Report written to ${r.path} (${Math.round(r.bytes / 1024)} KiB): ${plural(r.targets, "target")}, ${plural(r.runs, "run")}, ${plural(r.corrections, "field correction")}, ${plural(r.failures, "failed run")}; personal values ${opts.showPersonal ? "SHOWN" : "masked"}.\n`,
+      );
+    });
+
+  program
     .command("status")
     .description(
       "Every target at a glance: counts by the latest outcome, and the failed, contested and not-converged targets. Per target (with --target, --all, or when there are few): last outcome and time, last correction, observe/suspended since when, running now, next run, poison messages.",
@@ -330,6 +359,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await runSimulator(Number(opts.port), opts.token, io);
     });
 
+  return {
+    program,
+    exitCode: () => exitCode,
+    // Bounded: a dead or silent ingestion endpoint costs at most the flush timeout.
+    shutdown: async () => {
+      await telemetry?.shutdown();
+    },
+  };
+}
+
+/** Runs one command line; returns the exit code. Never calls process.exit. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const { program, exitCode, shutdown } = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -338,8 +380,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${message}\n`);
     return EXIT.error;
   } finally {
-    // Bounded: a dead or silent ingestion endpoint costs at most the flush timeout.
-    await telemetry?.shutdown();
+    await shutdown();
   }
-  return exitCode;
+  return exitCode();
 }

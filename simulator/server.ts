@@ -175,6 +175,9 @@ export class PartnerCenterSimulator {
   private readonly served = new Map<string, JsonObject>();
   /** Faults applied, by kind, since the start (survives resetRequests). */
   readonly faultCounts: Record<string, number> = {};
+  /** Billing-profile requests being handled now, and the most at once since resetRequests. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(options: SimulatorOptions) {
     this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, recordRequests: true, nextLinkForm: "v1", ...options };
@@ -257,6 +260,7 @@ export class PartnerCenterSimulator {
 
   resetRequests(): void {
     this.requests.length = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   count(method?: "GET" | "PUT", account?: string): number {
@@ -355,6 +359,10 @@ export class PartnerCenterSimulator {
     if (this.options.recordRequests || path.startsWith(ADMIN_PREFIX)) this.requests.push(recorded);
 
     if (path.startsWith(ADMIN_PREFIX)) return this.admin(req.method ?? "", path, body, res, recorded);
+    // Counted from the whole request's arrival to the answer's end (or the socket's).
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once("close", () => this.inFlight--);
 
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const echo = {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
+import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
@@ -28,6 +28,12 @@ export interface EngineOptions {
   onRunFinished?: (run: FinishedRun) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
+  /**
+   * Partner Center requests this engine may have in flight. Default: the process's gate
+   * (8), shared with every other engine of the process; a number gives this engine a gate
+   * of its own (the fan-out bench).
+   */
+  partnerCallLimit?: number;
   /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
   rateStartPerMinute?: number;
 }
@@ -35,16 +41,17 @@ export interface EngineOptions {
 export interface SyncAllOptions {
   trigger: Trigger;
   dryRun?: boolean;
-  /** Targets run in parallel, at most this many at once. */
+  /** Partner Center call slots the fan-out is sized for (default: the gate's); the gate still bounds the calls. */
   concurrency?: number;
   log?: Logger;
   /** After each run: how many are done of how many (a progress line). */
   onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
 const RUNS_PER_PARTNER_SLOT = 4;
+/** Status reads per target are table I/O only. */
+const STATUS_CONCURRENCY = 8;
 
 /** A target's account may name its own tenant and refresh-token secret; the settings give the defaults. */
 function settingsCredential(settings: Settings, account: AccountRef, options: EngineOptions): TokenCredential {
@@ -64,13 +71,18 @@ export class Engine {
   readonly leases: LeaseStore;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
+  /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
+  readonly partnerGate: Semaphore;
   private readonly clients = new Map<string, PartnerCenterClient>();
+  /** Dry runs under way, by target: a concurrent identical one shares the run instead of calling again. */
+  private readonly plans = new Map<string, Promise<RunResult>>();
 
   constructor(
     readonly settings: Settings,
     private readonly options: EngineOptions = {},
   ) {
     const tables = new TableFactory(settings.storage, options.storageRetry);
+    this.partnerGate = options.partnerCallLimit === undefined ? processCallGate() : new Semaphore(options.partnerCallLimit);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);
@@ -101,6 +113,7 @@ export class Engine {
         timeoutInMs: this.options.timeoutInMs,
         retry: this.options.retry,
         onCall: this.options.onCall,
+        gate: this.partnerGate,
         rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
       });
       this.clients.set(key, client);
@@ -110,7 +123,22 @@ export class Engine {
 
   syncTarget(request: ReconcileRequest, options?: ReconcileOptions): Promise<RunResult> {
     checkTargetName(request.target);
-    return reconcile(request, this.deps, options);
+    return this.run(request, options);
+  }
+
+  /**
+   * One run. A dry run writes nothing but its history row, so concurrent dry runs of one
+   * target (six HTTP requests, a CLI plan during a fan-out) share the first one's run and
+   * result instead of each reading Partner Center; a sync needs no such sharing, the lease
+   * lets one through and answers the others in-progress without a call.
+   */
+  private run(request: ReconcileRequest, options?: ReconcileOptions): Promise<RunResult> {
+    if (!request.dryRun) return reconcile(request, this.deps, options);
+    const shared = this.plans.get(request.target);
+    if (shared) return shared;
+    const started = reconcile(request, this.deps, options).finally(() => this.plans.delete(request.target));
+    this.plans.set(request.target, started);
+    return started;
   }
 
   async listTargets(): Promise<string[]> {
@@ -118,17 +146,16 @@ export class Engine {
   }
 
   /**
-   * Every target in this process; one target's failure never stops another's. At most
-   * `concurrency` Partner Center calls are in flight; more runs than that are, so that
-   * their table reads and writes overlap the calls instead of adding to them.
+   * Every target in this process; one target's failure never stops another's. The gate
+   * keeps Partner Center calls in flight at its limit; more runs than that are under way,
+   * so that their table reads and writes overlap the calls instead of adding to them.
    */
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
-    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    const partnerGate = new Semaphore(concurrency);
+    const slots = options.concurrency ?? this.partnerGate.permits;
     let done = 0;
-    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, async (target) => {
-      const run = await reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate });
+    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
@@ -140,14 +167,15 @@ export class Engine {
    * visible later, evenly over the time the calls need, within 80% of the time until the
    * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
    */
-  async enqueueAll(trigger: Trigger, now = new Date()): Promise<{ targets: string[]; spreadInSeconds: number }> {
+  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ targets: string[]; spreadInSeconds: number }> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
+    const now = options.now ?? new Date();
     const enqueuedAt = now.toISOString();
     const next = nextRun(this.settings.schedule, now);
     const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
     const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
-    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt }, delayInSeconds: delays[i] })));
+    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) }, delayInSeconds: delays[i] })));
     return { targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }
 
@@ -159,7 +187,7 @@ export class Engine {
   /** Every target's status in full: for a handful of targets (a summary is for thousands). */
   async status(now = new Date()): Promise<TargetStatus[]> {
     const [targets, poison] = await Promise.all([this.listTargets(), this.poison()]);
-    return mapWithConcurrency(targets, DEFAULT_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+    return mapWithConcurrency(targets, STATUS_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
   }
 
   async targetStatus(target: string, now = new Date()): Promise<TargetStatus> {

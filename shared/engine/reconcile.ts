@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
-import { isSyncError, type Logger, type Semaphore, SyncError, toSyncError } from "../core";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
+import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
@@ -16,11 +16,6 @@ const RECENT_RUNS = 200;
 
 export interface ReconcileOptions {
   abortSignal?: AbortSignal;
-  /**
-   * Limits Partner Center calls across the runs that share it (a fan-out): table reads and
-   * writes of other runs go on while these calls wait on the network.
-   */
-  partnerGate?: Semaphore;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
   /**
@@ -30,13 +25,17 @@ export interface ReconcileOptions {
   maxThrottleWaitInMs?: number;
 }
 
-/** Observe: read and validate the desired row; what it is about is noted first, so that even an invalid row's record names it. */
-async function readDesired(deps: EngineDeps, target: string, run: RunState): Promise<DesiredState> {
+/**
+ * Observe: read and validate the desired row. What it is about and its personal values
+ * (valid or not) are noted first, so that even an invalid row's record names its kind.
+ */
+async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
   run.resource = resourceOfEntity(row.properties);
+  redactor.addDesiredProperties(row.properties);
   return parseDesiredEntity(target, row.properties);
 }
 
@@ -73,12 +72,12 @@ async function converge(
   callOptions: CallOptions,
   beforePut: () => Promise<readonly NotConvergedField[]>,
   warn: (message: string) => void,
-  gate?: Semaphore,
+  redactor: Redactor,
 ): Promise<void> {
-  const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
   const resource = desired.resource;
   for (let putAttempts = 0; ; ) {
-    const got = await gated(() => client.getProfile(resource, callOptions));
+    const got = await client.getProfile(resource, callOptions);
+    redactor.addProfile(got.profile.body);
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
     const changes = planChanges(desired, got.profile);
@@ -111,7 +110,8 @@ async function converge(
     if (!run.guarded) warn(`the ${resource.kind.title} has no ETag; the update goes out unguarded (last writer wins)`);
     try {
       const body = buildPutBody(got.profile, apply);
-      const put = await gated(() => client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag }));
+      const put = await client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag });
+      redactor.addProfile(put.profile.body);
       const residual = residualAfterPut(desired, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
@@ -164,6 +164,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   const dryRun = request.dryRun ?? false;
   const log = options.log ?? deps.log;
   const run: RunState = { outcome: "in-sync", changes: [], putMade: false, calls: [] };
+  // Every personal value the run learns: what outside text and the run's error are masked with.
+  const redactor = new Redactor();
   let recent: HistoryRecord[] = [];
   // Earlier runs are read only when there is something to correct: an in-sync run (the
   // common case) costs no history query.
@@ -176,7 +178,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   // row with the profile the PUT replaces. Both are table I/O: without storage, no PUT.
   const beforePut = async () => {
     memory ??= loadRecent();
-    const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent };
+    const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent, redactor };
     const [remembered] = await Promise.all([memory, deps.history.add(pendingHistoryRecord(facts))]);
     return remembered;
   };
@@ -189,7 +191,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target, run),
+      readDesired(deps, request.target, run, redactor),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -200,9 +202,9 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       run.outcome = "suspended";
     } else {
       const client = deps.partnerClient(desired.account);
-      const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
+      const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
       const warn = (message: string) => log.warn(`Run ${runId} of ${request.target}: ${message}.`, { runId, target: request.target });
-      await converge(run, desired, client, dryRun, callOptions, beforePut, warn, options.partnerGate);
+      await converge(run, desired, client, dryRun, callOptions, beforePut, warn, redactor);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted
@@ -213,8 +215,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
   }
   const released = lease
-    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`))
+    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))
     : undefined;
-  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent }, { ...deps, log }), released]);
+  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent, redactor }, { ...deps, log }), released]);
   return result;
 }

@@ -55,9 +55,9 @@ export const MAX_DEFERRALS = 24;
 export async function runQueueMessage(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const parsed = parseTargetMessage(message);
-  const { target, trigger } = parsed;
+  const { target, trigger, dryRun } = parsed;
   const engine = getEngine();
-  const run = await engine.syncTarget({ target, trigger }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
   if (run.outcome === "deferred") {
     const deferrals = (parsed.deferrals ?? 0) + 1;
     if (deferrals > MAX_DEFERRALS || !engine.queue) {
@@ -65,7 +65,7 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
     }
     const delayInSeconds = Math.max(1, Math.ceil((run.retryAfterInMs ?? QUEUE_MAX_THROTTLE_WAIT_IN_MS) / 1000));
     await engine.queue.enqueue([{ message: { ...parsed, deferrals }, delayInSeconds }]);
-    log.info(`Sync of ${target} throttled: queued again, visible in ${delayInSeconds} s`, { target, deferrals, delayInSeconds });
+    log.info(`${dryRun ? "Plan" : "Sync"} of ${target} throttled: queued again, visible in ${delayInSeconds} s`, { target, deferrals, delayInSeconds });
     return;
   }
   if (run.outcome === "failed" || run.outcome === "conflict") {
@@ -73,7 +73,10 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   }
 }
 
-/** POST /api/sync {target?, dryRun?}: a manual sync, same engine as the timer. */
+/**
+ * POST /api/sync {target?, dryRun?}: a manual sync, same engine as the timer. Without a
+ * target and with the fan-out queue (always in Azure) it only queues the targets (202).
+ */
 export async function handleSync(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   const parsed = await parseSyncRequest(request);
@@ -89,7 +92,7 @@ export async function handleSync(request: HttpRequest, context: InvocationContex
 export async function handleStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
-    return await statusResponse(getEngine(), request.query, log);
+    return await statusResponse(getEngine(), log, request.query);
   } catch (err) {
     return errorResponse(err, log);
   }

@@ -1,4 +1,4 @@
-import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject, jsonErrorPosition, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
 import { DEFAULT_KIND } from "./kinds";
 import type { ResourceKind } from "./resource";
 
@@ -21,12 +21,8 @@ export const MAX_PROFILE_DEPTH = 64;
 function positionHint(err: unknown, text: string): string {
   // V8 messages may quote the body around the error; a billing profile holds personal
   // data, so only the line and column are kept.
-  const match = /position (\d+)/.exec(err instanceof Error ? err.message : "");
-  if (!match) return "";
-  const before = text.slice(0, Number(match[1]));
-  const line = before.split("\n").length;
-  const column = before.length - before.lastIndexOf("\n");
-  return ` (line ${line}, column ${column})`;
+  const at = jsonErrorPosition(err, text);
+  return at ? ` (line ${at.line}, column ${at.column})` : "";
 }
 
 /**

@@ -58,6 +58,8 @@ export interface ResourceKind {
   readonly fieldsByName: ReadonlyMap<string, ManagedField>;
   /** Profile properties partners cannot change: naming one in a desired row is an error. */
   readonly notSettable: readonly string[];
+  /** Personal data in the profile that is not a managed field (row-style names): masked in outside text all the same. */
+  readonly unmanagedPersonal: readonly string[];
   /** GET and PUT path under the API base, for the instance `id` (the key's value). */
   path(id: string | undefined): string;
   /** The path with the id as a placeholder: names calls in telemetry without one name per customer. */

@@ -3,8 +3,9 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
-import { type LiveProfile, parseProfile, type ResourceRef } from "../model";
+import { AttemptError, GUID, isRetryableStatus, type JsonObject, numericCode, parseRetryAfter, registerSecret, type RetryLoopOptions, type Semaphore, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
+import { type LiveProfile, parseProfile, Redactor, type ResourceRef } from "../model";
+import { processCallGate } from "./callGate";
 import { CUSTOMERS_PATH, type CustomerPage, MAX_CUSTOMER_PAGE_SIZE, parseCustomerPage } from "./customers";
 import { RateController, type RateControllerOptions, type RateTicket } from "./rateController";
 
@@ -22,6 +23,8 @@ export interface PartnerCenterClientOptions {
   onCall?: (call: CallRecord) => void;
   /** Pacing of this account's calls (see RateController): the known limit, or where to look for it. */
   rate?: RateControllerOptions;
+  /** Limits requests in flight; default the process's gate (see ./callGate), shared by every client. */
+  gate?: Semaphore;
 }
 
 export interface CallOptions {
@@ -36,6 +39,11 @@ export interface CallOptions {
    * back later (a queue message). Unset: wait, as the CLI and the timer do.
    */
   maxThrottleWaitInMs?: number;
+  /**
+   * The run's personal values: Partner Center's error text is shown only through it. Without
+   * one (or before the run read the profile) the text is withheld and only its code kept.
+   */
+  redactor?: Redactor;
 }
 
 export interface ListCustomersOptions extends CallOptions {
@@ -97,28 +105,38 @@ function header(response: AxiosResponse, name: string): string | undefined {
   return typeof value === "string" ? value : Array.isArray(value) ? String(value[0]) : undefined;
 }
 
-/** Service text that reaches a message: secrets scrubbed, e-mail addresses masked, length bounded. */
-function safeDescription(text: string): string {
-  return redactSecrets(text)
-    .replace(/[^\s@"'<>]+@[^\s@"'<>]+/g, "***@***")
-    .slice(0, 300);
+/**
+ * An id header the service sets (MS-CV, MS-ServerId) or echoes (MS-RequestId): it reaches
+ * history and telemetry dimensions, so only id-shaped values are kept.
+ */
+function idHeader(response: AxiosResponse, name: string, shape = /^[A-Za-z0-9+/=._:-]{1,100}$/): string | undefined {
+  const value = header(response, name);
+  return value !== undefined && shape.test(value) ? value : undefined;
 }
 
 interface ServiceErrorBody {
   serviceCode?: string;
-  description?: string;
+  /** Our own words for a body that is no error document (an HTML page). */
+  kind?: string;
+  /** The service's own text (description and data), unmasked: for the run's Redactor only. */
+  said?: string;
+}
+
+/** `data` is a list of strings or objects (field names, a validation result): a few, as text. */
+function dataText(data: unknown): string {
+  const items = Array.isArray(data) ? data.slice(0, 5) : data === undefined || data === null ? [] : [data];
+  return items.map((item) => (typeof item === "string" ? item : JSON.stringify(item))).join("; ");
 }
 
 function readErrorBody(text: string, contentType: string | undefined): ServiceErrorBody {
-  if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { description: "an HTML error page" };
+  if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { kind: "an HTML error page" };
   try {
     const body = JSON.parse(stripBom(text)) as Record<string, unknown>;
-    const code = body.code ?? body.errorCode;
     const description = body.description ?? body.message ?? body.error_description;
-    return {
-      serviceCode: code === undefined || code === null ? undefined : String(code),
-      description: typeof description === "string" ? safeDescription(description) : undefined,
-    };
+    const data = dataText(body.data);
+    const said = [typeof description === "string" ? description : "", data && `data: ${data}`].filter(Boolean).join(" ");
+    // The code reaches telemetry as a dimension: a number, or nothing.
+    return { serviceCode: numericCode(body.code ?? body.errorCode), said: said || undefined };
   } catch {
     return {};
   }
@@ -284,9 +302,9 @@ export class PartnerCenterClient {
         try {
           const response = await this.attempt(request, data, requestId, options, ticket);
           call.status = response.status;
-          call.msCv = header(response, "MS-CV");
-          call.msServerId = header(response, "MS-ServerId");
-          return this.read(response, request, requestId, options.correlationId);
+          call.msCv = idHeader(response, "MS-CV");
+          call.msServerId = idHeader(response, "MS-ServerId");
+          return this.read(response, request, requestId, options);
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
@@ -311,9 +329,11 @@ export class PartnerCenterClient {
     const { method, path } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
+    // Whatever credential gave it: from now on no text we store or show may hold it.
+    registerSecret(token.token);
     const where = { correlationId: options.correlationId, requestId };
     try {
-      const response = await this.http.request<string>({
+      const response = await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
         method,
         url: path,
         data,
@@ -329,7 +349,7 @@ export class PartnerCenterClient {
           "X-Locale": this.options.locale ?? "en-US",
           "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
         },
-      });
+      }));
       if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));
       else this.rate.onSuccess(ticket);
       return response;
@@ -346,18 +366,20 @@ export class PartnerCenterClient {
     }
   }
 
-  private read<T>(response: AxiosResponse<string>, request: Request<T>, requestId: string, correlationId: string): T {
+  private read<T>(response: AxiosResponse<string>, request: Request<T>, requestId: string, options: CallOptions): T {
     const { method, path } = request;
     const text = typeof response.data === "string" ? response.data : "";
     const where = {
       statusCode: response.status,
-      correlationId: header(response, "MS-CorrelationId") ?? correlationId,
-      requestId: header(response, "MS-RequestId") ?? requestId,
+      correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
+      requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
     };
     if (response.status >= 200 && response.status < 300) {
       return request.read(text, where);
     }
-    const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
+    const body = readErrorBody(text, header(response, "Content-Type"));
+    const serviceCode = body.serviceCode;
+    const description = body.kind ?? (options.redactor ?? new Redactor()).outside(body.said);
     const code = errorCodeFor(response.status, serviceCode, method);
     const detail = [serviceCode && `code ${serviceCode}`, description].filter(Boolean).join(": ");
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());

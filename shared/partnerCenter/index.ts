@@ -1,3 +1,4 @@
+export { DEFAULT_PARTNER_CENTER_CALL_LIMIT, processCallGate } from "./callGate";
 export { PartnerCenterClient, quoteEtag } from "./client";
 export type { CallOptions, CallRecord, ListCustomersOptions, ProfileResponse, UpdateProfileOptions } from "./client";
 export { nextPath, parseCustomerPage } from "./customers";

@@ -5,7 +5,7 @@ export type { HistoryRecord, PublicHistoryRecord } from "./historyStore";
 export { LeaseStore } from "./leaseStore";
 export type { Lease, LeaseInfo } from "./leaseStore";
 export { TableFactory } from "./tables";
-export type { StorageRetryOptions } from "./tables";
+export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";

@@ -3,6 +3,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import { mapWithConcurrency, SyncError } from "../core";
 import type { QueueSettings } from "../config";
 import { checkTargetName, type Trigger } from "../model";
+import { storageFailure } from "./tables";
 
 /** The fan-out queue: one message per target; the Functions host moves failures to -poison. */
 export const TARGET_QUEUE = "billing-sync-targets";
@@ -14,6 +15,8 @@ export interface TargetMessage {
   enqueuedAt: string;
   /** How many times the run was throttled and its message put back (absent = never). */
   deferrals?: number;
+  /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
+  dryRun?: boolean;
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -45,11 +48,13 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, deferrals } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals } = value as Record<string, unknown>;
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
     enqueuedAt: typeof enqueuedAt === "string" ? enqueuedAt : "",
+    // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
+    ...(dryRun === true ? { dryRun: true } : {}),
     ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
   };
 }
@@ -92,7 +97,7 @@ export class TargetQueue {
         await queue.sendMessage(encodeMessage(message), delayInSeconds ? { visibilityTimeout: Math.ceil(delayInSeconds) } : undefined);
       });
     } catch (err) {
-      throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+      throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
   }
 
@@ -108,7 +113,7 @@ export class TargetQueue {
         return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
       });
     } catch (err) {
-      throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+      throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
   }
 }

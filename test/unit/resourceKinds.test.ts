@@ -133,6 +133,7 @@ describe("a third kind is a new definition, not a branch in the engine", () => {
     title: "legal business profile",
     fields: [field("CompanyName", 100, false), field("PrimaryContact_Email", 254, true, "email")],
     notSettable: ["Address_Country"],
+    unmanagedPersonal: [],
     path: () => "/v1/profiles/legalbusiness",
     pathTemplate: "/v1/profiles/legalbusiness",
     etag: { ifMatchHeader: false, whenMissing: "unguarded" },

@@ -44,6 +44,7 @@ export const customerBillingProfile = defineKind({
     "DefaultAddress_LastName",
     "DefaultAddress_EmailAddress",
   ],
+  unmanagedPersonal: ["DefaultAddress_FirstName", "DefaultAddress_MiddleName", "DefaultAddress_LastName", "DefaultAddress_EmailAddress", "DefaultAddress_AddressLine3"],
   path: (id) => `/v1/customers/${encodeURIComponent(id ?? "")}/profiles/billing`,
   pathTemplate: "/v1/customers/{customer-tenant-id}/profiles/billing",
   // The docs require If-Match (quoted) "for concurrency detection", and their example sends

@@ -34,6 +34,7 @@ export const partnerBillingProfile = defineKind({
     "Address_PhoneNumber",
     "PrimaryContact_MiddleName",
   ],
+  unmanagedPersonal: ["Address_FirstName", "Address_MiddleName", "Address_LastName", "Address_PhoneNumber", "PrimaryContact_MiddleName"],
   path: () => "/v1/profiles/billing",
   pathTemplate: "/v1/profiles/billing",
   // The docs name no If-Match for this PUT; the ETag travels in the body.
