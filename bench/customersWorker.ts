@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       targets: runs.length,
       elapsedMs,
       cpuMs: (used.user + used.system) / 1000,
+      userMs: used.user / 1000,
+      systemMs: used.system / 1000,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
       outcomes,
       rate: rate.snapshot(),

@@ -15,6 +15,9 @@ import { sleep, SyncError } from "../core";
  *   answered call adds 0.02% (about 10% per 480 calls). One decrease per burst of 429s:
  *   calls sent before the last decrease say nothing new.
  *
+ * The rate grows only while calls really go out near it (a caller that cannot use more says
+ * nothing about the limit), and a 429 takes its share off the rate calls went out at.
+ *
  * Rates change per call, not per second, so the behaviour does not depend on how fast the
  * clock runs (the benchmark scales time). The decisions are plain arithmetic on an
  * injected clock; only `acquire` sleeps.
@@ -43,6 +46,8 @@ const FIRST_DECREASE = 0.5;
 const INCREASE_PER_CALL = 0.0002;
 /** Calls that may go at once after idle (a run's GET and PUT, a retry or two): far below any limit's minute. */
 const BURST = 10;
+/** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
+const WINDOW = 32;
 
 export interface RateSnapshot {
   callsPerMinute: number;
@@ -65,6 +70,10 @@ export class RateController {
   private lastDecreaseAt = -Infinity;
   private readonly now: () => number;
   private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
+  /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
+  private readonly grants: number[] = [];
+  private readonly paced: boolean[] = [];
+  private nextGrant = 0;
 
   constructor(options: RateControllerOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -83,15 +92,35 @@ export class RateController {
   /** Takes the next slot: when it is (a ticket) and how long to wait for it. */
   reserve(): { ticket: RateTicket; waitInMs: number } {
     const now = this.now();
-    const at = Math.max(now, this.earliest());
+    const earliest = this.earliest();
+    const at = Math.max(now, earliest);
     this.tat = Math.max(this.tat, at) + 1 / this.perMs;
     this.counts.granted++;
+    this.grants[this.nextGrant] = at;
+    // The caller came when the burst was (nearly) spent: it could have used more.
+    this.paced[this.nextGrant] = earliest > now - 1 / this.perMs;
+    this.nextGrant = (this.nextGrant + 1) % WINDOW;
     return { ticket: at, waitInMs: at - now };
+  }
+
+  /** At least half the recent grants waited for the pace: the rate, not the caller, is what limits. */
+  private inUse(): boolean {
+    if (this.paced.length < WINDOW) return true;
+    return this.paced.filter(Boolean).length >= WINDOW / 2;
+  }
+
+  /** Calls per ms over the last WINDOW grants; undefined until there are enough. */
+  private measuredPerMs(): number | undefined {
+    if (this.grants.length < WINDOW) return undefined;
+    const newest = this.grants[(this.nextGrant + WINDOW - 1) % WINDOW];
+    const oldest = this.grants[this.nextGrant];
+    return newest > oldest ? (WINDOW - 1) / (newest - oldest) : undefined;
   }
 
   /** An answer other than 429: the call was admitted. */
   onSuccess(_ticket: RateTicket): void {
     this.counts.succeeded++;
+    if (!this.inUse()) return;
     if (this.phase === "probing") this.perMs *= 2 ** (1 / PROBE_DOUBLING_CALLS);
     else this.perMs += this.perMs * INCREASE_PER_CALL;
     this.perMs = Math.min(this.perMs, this.ceilingPerMs);
@@ -103,7 +132,10 @@ export class RateController {
     this.counts.throttled++;
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterInMs ?? 1000));
     if (ticket < this.lastDecreaseAt) return;
-    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, this.perMs * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
+    // A caller that did not use the allowed rate: from the rate its calls really went out at.
+    const measured = this.inUse() ? undefined : this.measuredPerMs();
+    const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
+    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
     this.counts.decreases++;

@@ -52,13 +52,39 @@ describe("RateController decisions (fake time)", () => {
     const c = clock();
     expect(new RateController({ now: c.now }).snapshot()).toMatchObject({ phase: "probing", callsPerMinute: 500 });
     const rate = new RateController({ startPerMinute: 60, now: c.now });
-    for (let i = 0; i < 40; i++) rate.onSuccess(rate.reserve().ticket);
+    // A caller that always has work: each call waits for its slot.
+    const call = () => {
+      const slot = rate.reserve();
+      c.advance(slot.waitInMs);
+      return slot.ticket;
+    };
+    for (let i = 0; i < 40; i++) rate.onSuccess(call());
     expect(rate.callsPerMinute).toBeCloseTo(240, 6);
-    c.advance(1);
-    rate.onThrottled(rate.reserve().ticket, 1_000);
+    rate.onThrottled(call(), 1_000);
     expect(rate.snapshot()).toMatchObject({ phase: "adapting", callsPerMinute: expect.closeTo(120, 6) });
-    for (let i = 0; i < 200; i++) rate.onSuccess(rate.reserve().ticket);
+    for (let i = 0; i < 200; i++) rate.onSuccess(call());
     expect(rate.callsPerMinute).toBeCloseTo(120 * 1.0002 ** 200, 6);
+  });
+
+  it("does not speed up while the caller cannot use the rate, and slows down from what it really sent", () => {
+    const c = clock();
+    const rate = new RateController({ startPerMinute: 600, now: c.now });
+    // One call a second, far under the 600 a minute allowed: nothing is learnt about the limit.
+    for (let i = 0; i < 100; i++) {
+      c.advance(1_000);
+      rate.onSuccess(rate.reserve().ticket);
+    }
+    expect(rate.callsPerMinute).toBeLessThan(600 * 2 ** (32 / 20));
+    const before = rate.callsPerMinute;
+    for (let i = 0; i < 100; i++) {
+      c.advance(1_000);
+      rate.onSuccess(rate.reserve().ticket);
+    }
+    expect(rate.callsPerMinute).toBe(before);
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    // About 60 a minute went out: the decrease starts there, not from the unused allowance.
+    expect(rate.callsPerMinute).toBeGreaterThanOrEqual(29);
+    expect(rate.callsPerMinute).toBeLessThanOrEqual(32);
   });
 
   it("acquire with a longest wait refuses a longer one without taking the slot: Throttled, retry after the wait", async () => {
