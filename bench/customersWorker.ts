@@ -20,8 +20,9 @@ async function main(): Promise<void> {
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
   const progress = setInterval(() => {
     const r = rate.snapshot();
+    const m = process.memoryUsage();
     process.stderr.write(
-      `# ${(elapsed() / 1000).toFixed(0)} s: ${last.done}/${last.total} targets, ${Math.round(r.callsPerMinute)} calls/min (${r.phase}), ${r.throttled} x 429; ${JSON.stringify(outcomes)}\n`,
+      `# ${(elapsed() / 1000).toFixed(0)} s: ${last.done}/${last.total} targets, ${Math.round(r.callsPerMinute)} calls/min (${r.phase}), ${r.throttled} x 429; ${JSON.stringify(outcomes)}; heap ${Math.round(m.heapUsed / 1048576)}/${Math.round(m.heapTotal / 1048576)} MiB, external ${Math.round(m.external / 1048576)} MiB, RSS ${Math.round(m.rss / 1048576)} MiB\n`,
     );
   }, PROGRESS_EVERY_IN_MS);
   let runs: RunResult[];
