@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, PartnerCenterClient, partnerCenterScope } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type RunResult, type Trigger } from "../model";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope, type ResponseCache } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import type { Settings } from "../config";
+import { checkBeforePut, type Preflight } from "./preflight";
 import { targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -28,6 +29,8 @@ export interface EngineOptions {
   onRunFinished?: (run: FinishedRun) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
+  /** Where country rules and address verdicts are kept (default: the process's, a day). */
+  responseCache?: ResponseCache;
 }
 
 export interface SyncAllOptions {
@@ -97,6 +100,7 @@ export class Engine {
         timeoutInMs: this.options.timeoutInMs,
         retry: this.options.retry,
         onCall: this.options.onCall,
+        cache: this.options.responseCache,
       });
       this.clients.set(key, client);
     }
@@ -138,6 +142,18 @@ export class Engine {
   /** The live profile of a target's account, read once, for previews (restore, adopt); not a run. */
   async readLive(account: AccountRef): Promise<LiveProfile> {
     return (await this.partnerClient(account).getBillingProfile({ correlationId: randomUUID() })).profile;
+  }
+
+  /**
+   * The checks a sync makes before its PUT (country rules, address validation), for a
+   * desired row about to be written: against the live profile, on the values a sync would
+   * change. Makes Partner Center calls; a failure to reach it is the caller's to report.
+   */
+  async checkDesired(desired: DesiredState, options: { abortSignal?: AbortSignal } = {}): Promise<Preflight> {
+    const client = this.partnerClient(desired.account);
+    const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal };
+    const live = (await client.getBillingProfile(callOptions)).profile;
+    return checkBeforePut(desired, live, planChanges(desired, live), client, callOptions);
   }
 
   async status(now = new Date()): Promise<TargetStatus[]> {

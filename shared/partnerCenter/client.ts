@@ -3,10 +3,16 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, withRetry } from "../core";
-import { type LiveProfile, parseProfile } from "../model";
+import { createHash } from "node:crypto";
+import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, toJsonText, withRetry } from "../core";
+import { type AddressValidation, type CountryRules, type LiveProfile, parseAddressValidation2007, parseAddressValidationBody, parseCountryRules, parseProfile, type PostalAddress } from "../model";
+import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
 
 export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
+export const COUNTRY_RULES_PATH = "/v1/countryvalidationrules";
+export const ADDRESS_VALIDATION_PATH = "/v1/validations/address";
+
+type Method = "GET" | "PUT" | "POST";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -20,6 +26,8 @@ export interface PartnerCenterClientOptions {
   retry?: Omit<RetryLoopOptions, "abortSignal">;
   /** Called once per HTTP attempt, success or not: dependency telemetry hangs here. */
   onCall?: (call: CallRecord) => void;
+  /** Where country rules and address verdicts are kept (default: one cache per process, a day). */
+  cache?: ResponseCache;
 }
 
 export interface CallOptions {
@@ -32,7 +40,7 @@ export interface CallOptions {
 
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
 export interface CallRecord {
-  method: "GET" | "PUT";
+  method: Method;
   path: string;
   status?: number;
   /** Ours, sent as MS-RequestId; the same across retries of one request. */
@@ -51,6 +59,30 @@ export interface ProfileResponse {
   profile: LiveProfile;
   requestId: string;
   calls: CallRecord[];
+}
+
+/** A country's rules; undefined when Partner Center has none for it (404). `cached`: no call was made. */
+export interface CountryRulesResponse {
+  rules?: CountryRules;
+  cached: boolean;
+}
+
+export interface AddressValidationResponse {
+  validation: AddressValidation;
+  cached: boolean;
+}
+
+interface HttpRequest {
+  method: Method;
+  path: string;
+  data?: string;
+}
+
+/** An answer as the readers see it: status, body text, where it came from. */
+interface Answer {
+  response: AxiosResponse<string>;
+  text: string;
+  where: { statusCode: number; correlationId: string; requestId: string };
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -87,7 +119,7 @@ function readErrorBody(text: string, contentType: string | undefined): ServiceEr
   }
 }
 
-function errorCodeFor(status: number, serviceCode: string | undefined, method: "GET" | "PUT"): SyncErrorCode {
+function errorCodeFor(status: number, serviceCode: string | undefined, method: Method): SyncErrorCode {
   // Only a write carries an ETag: the same answers to a GET are a service error, not a race.
   if (method === "PUT" && (status === 409 || status === 412 || (status === 400 && serviceCode === "2055"))) return "StaleEtag";
   if (status === 401) return "Unauthorized";
@@ -158,25 +190,74 @@ export class PartnerCenterClient {
     });
   }
 
-  getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
-    return this.send("GET", undefined, options);
+  async getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
+    const { value, requestId, calls } = await this.send({ method: "GET", path: BILLING_PROFILE_PATH }, options, (a) => this.readProfile(a, "GET"));
+    return { profile: value, requestId, calls };
   }
 
-  /** PUT the whole profile back; `body` must carry Attributes.Etag from this run's GET. */
-  updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
-    return this.send("PUT", body, options);
+  /**
+   * PUT the whole profile back. `body` carries Attributes.Etag from this run's GET when the
+   * profile had one; numbers go out exactly as they were read.
+   */
+  async updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
+    const request: HttpRequest = { method: "PUT", path: BILLING_PROFILE_PATH, data: toJsonText(body) };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT"));
+    return { profile: value, requestId, calls };
   }
 
-  private async send(method: "GET" | "PUT", body: JsonObject | undefined, options: CallOptions): Promise<ProfileResponse> {
+  /** GET /v1/countryvalidationrules/{iso2}, kept a day per API base URL and country. */
+  async getCountryRules(iso2: string, options: CallOptions): Promise<CountryRulesResponse> {
+    if (!/^[A-Z]{2}$/.test(iso2)) throw new SyncError("ResponseParseError", `The profile's country ${JSON.stringify(iso2.slice(0, 10))} is not an ISO 3166 alpha-2 code; its rules cannot be read.`);
+    const path = `${COUNTRY_RULES_PATH}/${iso2}`;
+    const { value, cached } = await this.cache.getOrLoad(`rules|${this.options.baseUrl}|${iso2}`, async () => {
+      const read = (a: Answer): CountryRules | undefined => {
+        if (a.response.status === 404) return undefined;
+        if (a.response.status >= 200 && a.response.status < 300) return parseCountryRules(a.text, iso2, a.where);
+        return this.fail(a, "GET", path);
+      };
+      return (await this.send({ method: "GET", path }, options, read)).value;
+    });
+    return { rules: value, cached };
+  }
+
+  /**
+   * POST /v1/validations/address. Reads both answers the public record shows: the 2021
+   * AddressValidationResponse, and the 2019 one (200 with no body: valid; 400 with code
+   * 2007: invalid, with a corrected address). Verdicts are kept a day per address.
+   */
+  async validateAddress(address: PostalAddress, options: CallOptions): Promise<AddressValidationResponse> {
+    const data = JSON.stringify(address);
+    const key = `address|${this.options.baseUrl}|${createHash("sha256").update(data).digest("hex")}`;
+    const { value, cached } = await this.cache.getOrLoad(key, async () => {
+      const read = (a: Answer): AddressValidation => {
+        const status = a.response.status;
+        if (status >= 200 && status < 300) {
+          return stripBom(a.text).trim() === "" ? { status: "Valid", era: 2019, suggestions: [] } : parseAddressValidationBody(a.text, address, a.where);
+        }
+        if (status === 400) {
+          const body = parseJsonObject(a.text);
+          if (body && String(body.code) === "2007") return parseAddressValidation2007(typeof body.description === "string" ? body.description : undefined);
+        }
+        return this.fail(a, "POST", ADDRESS_VALIDATION_PATH);
+      };
+      return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, data }, options, read)).value;
+    });
+    return { validation: value, cached };
+  }
+
+  private get cache(): ResponseCache {
+    return this.options.cache ?? PROCESS_RESPONSE_CACHE;
+  }
+
+  private async send<T>(request: HttpRequest, options: CallOptions, read: (answer: Answer) => T): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
     const requestId = randomUUID();
     const calls: CallRecord[] = [];
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const profile = await withRetry(
+    const value = await withRetry(
       async (attempt) => {
         const startedAt = new Date();
         const call: CallRecord = {
-          method,
-          path: BILLING_PROFILE_PATH,
+          method: request.method,
+          path: request.path,
           requestId,
           correlationId: options.correlationId,
           attempt,
@@ -184,11 +265,16 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(method, data, requestId, options);
+          const response = await this.attempt(request, requestId, options);
           call.status = response.status;
           call.msCv = header(response, "MS-CV");
           call.msServerId = header(response, "MS-ServerId");
-          return this.read(response, method, requestId, options.correlationId);
+          const where = {
+            statusCode: response.status,
+            correlationId: header(response, "MS-CorrelationId") ?? options.correlationId,
+            requestId: header(response, "MS-RequestId") ?? requestId,
+          };
+          return read({ response, text: typeof response.data === "string" ? response.data : "", where });
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
@@ -202,17 +288,18 @@ export class PartnerCenterClient {
       },
       { ...this.options.retry, abortSignal: options.abortSignal },
     );
-    return { profile, requestId, calls };
+    return { value, requestId, calls };
   }
 
-  private async attempt(method: "GET" | "PUT", data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+  private async attempt(request: HttpRequest, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+    const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
     const where = { correlationId: options.correlationId, requestId };
     try {
       return await this.http.request<string>({
         method,
-        url: BILLING_PROFILE_PATH,
+        url: path,
         data,
         signal: options.abortSignal,
         headers: {
@@ -230,34 +317,41 @@ export class PartnerCenterClient {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
-        throw new SyncError("Aborted", `${method} ${BILLING_PROFILE_PATH} was aborted.`, where);
+        throw new SyncError("Aborted", `${method} ${path} was aborted.`, where);
       }
       const words = NETWORK_WORDS[networkCode] ?? "the request failed";
       const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
-      const error = new SyncError(code, `${method} ${BILLING_PROFILE_PATH} failed: ${words} (${networkCode}).`, where);
+      const error = new SyncError(code, `${method} ${path} failed: ${words} (${networkCode}).`, where);
       throw new AttemptError(error, { networkCode });
     }
   }
 
-  private read(response: AxiosResponse<string>, method: "GET" | "PUT", requestId: string, correlationId: string): LiveProfile {
-    const text = typeof response.data === "string" ? response.data : "";
-    const where = {
-      statusCode: response.status,
-      correlationId: header(response, "MS-CorrelationId") ?? correlationId,
-      requestId: header(response, "MS-RequestId") ?? requestId,
-    };
-    if (response.status >= 200 && response.status < 300) {
-      return parseProfile(text, `${method} ${BILLING_PROFILE_PATH}`, where);
-    }
+  private readProfile(answer: Answer, method: "GET" | "PUT"): LiveProfile {
+    if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${BILLING_PROFILE_PATH}`, answer.where);
+    return this.fail(answer, method, BILLING_PROFILE_PATH);
+  }
+
+  /** A non-2xx answer as the error the retry loop decides on. */
+  private fail(answer: Answer, method: Method, path: string): never {
+    const { response, text, where } = answer;
     const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
     const code = errorCodeFor(response.status, serviceCode, method);
     const detail = [serviceCode && `code ${serviceCode}`, description].filter(Boolean).join(": ");
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
     const error = new SyncError(
       code,
-      `Partner Center answered ${response.status} to ${method} ${BILLING_PROFILE_PATH}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
+      `Partner Center answered ${response.status} to ${method} ${path}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
       { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
     );
     throw new AttemptError(error, { status: response.status, retryAfterInMs });
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(stripBom(text));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
