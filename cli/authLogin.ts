@@ -16,7 +16,7 @@ export interface AuthLoginArgs {
   vaultUrl?: string;
   secretName?: string;
   clientCredential?: string;
-  /** Read a client secret from standard input instead of the configured credential (see README). */
+  /** Read a client secret from standard input instead of the configured credential (see docs/auth.md, step 5). */
   clientSecretStdin?: boolean;
 }
 
@@ -83,7 +83,7 @@ export async function runAuthLogin(args: AuthLoginArgs, io: AuthLoginIo): Promis
     if (err instanceof SyncError && err.serviceCode === "ClientAssertionUnavailable") {
       throw new SyncError(
         "AuthError",
-        `${err.message} The managed identity exists only on Azure compute it is attached to; elsewhere, pass a short-lived client secret with --client-secret-stdin (README, "Authentication", step 5).`,
+        `${err.message} The managed identity exists only on Azure compute it is attached to; elsewhere, pass a short-lived client secret with --client-secret-stdin (docs/auth.md, "Set it up, step by step", step 5).`,
         { serviceCode: err.serviceCode },
       );
     }

@@ -66,8 +66,18 @@ async function checkDesiredRow(engine: Engine, state: DesiredState): Promise<str
   return [...notes, ...checked.warnings];
 }
 
-/** Runs one command line; returns the exit code. Never calls process.exit. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/** The command tree and what its actions leave behind: the exit code, and telemetry to flush. */
+export interface CliProgram {
+  program: Command;
+  exitCode: () => number;
+  shutdown: () => Promise<void>;
+}
+
+/**
+ * Builds the commands without running any; nothing starts until one is parsed. Exported
+ * so that test/docs can check the command table of docs/operations.md against it.
+ */
+export function buildProgram(io: CliIo): CliProgram {
   let exitCode: number = EXIT.ok;
   let engine: Engine | undefined;
   const color = io.color ?? false;
@@ -247,6 +257,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await runSimulator(Number(opts.port), opts.token, io);
     });
 
+  return {
+    program,
+    exitCode: () => exitCode,
+    // Bounded: a dead or silent ingestion endpoint costs at most the flush timeout.
+    shutdown: async () => {
+      await telemetry?.shutdown();
+    },
+  };
+}
+
+/** Runs one command line; returns the exit code. Never calls process.exit. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const { program, exitCode, shutdown } = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
@@ -255,8 +278,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${message}\n`);
     return EXIT.error;
   } finally {
-    // Bounded: a dead or silent ingestion endpoint costs at most the flush timeout.
-    await telemetry?.shutdown();
+    await shutdown();
   }
-  return exitCode;
+  return exitCode();
 }

@@ -4,8 +4,8 @@ import { authErrorFromTokenEndpoint, type TokenEndpointRefusal } from "./authErr
 
 /**
  * The Microsoft identity platform's token endpoint, spoken directly: two grants, each one
- * form POST (RFC 6749 section 6, RFC 8628 section 3.4). Why not a library: README,
- * "Authentication", "Why no OAuth library for the refresh". Nothing here logs; a request
+ * form POST (RFC 6749 section 6, RFC 8628 section 3.4). Why not a library: docs/auth.md,
+ * "Why no OAuth library for the refresh". Nothing here logs; a request
  * body (which holds the refresh token) is built, sent and dropped, never kept in an error.
  */
 export interface TokenResponse {

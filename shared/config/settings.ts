@@ -17,30 +17,59 @@ export type QueueSettings =
  */
 export interface SettingSpec {
   name: string;
+  /** One line of Markdown: docs/settings.md is rendered from this list (`npm run docs`). */
   meaning: string;
   production: boolean;
   default?: string;
 }
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
-  { name: "PARTNER_CENTER_CLOUD", meaning: "global, china or usgov", production: true, default: "global" },
-  { name: "PARTNER_CENTER_BASE_URL", meaning: "overrides the API base URL (simulator, tests)", production: false },
-  { name: "PARTNER_CENTER_AUTH", meaning: "user (secure application model) or static", production: true, default: "user" },
-  { name: "PARTNER_CENTER_ACCESS_TOKEN", meaning: "bearer token when PARTNER_CENTER_AUTH=static", production: false },
-  { name: "BILLING_SYNC_STORAGE", meaning: "Table Storage connection string or table endpoint URL", production: true },
-  { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer", production: true, default: "0 0 * * * *" },
-  { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "telemetry destination; unset = no export", production: true },
   {
-    name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-    meaning: "Entra auth for telemetry: Authorization=AAD;ClientId=<managed identity client id>",
+    name: "PARTNER_CENTER_CLOUD",
+    meaning: "`global`, `china` or `usgov`: picks the API base URL and authority (`germany` is refused: that cloud closed in 2021)",
+    production: true,
+    default: "global",
+  },
+  {
+    name: "PARTNER_CENTER_BASE_URL",
+    meaning: "overrides the API base URL, which otherwise comes from the cloud (the simulator, tests); `http` only on localhost",
+    production: false,
+  },
+  { name: "PARTNER_CENTER_AUTH", meaning: "`user` (secure application model, production) or `static`", production: true, default: "user" },
+  { name: "PARTNER_CENTER_ACCESS_TOKEN", meaning: "the bearer token when `PARTNER_CENTER_AUTH=static`", production: false },
+  {
+    name: "BILLING_SYNC_STORAGE",
+    meaning:
+      "required: a connection string (`UseDevelopmentStorage=true` for Azurite) or a table endpoint URL (then managed identity / DefaultAzureCredential)",
     production: true,
   },
-  { name: "AzureWebJobsStorage", meaning: "host storage as a connection string (local); the fan-out queue lives there", production: false },
-  { name: "AzureWebJobsStorage__queueServiceUri", meaning: "host storage queue endpoint (identity based, Azure): the timer fans out through it", production: true },
-  { name: "AzureWebJobsStorage__clientId", meaning: "client id of the managed identity used for host storage", production: true },
-  { name: "PARTNER_CENTER_TENANT_ID", meaning: "the partner's Entra tenant id (GUID); required when PARTNER_CENTER_AUTH=user", production: true },
-  { name: "PARTNER_CENTER_CLIENT_ID", meaning: "the app registration's client id (GUID); required when PARTNER_CENTER_AUTH=user", production: true },
-  { name: "PARTNER_CENTER_KEY_VAULT_URL", meaning: "https://<vault>.vault.azure.net holding the refresh token; required when PARTNER_CENTER_AUTH=user", production: true },
+  { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
+  { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "where telemetry goes; unset = no export", production: true },
+  {
+    name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    meaning:
+      "Entra auth for telemetry: `Authorization=AAD;ClientId=<client id of the managed identity>` (`Authorization=AAD` alone: the system-assigned identity)",
+    production: true,
+  },
+  {
+    name: "AzureWebJobsStorage",
+    meaning:
+      "the host's storage as a connection string (locally); the timer's fan-out queue `billing-sync-targets` lives there. Unset, with `AzureWebJobsStorage__queueServiceUri` unset too: the timer runs the targets itself",
+    production: false,
+  },
+  {
+    name: "AzureWebJobsStorage__queueServiceUri",
+    meaning: "the host's storage queue endpoint (identity based, in Azure): the timer fans out through it",
+    production: true,
+  },
+  { name: "AzureWebJobsStorage__clientId", meaning: "client id of the managed identity used for the host's storage", production: true },
+  { name: "PARTNER_CENTER_TENANT_ID", meaning: "the partner's Entra tenant id (GUID); required when `PARTNER_CENTER_AUTH=user`", production: true },
+  { name: "PARTNER_CENTER_CLIENT_ID", meaning: "the app registration's client id (GUID); required when `PARTNER_CENTER_AUTH=user`", production: true },
+  {
+    name: "PARTNER_CENTER_KEY_VAULT_URL",
+    meaning: "`https://<vault>.vault.azure.net`, holding the refresh token; required when `PARTNER_CENTER_AUTH=user`",
+    production: true,
+  },
   {
     name: "PARTNER_CENTER_REFRESH_TOKEN_SECRET",
     meaning: "Key Vault secret name of the refresh token",
@@ -49,22 +78,27 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   },
   {
     name: "PARTNER_CENTER_CLIENT_CREDENTIAL",
-    meaning: "managed-identity (client assertion through a federated credential) or secret (client secret from Key Vault)",
+    meaning:
+      "how the app proves itself to Entra: `managed-identity` (client assertion through a federated credential) or `secret` (client secret from Key Vault)",
     production: false,
     default: "managed-identity",
   },
   {
     name: "PARTNER_CENTER_CLIENT_SECRET_NAME",
-    meaning: "Key Vault secret name of the client secret, used only when PARTNER_CENTER_CLIENT_CREDENTIAL=secret",
+    meaning: "Key Vault secret name of the client secret; only with `PARTNER_CENTER_CLIENT_CREDENTIAL=secret`",
     production: false,
     default: "partner-center-client-secret",
   },
-  { name: "AZURE_CLIENT_ID", meaning: "client id of the user-assigned managed identity (Key Vault, Table Storage, client assertion)", production: true },
+  {
+    name: "AZURE_CLIENT_ID",
+    meaning: "client id of the app's user-assigned managed identity (Key Vault, Table Storage, the client assertion)",
+    production: true,
+  },
 ];
 
 export type ClientCredentialKind = "managed-identity" | "secret";
 
-/** PARTNER_CENTER_AUTH=user: the secure application model (see README, "Authentication"). */
+/** PARTNER_CENTER_AUTH=user: the secure application model (see docs/auth.md). */
 export interface UserAuthSettings {
   kind: "user";
   tenantId: string;

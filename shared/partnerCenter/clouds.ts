@@ -1,4 +1,4 @@
-/** Partner Center endpoints per national cloud (see README, "Clouds"). */
+/** Partner Center endpoints per national cloud (PARTNER_CENTER_CLOUD, docs/settings.md). */
 export type CloudName = "global" | "china" | "usgov";
 
 export interface CloudEndpoints {

@@ -3,7 +3,7 @@ import type { Fault, FaultRule } from "../../simulator/server";
 
 /**
  * The fault matrix, as data: faultMatrix.test.ts runs every case against the simulator and
- * Azurite through the real CLI, and the README's table is rendered from it
+ * Azurite through the real CLI, and the table of docs/reliability.md is rendered from it
  * (renderFaultTable; a test keeps the two equal).
  *
  * Every case starts from the same drift (the desired PurchaseOrderNumber differs from the
@@ -188,7 +188,7 @@ function recordCell(e: Expected): string {
   return `${e.pendingRow ? "the row written before the PUT (profile kept), " : ""}stderr line, exit ${e.exitCode}`;
 }
 
-/** The README table: one line per fault and place, the once / every-attempt results side by side. */
+/** The table of docs/reliability.md: one line per fault and place, the once / every-attempt results side by side. */
 export function renderFaultTable(cases: readonly FaultCase[] = FAULT_MATRIX): string {
   const lines = ["| fault | at | once | every attempt | record | next run |", "|---|---|---|---|---|---|"];
   const seen = new Set<string>();
