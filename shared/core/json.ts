@@ -82,6 +82,21 @@ export function parseJsonText(text: string, options: { maxDepth: number }): unkn
   }
 }
 
+/**
+ * A small answer read as a JSON object (BOM tolerated), or what is wrong with it: "not
+ * valid JSON" or "JSON but not an object (array)". For bodies never sent back (rules,
+ * verdicts, errors): plain JSON.parse.
+ */
+export function readJsonObject(text: string): { value: JsonObject } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripBom(text));
+  } catch {
+    return { problem: "not valid JSON" };
+  }
+  return isJsonObject(value) ? { value } : { problem: `JSON but not an object (${jsonTypeOf(value)})` };
+}
+
 /** JSON text of a value, LosslessNumbers written exactly as they were read. */
 export function toJsonText(value: Json, space?: number): string {
   return stringify(value, null, space) ?? "null";

@@ -1,4 +1,4 @@
-import { findKey, isJsonObject, type Json, type JsonObject, jsonTypeOf, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { findKey, isJsonObject, type Json, type JsonObject, jsonTypeOf, readJsonObject, SyncError, type SyncErrorOptions } from "../core";
 import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
 import type { FieldChange } from "./diff";
@@ -92,14 +92,9 @@ function maskMessage(text: string, sent: PostalAddress): string {
 export function parseAddressValidationBody(text: string, sent: PostalAddress, context: SyncErrorOptions = {}): AddressValidation {
   const fail = (problem: string) =>
     new SyncError("ResponseParseError", `The address validation response ${problem}; nothing was written.`, { ...context, retryable: false });
-  let body: unknown;
-  try {
-    body = JSON.parse(stripBom(text));
-  } catch {
-    throw fail("is not valid JSON");
-  }
-  if (!isJsonObject(body)) throw fail(`is JSON but not an object (${jsonTypeOf(body)})`);
-  const obj = body;
+  const read = readJsonObject(text);
+  if ("problem" in read) throw fail(`is ${read.problem}`);
+  const obj = read.value;
   const get = (name: string): Json | undefined => {
     const key = findKey(obj, name);
     return key === undefined ? undefined : obj[key];

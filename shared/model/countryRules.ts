@@ -1,4 +1,4 @@
-import { getPath, isJsonObject, type Json, jsonTypeOf, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { getPath, type Json, jsonTypeOf, readJsonObject, SyncError, type SyncErrorOptions } from "../core";
 import type { FieldChange } from "./diff";
 
 /**
@@ -50,15 +50,11 @@ const STRINGS = ["postalCodeRegex", "phoneNumberRegex", "vatIdRegex", "taxIdForm
 export function parseCountryRules(text: string, iso2: string, context: SyncErrorOptions = {}): CountryRules {
   const fail = (problem: string) =>
     new SyncError("ResponseParseError", `The country validation rules of ${iso2} ${problem}; nothing was written.`, { ...context, retryable: false });
-  let body: unknown;
-  try {
-    body = JSON.parse(stripBom(text));
-  } catch {
-    throw fail("are not valid JSON");
-  }
-  if (!isJsonObject(body)) throw fail(`are JSON but not an object (${jsonTypeOf(body)})`);
+  const answer = readJsonObject(text);
+  if ("problem" in answer) throw fail(`are ${answer.problem}`);
+  const body = answer.value;
   const read = (name: string): Json | undefined => {
-    const value = getPath(body as never, [name]);
+    const value = getPath(body, [name]);
     return value === null ? undefined : value;
   };
   const code = read("iso2Code");

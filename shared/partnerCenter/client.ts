@@ -4,7 +4,7 @@ import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 import { createHash } from "node:crypto";
-import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, toJsonText, withRetry } from "../core";
+import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, readJsonObject, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, toJsonText, withRetry } from "../core";
 import { type AddressValidation, type CountryRules, type LiveProfile, parseAddressValidation2007, parseAddressValidationBody, parseCountryRules, parseProfile, type PostalAddress } from "../model";
 import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
 
@@ -234,9 +234,10 @@ export class PartnerCenterClient {
         if (status >= 200 && status < 300) {
           return stripBom(a.text).trim() === "" ? { status: "Valid", era: 2019, suggestions: [] } : parseAddressValidationBody(a.text, address, a.where);
         }
-        if (status === 400) {
-          const body = parseJsonObject(a.text);
-          if (body && String(body.code) === "2007") return parseAddressValidation2007(typeof body.description === "string" ? body.description : undefined);
+        const body = status === 400 ? readJsonObject(a.text) : undefined;
+        if (body && "value" in body && String(body.value.code) === "2007") {
+          const description = body.value.description;
+          return parseAddressValidation2007(typeof description === "string" ? description : undefined);
         }
         return this.fail(a, "POST", ADDRESS_VALIDATION_PATH);
       };
@@ -344,14 +345,5 @@ export class PartnerCenterClient {
       { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
     );
     throw new AttemptError(error, { status: response.status, retryAfterInMs });
-  }
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(stripBom(text));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
