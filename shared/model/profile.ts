@@ -14,6 +14,9 @@ export interface LiveProfile {
 }
 
 const ETAG_PATH = ["Attributes", "Etag"] as const;
+const OBJECT_TYPE_PATH = ["Attributes", "ObjectType"] as const;
+/** What the billing profile's attributes call it (the documented examples). */
+export const BILLING_PROFILE_OBJECT_TYPE = "BillingProfile";
 /** A billing profile is 3 levels deep; far deeper is not a profile, and would exhaust the stack of the parser and the walks below. */
 export const MAX_PROFILE_DEPTH = 64;
 
@@ -36,8 +39,9 @@ function readEtag(body: JsonObject, fail: (problem: string) => SyncError): strin
 
 /**
  * Reads a billing profile body. Anything we could not read completely (not JSON, not an
- * object, ambiguous keys, a managed field of the wrong type) is a ResponseParseError:
- * nothing built from it is ever PUT back. Numbers keep their digits (see core/json).
+ * object, ambiguous keys, a managed field of the wrong type, no ETag and no sign of being
+ * a billing profile) is a ResponseParseError: nothing built from it is ever PUT back.
+ * Numbers keep their digits (see core/json).
  */
 export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}): LiveProfile {
   const fail = (problem: string) =>
@@ -58,6 +62,13 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);
   const etag = readEtag(body, fail);
+  // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
+  // (an empty object, or another resource, would be PUT back as the profile): it must at
+  // least say it is a billing profile, as every documented one does.
+  const objectType = getPath(body, OBJECT_TYPE_PATH);
+  if (etag === undefined && (typeof objectType !== "string" || objectType.toLowerCase() !== BILLING_PROFILE_OBJECT_TYPE.toLowerCase())) {
+    throw fail(`has no Attributes.Etag and does not say it is a billing profile (Attributes.ObjectType ${typeof objectType === "string" ? JSON.stringify(objectType.slice(0, 40)) : "absent"})`);
+  }
   for (const field of MANAGED_FIELDS) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {

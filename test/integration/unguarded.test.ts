@@ -48,14 +48,24 @@ describe("a profile without an ETag", () => {
     expect(h.sim.count()).toBe(1);
   });
 
-  it("the legal business profile sample (attributes without etag) is kept too, and the second sync makes no PUT", async () => {
-    const sample = parseJsonText(fixtureText("legal-profile.sample.json").replace(/^\uFEFF/, ""), { maxDepth: 64 }) as JsonObject;
-    h.sim.setProfile(sample);
+  it("the documented GET response without its etag is kept too, and the second sync makes no PUT", async () => {
+    const documented = fixtureText("docs-get-response.placeholders-quoted.json").replace(/"etag":"<etag>",\s*/, "");
+    h.sim.setProfile(parseJsonText(documented, { maxDepth: 64 }) as JsonObject);
     const engine = h.engine();
     expect(await engine.syncTarget({ target: "unguarded", trigger: "cli" })).toMatchObject({ outcome: "corrected", guarded: false });
     expect(await engine.syncTarget({ target: "unguarded", trigger: "cli" })).toMatchObject({ outcome: "in-sync", guarded: false });
     expect(h.sim.count("PUT")).toBe(1);
-    expect(h.sim.getProfile()).toMatchObject({ vettingStatus: "authorized", companyApproverEmail: sample.companyApproverEmail, purchaseOrderNumber: "PO-UNGUARDED" });
+    expect(h.sim.getProfile()).toMatchObject({ companyName: "TEST_TEST_BugBash1", taxId: "12-345678", purchaseOrderNumber: "PO-UNGUARDED" });
+  });
+
+  it("a body that does not say it is a billing profile (the legal business profile sample, or {}) is refused: a PUT replaces the whole profile", async () => {
+    for (const body of [fixtureText("legal-profile.sample.json").replace(/^\uFEFF/, ""), "{}", '{"attributes":{}}']) {
+      h.sim.resetRequests();
+      h.sim.inject({ method: "GET", fault: { kind: "malformed", body } });
+      const result = await h.engine().syncTarget({ target: "unguarded", trigger: "cli" });
+      expect(result).toMatchObject({ outcome: "failed", error: { code: "ResponseParseError", message: expect.stringMatching(/does not say it is a billing profile/) } });
+      expect(h.sim.count("PUT")).toBe(0);
+    }
   });
 
   it("last writer wins: a change someone makes between our GET and PUT is overwritten, as the warning says", async () => {

@@ -19,6 +19,7 @@ const MESSAGE = new RegExp(
   "^The GET response body (is empty|is not valid JSON( \\(line \\d+, column \\d+\\))?|is JSON but not an object \\(\\w+\\)|" +
     "has property names that differ only by case \\(.*\\)|has a property name twice, with different values( \\(line \\d+, column \\d+\\))?|" +
     "has Attributes\\.Etag of type \\w+, expected a string or a number|" +
+    "has no Attributes\\.Etag and does not say it is a billing profile \\(Attributes\\.ObjectType (absent|\".*\")\\)|" +
     "is nested more than 64 levels deep|has \\w+ of type \\w+, expected an object|has [\\w.]+ of type \\w+, expected a string); nothing was written\\.$",
   "s",
 );

@@ -59,14 +59,23 @@ describe("parseProfile", () => {
   });
 
   it.each([
-    ["absent", { purchaseOrderNumber: "1" }],
-    ["null", { attributes: { etag: null } }],
-    ["empty", { attributes: { etag: "" } }],
-    ["left out of attributes, as in the legal business profile samples", { attributes: { objectType: "LegalBusinessProfile" } }],
-  ])("reads a profile whose ETag is %s, with no ETag: a PUT of it is unguarded", (_, body) => {
+    ["absent", { purchaseOrderNumber: "1", attributes: { objectType: "BillingProfile" } }],
+    ["null", { attributes: { etag: null, objectType: "BillingProfile" } }],
+    ["empty", { attributes: { etag: "", ObjectType: "billingprofile" } }],
+  ])("reads a billing profile whose ETag is %s, with no ETag: a PUT of it is unguarded", (_, body) => {
     const profile = parseProfile(JSON.stringify(body), "GET");
     expect(profile.etag).toBeUndefined();
     expect("etag" in profile).toBe(false);
+  });
+
+  it.each([
+    ["{}", /has no Attributes\.Etag and does not say it is a billing profile \(Attributes\.ObjectType absent\)/],
+    ['{"attributes":{}}', /Attributes\.ObjectType absent/],
+    ['{"purchaseOrderNumber":"1"}', /Attributes\.ObjectType absent/],
+    // Another resource (the legal business profile sample's attributes) must not be PUT back as the billing profile.
+    ['{"companyName":"x","attributes":{"objectType":"LegalBusinessProfile"}}', /Attributes\.ObjectType "LegalBusinessProfile"/],
+  ])("refuses %s: without an ETag only a body that says it is a billing profile is read (a PUT replaces the whole profile)", (text, message) => {
+    expect(() => parseProfile(text, "GET")).toThrow(expect.objectContaining({ code: "ResponseParseError", message: expect.stringMatching(message) }));
   });
 
   it("reads an unquoted (numeric) ETag as its digits, and a quoted one as the string", () => {
@@ -75,8 +84,8 @@ describe("parseProfile", () => {
   });
 
   it("reads a key repeated with the same value once (nothing is lost), and keeps refusing case twins", () => {
-    expect(liveValue(parseProfile('{"taxId":"a","taxId":"a"}', "GET"), ["TaxId"])).toBe("a");
-    expect(() => parseProfile('{"taxId":"a","TAXID":"a"}', "GET")).toThrow(/differ only by case/);
+    expect(liveValue(parseProfile('{"taxId":"a","taxId":"a","attributes":{"etag":"e"}}', "GET"), ["TaxId"])).toBe("a");
+    expect(() => parseProfile('{"taxId":"a","TAXID":"a","attributes":{"etag":"e"}}', "GET")).toThrow(/differ only by case/);
   });
 
   it("says where a body breaks without quoting it, for the lossless parser's errors too", () => {
