@@ -13,14 +13,14 @@ async function importTime(modules: string[]): Promise<number> {
 }
 
 export async function coldStart(): Promise<Record<string, number>> {
-  const bundled = join(ROOT, "dist", "main.js");
+  const bundled = join(ROOT, "dist", "deploy", "main.js");
   const plain = join(ROOT, "dist", "functions", "index.js");
   const bundledMs = await importTime([bundled]);
   figure("cold_start_bundled_entry", bundledMs, "ms");
   const plainMs = await importTime([plain]);
   figure("cold_start_tsc_entry", plainMs, "ms");
   // What the first invocation adds: the engine bundle, and settings + engine construction.
-  const firstInvocationMs = await importTime([join(ROOT, "dist", "engine.js")]);
+  const firstInvocationMs = await importTime([join(ROOT, "dist", "deploy", "engine.js")]);
   figure("first_invocation_engine_load_bundled", firstInvocationMs, "ms");
   figure("cold_start_bundled_entry_plus_engine", bundledMs + firstInvocationMs, "ms");
   // The naive build this replaces: unbundled, the engine imported eagerly, and the classic

@@ -4,7 +4,8 @@ import { loadSettings } from "../shared/config";
 /** Runs every target once in this fresh process and reports time and peak RSS (the engine alone). */
 async function main(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY);
-  const engine = new Engine(loadSettings(process.env));
+  // The fan-out's own gate at C: the process default (8) would cap C=50 at 8.
+  const engine = new Engine(loadSettings(process.env), { partnerCallLimit: concurrency });
   await engine.listTargets(); // table and connection set-up is not part of the fan-out
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();

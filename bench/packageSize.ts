@@ -1,37 +1,23 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import ignore, { type Ignore } from "ignore";
+import { azdZipFiles, packageDir, theFunctionService } from "./azdPackage";
 import { figure, ROOT } from "./lib";
 
-/** .funcignore uses gitignore syntax, which the `ignore` package implements (as the infra tests read it). */
-function funcignore(root: string): Ignore {
-  return ignore().add(readFileSync(join(root, ".funcignore"), "utf8"));
+/** The package folder azd zips (azure.yaml `project` + `dist`) and the files it puts in the zip. */
+export function deployPackage(root = ROOT): { dir: string; files: string[] } {
+  const service = theFunctionService(root);
+  const dir = packageDir(root, service);
+  return { dir, files: azdZipFiles(dir, service) };
 }
 
-function walk(root: string, dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    if (name === ".git" || name === "node_modules") continue;
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) walk(root, full, out);
-    else out.push(relative(root, full));
-  }
-  return out;
-}
-
-/** The files a zip deploy uploads: every file under the project that .funcignore keeps. */
-export function deployFiles(root = ROOT): string[] {
-  const rules = funcignore(root);
-  return walk(root, root).filter((file) => !rules.ignores(file));
-}
-
-/** What a zip deploy would upload, deflated as zip does. */
+/** What azd would upload, deflated as zip does. */
 export function packageSize(): { files: number; zipBytes: number; rawBytes: number } {
-  const files = deployFiles();
+  const { dir, files } = deployPackage();
   let zipBytes = 22; // end of central directory
   let rawBytes = 0;
   for (const file of files) {
-    const data = readFileSync(join(ROOT, file));
+    const data = readFileSync(join(dir, file));
     rawBytes += data.length;
     // local header + central directory entry (30 + 46 bytes + the name twice) + data
     zipBytes += 76 + 2 * Buffer.byteLength(file) + Math.min(data.length, deflateRawSync(data, { level: 9 }).length);
@@ -41,4 +27,10 @@ export function packageSize(): { files: number; zipBytes: number; rawBytes: numb
   figure("package_unzipped_size", rawBytes / (1024 * 1024), "MiB");
   if (process.env.BENCH_LIST_PACKAGE) process.stdout.write(files.map((f) => `  ${f}\n`).join(""));
   return { files: files.length, zipBytes, rawBytes };
+}
+
+// `npm run package:size`: the package's files and sizes, without the rest of the bench.
+if (require.main === module) {
+  process.env.BENCH_LIST_PACKAGE ??= "1";
+  packageSize();
 }

@@ -1,6 +1,7 @@
 import { coldStart } from "./coldStart";
 import { engineRuns } from "./engineRuns";
 import { fanout } from "./fanout";
+import { httpLoad } from "./httpLoad";
 import { startAzuriteProcess } from "./lib";
 import { packageSize } from "./packageSize";
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   try {
     const runs = await engineRuns(azurite.connectionString);
     const fan = await fanout(azurite.connectionString, sizes);
+    const http = await httpLoad();
     const goals: [string, boolean, string][] = [
       ["cold start of the deployed entry <= 300 ms", cold.bundledMs <= 300, `${cold.bundledMs.toFixed(1)} ms`],
       ["cold start >= 5x faster than unbundled + classic App Insights", cold.naiveMs / cold.bundledMs >= 5, `${(cold.naiveMs / cold.bundledMs).toFixed(1)}x`],
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
       ...sizes.flatMap((s) =>
         concurrencies.map((c): [string, boolean, string] => [`fan-out ${s} targets, C=${c}, >= 90% of ideal`, fan[`fraction_${s}_c${c}`] >= 0.9, `${(fan[`fraction_${s}_c${c}`] * 100).toFixed(1)}%`]),
       ),
+      ["6 untargeted HTTP dry runs, 30 targets, no queue: <= 8 in flight, 30 GETs", http.in_flight_no_queue <= 8 && http.gets_no_queue === 30, `${http.in_flight_no_queue} in flight, ${http.gets_no_queue} GETs`],
+      ["6 untargeted HTTP dry runs, 30 targets, queue: no Partner Center call", http.gets_queue === 0, `${http.gets_queue} GETs`],
       ...sizes
         .filter((s) => s >= 2000)
         .flatMap((s) => concurrencies.map((c): [string, boolean, string] => [`peak RSS at ${s} targets, C=${c}, < 200 MB`, fan[`rss_${s}_c${c}`] < 200, `${fan[`rss_${s}_c${c}`].toFixed(0)} MiB`])),

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, type RunResult } from "../shared/model";
-import { isSyncError, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import { isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore, type Preflight } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -34,10 +34,13 @@ function readJsonFile(path: string): unknown {
   } catch (err) {
     throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
+  const json = stripBom(text);
   try {
-    return JSON.parse(stripBom(text));
+    return JSON.parse(json);
   } catch (err) {
-    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON: ${(err as Error).message}`);
+    // The parser's own message may quote the file, which holds tax ids and e-mail addresses: only where.
+    const at = jsonErrorPosition(err, json);
+    throw new SyncError("InvalidDesiredState", `${path} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ""}; fix it there and run again.`);
   }
 }
 
@@ -212,6 +215,22 @@ export function buildProgram(io: CliIo): CliProgram {
       const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: "public" })))).flat();
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
+    });
+
+  program
+    .command("report")
+    .description("Write an audit report: one self-contained HTML file with runs by outcome, every correction, failures and the desired state.")
+    .requiredOption("--out <file>", "the HTML file to write")
+    .option("--target <name>", "one target (default: every target)")
+    .option("--since <date>", "start of the period, a UTC date or time (default: 30 days ago)")
+    .option("--show-personal", "show personal values where history holds them (default: masked)")
+    .action(async (opts: { out: string; target?: string; since?: string; showPersonal?: boolean }) => {
+      const { writeReport } = await import("./report/command");
+      const r = await writeReport(getEngine(), opts);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      io.stdout(
+        `Report written to ${r.path} (${Math.round(r.bytes / 1024)} KiB): ${plural(r.targets, "target")}, ${plural(r.runs, "run")}, ${plural(r.corrections, "field correction")}, ${plural(r.failures, "failed run")}; personal values ${opts.showPersonal ? "SHOWN" : "masked"}.\n`,
+      );
     });
 
   program

@@ -1,10 +1,11 @@
 // partner-billing-sync in Azure: one resource group holding a Flex Consumption Function
 // App, its user-assigned identity, a storage account (host state, deployment package,
 // the sync tables and queue), Log Analytics + Application Insights, a Key Vault for the
-// Partner Center refresh token, the role assignments and the alerts.
+// Partner Center refresh token, the role assignments, the alerts and the dashboard workbook;
+// with vnetEnabled, a virtual network and private endpoints (core/network.bicep).
 //
 // Subscription scope, as azd expects for a template that creates its own resource group
-// (`azd up`, or `az deployment sub create`, see README "Deploy to Azure").
+// (`azd up`, or `az deployment sub create`, see docs/deploy.md).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -59,11 +60,11 @@ param clientSecretName string = 'partner-center-client-secret'
 @description('NCRONTAB (six fields, seconds first) of the sync timer. Default: hourly.')
 param syncSchedule string = '0 0 * * * *'
 
+@description('Node.js major version of the Function App. Node.js 20 reached end of life on 2026-04-30.')
 @allowed([
-  '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Object id of the operator deploying (azd passes AZURE_PRINCIPAL_ID): gets Key Vault Secrets Officer (for billing-sync auth login) and Storage Table Data Contributor (for billing-sync desired set). Empty: none.')
 param principalId string = ''
@@ -74,6 +75,16 @@ param principalId string = ''
   'ServicePrincipal'
 ])
 param principalType string = 'User'
+
+@description('Put storage and Key Vault behind private endpoints with public network access disabled, and integrate the app into a subnet of a new virtual network (docs/deploy.md). Off by default: operators then reach storage and the vault from the internet with Entra ID only.')
+param vnetEnabled bool = false
+
+@allowed([
+  'default'
+  'recover'
+])
+@description('recover: recover this environment\'s soft-deleted Key Vault (left by `azd down`) instead of creating it. Set by the preprovision hook (infra/hooks/keyVaultCreateMode.mjs).')
+param keyVaultCreateMode string = 'default'
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -119,6 +130,7 @@ module storage './core/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    vnetEnabled: vnetEnabled
   }
 }
 
@@ -129,6 +141,21 @@ module keyVault './core/keyvault.bicep' = {
     name: 'kv-${resourceToken}'
     location: location
     tags: tags
+    createMode: keyVaultCreateMode
+    vnetEnabled: vnetEnabled
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+module network './core/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-billing-sync-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -140,6 +167,7 @@ module rbac './core/rbac.bicep' = {
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
     storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
   }
@@ -167,6 +195,7 @@ module functionApp './app/function.bicep' = {
     clientSecretName: clientSecretName
     clientCredential: partnerCenterClientCredential
     syncSchedule: syncSchedule
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
   }
   // The app must not start pulling its package or writing telemetry before its identity
   // holds the roles for that.
@@ -184,6 +213,16 @@ module alerts './core/alerts.bicep' = {
     namePrefix: 'billing-sync-${resourceToken}'
     actionGroupName: 'ag-billing-sync-${resourceToken}'
     alertEmail: alertEmail
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module workbook './core/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
   }
 }
@@ -205,3 +244,5 @@ output PARTNER_CENTER_CLOUD string = partnerCenterCloud
 // For the federated credential on the app registration (README): subject = principal id.
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+// The dashboard (docs/dashboard.md): open it in a browser.
+output BILLING_SYNC_WORKBOOK_URL string = workbook.outputs.url

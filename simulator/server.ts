@@ -155,6 +155,9 @@ export class PartnerCenterSimulator {
   readonly faultCounts: Record<string, number> = {};
   /** Rules bodies by ISO code, served verbatim. */
   private readonly countryRules = new Map<string, string>(Object.entries(RECORDED_COUNTRY_RULES));
+  /** Billing-profile requests being handled now, and the most at once since resetRequests. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(options: SimulatorOptions) {
     this.options = {
@@ -241,6 +244,7 @@ export class PartnerCenterSimulator {
 
   resetRequests(): void {
     this.requests.length = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   /** Partner Center requests received (every endpoint: the calls a run costs), optionally of one method, account and endpoint. */
@@ -316,6 +320,10 @@ export class PartnerCenterSimulator {
     if (this.options.recordRequests || path.startsWith(ADMIN_PREFIX)) this.requests.push(recorded);
 
     if (path.startsWith(ADMIN_PREFIX)) return this.admin(req.method ?? "", path, body, res, recorded);
+    // Counted from the whole request's arrival to the answer's end (or the socket's).
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once("close", () => this.inFlight--);
 
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const echo = {

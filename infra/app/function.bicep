@@ -21,11 +21,11 @@ param applicationInsightsName string
 @description('https://<vault>.vault.azure.net')
 param keyVaultUri string
 
+@description('Node.js major version. Node.js 20 reached end of life on 2026-04-30.')
 @allowed([
-  '20'
   '22'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @minValue(40)
 @maxValue(1000)
@@ -58,6 +58,9 @@ param clientCredential string = 'managed-identity'
 
 @description('NCRONTAB (six fields) of the sync timer.')
 param syncSchedule string = '0 0 * * * *'
+
+@description('Subnet (delegated to Microsoft.App/environments) the app is integrated into, so that it reaches storage and Key Vault through their private endpoints. Empty: no virtual network.')
+param virtualNetworkSubnetId string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
@@ -96,6 +99,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
@@ -133,12 +137,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: app
   name: 'appsettings'
   properties: {
-    // The Functions host's own storage (timer leases, queue triggers), by identity.
+    // The Functions host's own storage (timer leases, keys, queue triggers), by identity. No
+    // tableServiceUri: the host would use tables only for its optional diagnostic events, and
+    // the identity holds table rights on the sync engine's three tables only (rbac.bicep).
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
     AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
-    AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
 
     // DefaultAzureCredential (tables, Key Vault) and the client assertion use this identity.
     AZURE_CLIENT_ID: identityClientId

@@ -5,6 +5,8 @@
 //   - the Partner Center refresh token failing (a run ended with AuthError)
 //   - the refresh token not rotated while runs happen (the chain dies after 90 days
 //     without a rotation)
+// Each rule queries with its own system-assigned identity, which holds Reader on the
+// component: a rule keeps working whoever edits it or leaves.
 
 param location string
 param tags object = {}
@@ -14,8 +16,8 @@ param actionGroupName string
 @description('Where alert mails go.')
 param alertEmail string
 
-@description('Resource id of the Application Insights component the rules query.')
-param applicationInsightsId string
+@description('Name of the Application Insights component (in this resource group) the rules query.')
+param applicationInsightsName string
 
 param namePrefix string
 
@@ -28,6 +30,14 @@ after 2 days of runs without a rotation, earlier than 7, never later.''')
   'P2D'
 ])
 param rotationWindow string = 'P2D'
+
+var roles = {
+  reader: 'acdd72a7-3385-42ef-bd42-e3e1e4e1c8f5'
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: actionGroupName
@@ -80,11 +90,11 @@ union
   (traces
     | where message == "BillingProfileSyncRun"
     | where tostring(customDimensions.outcome) in ("in-sync", "corrected", "drift", "failed", "conflict", "not-converged")
-    | extend kind = "run"),
+    | extend recordKind = "run"),
   (customEvents
     | where name == "PartnerCenterRefreshTokenRotated"
-    | extend kind = "rotation")
-| summarize runs = countif(kind == "run"), rotations = countif(kind == "rotation"), timestamp = max(timestamp)
+    | extend recordKind = "rotation")
+| summarize runs = countif(recordKind == "run"), rotations = countif(recordKind == "rotation"), timestamp = max(timestamp)
 | where runs > 0 and rotations == 0
 '''
 
@@ -93,14 +103,21 @@ resource failedSync 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     displayName: 'Billing profile sync failed'
     description: 'A sync run ended failed, conflict, invalid-desired or not-converged. billing-sync history --target <target> shows the error and the Partner Center correlation id.'
     severity: 2
     enabled: true
     scopes: [
-      applicationInsightsId
+      appInsights.id
     ]
+    // The rule's identity is created with the rule and gets Reader just after: a query
+    // validation at creation would run before it may read. npm test checks every query with
+    // Kusto's parser instead (test/infra/kqlQueries.test.ts).
+    skipQueryValidation: true
     evaluationFrequency: 'PT15M'
     windowSize: 'PT15M'
     autoMitigate: true
@@ -140,14 +157,19 @@ resource driftCorrected 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     displayName: 'Billing profile drift corrected'
     description: 'Someone or something changed the Partner Center billing profile and the sync put it back. The history row keeps the profile as it was before the PUT.'
     severity: 3
     enabled: true
     scopes: [
-      applicationInsightsId
+      appInsights.id
     ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
     evaluationFrequency: 'PT15M'
     windowSize: 'PT15M'
     // Every correction is worth a mail: each window with one fires anew.
@@ -188,14 +210,19 @@ resource refreshTokenFailing 'Microsoft.Insights/scheduledQueryRules@2023-12-01'
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     displayName: 'Partner Center refresh token failing'
     description: 'A run failed with AuthError (see serviceCode: an AADSTS code, invalid_grant, KeyVaultForbidden). Until fixed no sync reaches Partner Center; invalid_grant needs billing-sync auth login again.'
     severity: 1
     enabled: true
     scopes: [
-      applicationInsightsId
+      appInsights.id
     ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
     evaluationFrequency: 'PT15M'
     windowSize: 'PT15M'
     autoMitigate: true
@@ -235,14 +262,19 @@ resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2023-12-
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     displayName: 'Partner Center refresh token not rotated'
     description: 'Runs reached Partner Center but no rotated refresh token was stored in Key Vault in the window. A refresh token unused for 90 days expires; check the Key Vault role and the auth logs.'
     severity: 2
     enabled: true
     scopes: [
-      applicationInsightsId
+      appInsights.id
     ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
     evaluationFrequency: 'PT6H'
     windowSize: 'PT6H'
     overrideQueryTimeRange: rotationWindow
@@ -266,6 +298,55 @@ resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2023-12-
         actionGroup.id
       ]
     }
+  }
+}
+
+// Reader on the component for each rule's identity: a log search alert rule with a managed
+// identity runs its query as that identity (not as whoever last saved the rule), and Reader
+// carries the components/query/read the query needs.
+resource failedSyncReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, failedSync.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: failedSync.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Reader on the component for the drift-corrected rule's identity (see failedSyncReader).
+// Without it the rule's query is refused and the alert never fires.
+resource driftCorrectedReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, driftCorrected.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: driftCorrected.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Reader on the component for the refresh-token-failing rule's identity (see
+// failedSyncReader). Without it the rule's query is refused and the alert never fires.
+resource refreshTokenFailingReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, refreshTokenFailing.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: refreshTokenFailing.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Reader on the component for the refresh-token-not-rotated rule's identity (see
+// failedSyncReader). Without it the rule's query is refused and the alert never fires.
+resource refreshTokenNotRotatedReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, refreshTokenNotRotated.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: refreshTokenNotRotated.identity.principalId
+    principalType: 'ServicePrincipal'
   }
 }
 

@@ -1,6 +1,7 @@
 // Role assignments: exactly what the code does, each at the narrowest scope that exists
-// at deployment time. Role definition ids are the built-in ones (the same GUID in every
-// tenant), as listed in Microsoft's "Azure built-in roles" reference.
+// at deployment time: the blob containers, queues and tables themselves, not the storage
+// account. Role definition ids are the built-in ones (the same GUID in every tenant), as
+// listed in Microsoft's "Azure built-in roles" reference.
 
 @description('Principal (object) id of the app\'s user-assigned managed identity.')
 param appPrincipalId string
@@ -19,17 +20,84 @@ param storageAccountName string
 param applicationInsightsName string
 param keyVaultName string
 
+@description('The Flex Consumption deployment container (storage.bicep).')
+param deploymentContainerName string
+
+@description('The Functions host\'s own containers (storage.bicep hostContainerNames).')
+param hostContainerNames array = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+]
+
+@description('The fan-out queue and its poison queue (storage.bicep queueNames).')
+param queueNames array = [
+  'billing-sync-targets'
+  'billing-sync-targets-poison'
+]
+
+@description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
+param desiredTableName string = 'BillingProfileDesired'
+
+@description('The tables the app writes (TABLES.history, TABLES.leases).')
+param writtenTableNames array = [
+  'BillingProfileHistory'
+  'BillingProfileLeases'
+]
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
+var blobContainerNames = concat([deploymentContainerName], hostContainerNames)
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 }
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = [
+  for containerName in blobContainerNames: {
+    parent: blobService
+    name: containerName
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = [
+  for queueName in queueNames: {
+    parent: queueService
+    name: queueName
+  }
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource desiredTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' existing = {
+  parent: tableService
+  name: desiredTableName
+}
+
+resource writtenTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' existing = [
+  for tableName in writtenTableNames: {
+    parent: tableService
+    name: tableName
+  }
+]
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -39,47 +107,64 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
   name: keyVaultName
 }
 
-// Storage Blob Data Owner: the Functions host (AzureWebJobsStorage__blobServiceUri) takes
-// blob leases for the timer's singleton lock and keeps its host keys and secrets in blobs;
-// the Flex Consumption platform reads the app package from the deployment container with
-// this identity. Owner (not Contributor) is what the host documents for identity-based
-// AzureWebJobsStorage.
-resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
-  scope: storage
+// Storage Blob Data Owner on three containers only: the Flex Consumption platform reads the
+// app package from the deployment container with this identity; the Functions host
+// (AzureWebJobsStorage__blobServiceUri) keeps the timer's schedule status and singleton
+// locks in azure-webjobs-hosts and its keys in azure-webjobs-secrets. Owner (not
+// Contributor) is what the host documents for identity-based AzureWebJobsStorage.
+resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (containerName, i) in blobContainerNames: {
+    name: guid(containers[i].id, appPrincipalId, roles.storageBlobDataOwner)
+    scope: containers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// Storage Queue Data Contributor on the fan-out queue and its poison queue: the timer run
+// enqueues one message per target on billing-sync-targets; the host's queue trigger reads
+// and deletes them and moves a message that keeps failing to billing-sync-targets-poison.
+resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in queueNames: {
+    name: guid(queues[i].id, appPrincipalId, roles.storageQueueDataContributor)
+    scope: queues[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// Storage Table Data Reader on BillingProfileDesired: a run reads the desired state and
+// the list of targets; only operators change it (CLI desired set, restore, adopt).
+resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(desiredTable.id, appPrincipalId, roles.storageTableDataReader)
+  scope: desiredTable
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// Storage Queue Data Contributor: the fan-out (the timer run) enqueues one message per
-// target on billing-sync-targets; the host's queue trigger reads and deletes them and moves
-// a message that keeps failing to billing-sync-targets-poison.
-resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
+// Storage Table Data Contributor on BillingProfileHistory (a record per run, written ahead
+// of every PUT) and BillingProfileLeases (take, renew, release a target's lease). The
+// tables exist (storage.bicep): with an endpoint URL the app does not create them.
+resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in writtenTableNames: {
+    name: guid(writtenTables[i].id, appPrincipalId, roles.storageTableDataContributor)
+    scope: writtenTables[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
-
-// Storage Table Data Contributor: shared/stores (TableFactory with BILLING_SYNC_STORAGE as a
-// table endpoint and DefaultAzureCredential) reads BillingProfileDesired, writes
-// BillingProfileHistory, creates/updates/deletes BillingProfileLeases entities, and calls
-// createTable once per process (ensure), which needs tables/write.
-resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageTableDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
+]
 
 // Monitoring Metrics Publisher: with DisableLocalAuth the ingestion endpoint accepts
 // telemetry (the host's, and the app's exporter) only with an Entra ID token of an identity
@@ -122,9 +207,10 @@ resource operatorSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }
 
-// Storage Table Data Contributor so that `billing-sync desired set`, `plan`, `history`
-// (BILLING_SYNC_STORAGE=https://<account>.table.core.windows.net) and Storage Explorer
-// with Entra ID sign-in can read and write the tables (shared key access is off).
+// Storage Table Data Contributor on the account so that the operator actions the app may
+// not do run from the CLI: `billing-sync desired set`, `restore` and `adopt` (they write
+// BillingProfileDesired), `plan`, `history` (BILLING_SYNC_STORAGE=https://<account>.table.core.windows.net),
+// and Storage Explorer with Entra ID sign-in (shared key access is off).
 resource operatorTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
   name: guid(storage.id, operatorPrincipalId, roles.storageTableDataContributor)
   scope: storage

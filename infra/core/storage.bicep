@@ -24,6 +24,15 @@ param queueNames array = [
   'billing-sync-targets-poison'
 ]
 
+@description('Blob containers of the Functions host (AzureWebJobsStorage): timer schedule status and singleton locks, and the host keys. Created here so that the app\'s identity needs rights on these containers only, not on the account.')
+param hostContainerNames array = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+]
+
+@description('Private endpoints only (network.bicep): public network access disabled.')
+param vnetEnabled bool = false
+
 resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: name
   location: location
@@ -41,10 +50,14 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
-    // Reachable from the internet (the Flex plan has no VNet here, and operators use the
-    // CLI or Storage Explorer), but only with an Entra ID token: see allowSharedKeyAccess.
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
+    // Without vnetEnabled: reachable from the internet (operators use the CLI or Storage
+    // Explorer), but only with an Entra ID token (see allowSharedKeyAccess). With it: only
+    // through the private endpoints of network.bicep.
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: vnetEnabled ? {
+      defaultAction: 'Deny'
+      bypass: 'None'
+    } : {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
@@ -63,6 +76,16 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
+
+resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = [
+  for containerName in hostContainerNames: {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2024-01-01' = {
   parent: account

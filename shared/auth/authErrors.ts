@@ -1,12 +1,17 @@
-import { SyncError } from "../core";
+import { isOAuthErrorCode, SyncError } from "../core";
+import { maskOutsideText } from "../model";
 
 /** What the endpoint said when it refused; `error` is the OAuth code (invalid_grant, authorization_pending...). */
 export interface TokenEndpointRefusal {
   status: number;
+  /** Only in RFC 6749's character set, at most 64 characters. */
   error?: string;
-  /** The AADSTS number, from error_codes or the description. */
+  /** The AADSTS number (digits), from error_codes or the description. */
   aadsts?: string;
-  description?: string;
+  /** error_description as received: shown only in a sign-in, masked (see authErrorFromTokenEndpoint). */
+  said?: string;
+  /** Our words for an answer that was no OAuth error (an HTML page). */
+  kind?: string;
   correlationId?: string;
 }
 
@@ -58,9 +63,23 @@ function tail(refusal: TokenEndpointRefusal): string {
   return ` (${codeOf(refusal)}${refusal.correlationId ? `, correlation id ${refusal.correlationId}` : ""})`;
 }
 
+/**
+ * The description is free text from outside. An exchange runs inside a sync, before the run
+ * has read the profile whose values such text could quote, and its error is shared by every
+ * run that asks within a minute: it is not shown, the AADSTS code and correlation id say
+ * what it was. A sign-in (`auth login`) has no profile in play: shown, masked by shape.
+ */
+function description(refusal: TokenEndpointRefusal, context: AuthErrorContext): string | undefined {
+  if (refusal.kind) return refusal.kind;
+  if (context.action !== "login" || refusal.said === undefined) return undefined;
+  return maskOutsideText(refusal.said.split(/\r?\n/)[0]) || undefined;
+}
+
 export function authErrorFromTokenEndpoint(refusal: TokenEndpointRefusal, context: AuthErrorContext): SyncError {
-  const serviceCode = refusal.aadsts ? `AADSTS${refusal.aadsts}` : refusal.error;
-  const options = { statusCode: refusal.status, serviceCode, correlationId: refusal.correlationId, description: refusal.description };
+  // A telemetry dimension: the AADSTS number, else an OAuth code of the registered form.
+  const serviceCode = refusal.aadsts ? `AADSTS${refusal.aadsts}` : refusal.error && isOAuthErrorCode(refusal.error) ? refusal.error : undefined;
+  const said = description(refusal, context);
+  const options = { statusCode: refusal.status, serviceCode, correlationId: refusal.correlationId, description: said };
   const code = refusal.aadsts ?? "";
   const token = context.refreshTokenLocation ? `The refresh token in ${context.refreshTokenLocation}` : "The refresh token";
   let message: string;
@@ -75,8 +94,8 @@ export function authErrorFromTokenEndpoint(refusal: TokenEndpointRefusal, contex
   } else if (refusal.status === 429 || refusal.status >= 500) {
     message = `The identity platform answered ${refusal.status}${tail(refusal)}; ${context.action === "login" ? "try `billing-sync auth login` again in a few minutes" : "the next run tries again"}.`;
   } else {
-    const said = refusal.description ? `: ${refusal.description}` : "";
-    message = `The identity platform refused the ${context.action === "login" ? "sign-in" : "token exchange"}${tail(refusal)}${said}`;
+    const lookup = refusal.aadsts ? ` (what it means: https://login.microsoftonline.com/error?code=${refusal.aadsts})` : "";
+    message = `The identity platform refused the ${context.action === "login" ? "sign-in" : "token exchange"}${tail(refusal)}${said ? `: ${said}` : lookup}.`;
     if (context.action === "exchange") message += ` If this persists, ${CONSENT_AGAIN}.`;
   }
   return new SyncError("AuthError", message, options);

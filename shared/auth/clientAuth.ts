@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { redactSecrets, SyncError } from "../core";
+import { registerSecret, SyncError } from "../core";
+import { maskOutsideText } from "../model";
 import type { SecretStore } from "./keyVaultSecrets";
 import { JWT_BEARER_ASSERTION_TYPE } from "./tokenEndpoint";
 
@@ -24,7 +25,7 @@ export function clientAssertionFromIdentity(identity: TokenCredential, tokenExch
     } catch (err) {
       // Azure identity errors carry guidance text, never a token; keep a bounded, scrubbed first line.
       const e = err as { name?: string; message?: string };
-      const said = typeof e.message === "string" ? `: ${redactSecrets(e.message.split(/\r?\n/)[0]).slice(0, 200)}` : "";
+      const said = typeof e.message === "string" ? `: ${maskOutsideText(e.message.split(/\r?\n/)[0])}` : "";
       throw new SyncError(
         "AuthError",
         `The managed identity could not give a client assertion for ${tokenExchangeAudience} (${e.name ?? "Error"}${said}). In Azure, set AZURE_CLIENT_ID to the client id of the user-assigned identity the app registration's federated credential names.`,
@@ -32,6 +33,7 @@ export function clientAssertionFromIdentity(identity: TokenCredential, tokenExch
       );
     }
     if (!token?.token) throw new SyncError("AuthError", "The managed identity returned no client assertion.", { serviceCode: "ClientAssertionUnavailable" });
+    registerSecret(token.token);
     return { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: token.token };
   };
 }
@@ -46,5 +48,6 @@ export function clientSecretFromKeyVault(store: SecretStore, secretName: string)
 
 /** A client secret given by hand to `auth login` (never stored by us). */
 export function clientSecretValue(secret: string): ClientAuthentication {
+  registerSecret(secret);
   return async () => ({ client_secret: secret });
 }

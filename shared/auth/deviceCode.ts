@@ -1,4 +1,4 @@
-import { sleep as defaultSleep, SyncError } from "../core";
+import { sleep as defaultSleep, registerSecret, SyncError } from "../core";
 import { authErrorFromTokenEndpoint } from "./authErrors";
 import type { ClientAuthentication } from "./clientAuth";
 import {
@@ -68,6 +68,8 @@ export async function signInWithDeviceCode(options: DeviceCodeLoginOptions): Pro
   if (!deviceCode || !userCode || !verificationUri) {
     throw new SyncError("AuthError", "The device-code answer lacks device_code, user_code or verification_uri.", { serviceCode: "invalid_device_code_response" });
   }
+  // The device code can be redeemed for tokens until it expires: a secret like them.
+  registerSecret(deviceCode);
   const expiresInSeconds = num(started.body, "expires_in", 900);
   let intervalInMs = num(started.body, "interval", 5) * 1000;
   options.onPrompt({ verificationUri, userCode, expiresInSeconds });

@@ -1,5 +1,6 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
-import { redactSecrets, SyncError } from "../core";
+import { azureErrorCode, registerSecret, SyncError } from "../core";
+import { maskOutsideText } from "../model";
 
 /**
  * The secrets the credential reads and writes, behind a small interface so the credential
@@ -62,10 +63,14 @@ export class KeyVaultSecretStore implements SecretStore {
     if (typeof secret.value !== "string" || secret.value.trim() === "") {
       throw new SyncError("AuthError", `${this.describe(name)} is empty.${advice(options.purpose)}`, { serviceCode: "KeyVaultSecretEmpty" });
     }
+    // Every secret this store reads is one (a refresh token, a client secret).
+    registerSecret(secret.value);
+    registerSecret(secret.value.trim());
     return { value: secret.value.trim(), version: secret.properties.version };
   }
 
   async set(name: string, value: string, options: { abortSignal?: AbortSignal; purpose?: SecretPurpose } = {}): Promise<{ version?: string }> {
+    registerSecret(value);
     try {
       const stored = await this.client.setSecret(name, value, {
         abortSignal: options.abortSignal,
@@ -83,7 +88,7 @@ export class KeyVaultSecretStore implements SecretStore {
     const where = this.describe(name);
     if (e.name === "AbortError") return new SyncError("Aborted", `${action === "read" ? "Reading" : "Writing"} ${where} was aborted.`);
     if (e.name && CREDENTIAL_ERRORS.has(e.name)) {
-      const said = typeof e.message === "string" ? `: ${redactSecrets(e.message.split(/\r?\n/)[0]).slice(0, 200)}` : "";
+      const said = typeof e.message === "string" ? `: ${maskOutsideText(e.message.split(/\r?\n/)[0])}` : "";
       return new SyncError(
         "AuthError",
         `No Azure identity could get a Key Vault token to ${action} ${where} (${e.name}${said}). In Azure, set AZURE_CLIENT_ID to the client id of the app's user-assigned managed identity; on a workstation, run \`az login\`.`,
@@ -92,7 +97,7 @@ export class KeyVaultSecretStore implements SecretStore {
     }
     const status = e.statusCode;
     if (status === 403) {
-      const inner = e.details?.error?.innererror?.code ?? e.details?.error?.innerError?.code;
+      const inner = azureErrorCode(e.details?.error?.innererror?.code ?? e.details?.error?.innerError?.code);
       const role = action === "write" || purpose === "refresh-token" ? ROLE_TO_WRITE : ROLE_TO_READ;
       const why =
         inner === "ForbiddenByFirewall"
@@ -114,7 +119,8 @@ export class KeyVaultSecretStore implements SecretStore {
         serviceCode: "KeyVaultUnauthorized",
       });
     }
-    const code = typeof e.code === "string" ? e.code : undefined;
+    // The vault's error code only in the shape real ones have (SecretNotFound, Throttled): its message is never shown.
+    const code = azureErrorCode(e.code);
     return new SyncError(
       "AuthError",
       `Could not ${action} ${where}${status ? ` (${status}${code ? ` ${code}` : ""})` : code ? ` (${code})` : ""}; the next run tries again.`,

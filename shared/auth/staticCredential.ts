@@ -1,4 +1,5 @@
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { registerSecret } from "../core";
 
 /**
  * PARTNER_CENTER_AUTH=static: a bearer token from the environment (the simulator, a
@@ -10,6 +11,7 @@ export class StaticTokenCredential implements TokenCredential {
 
   constructor(token: string) {
     this.#token = token;
+    registerSecret(token);
   }
 
   async getToken(): Promise<AccessToken> {

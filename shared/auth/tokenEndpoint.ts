@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AttemptError, isRetryableStatus, parseRetryAfter, redactSecrets, type RetryLoopOptions, SyncError, withRetry } from "../core";
+import { AttemptError, GUID, isRetryableStatus, numericCode, oauthError, parseRetryAfter, registerSecret, type RetryLoopOptions, SyncError, withRetry } from "../core";
 import { authErrorFromTokenEndpoint, type TokenEndpointRefusal } from "./authErrors";
 
 /**
@@ -38,28 +38,27 @@ export function deviceCodeEndpointUrl(authorityHost: string, tenantId: string): 
   return `${authorityHost.replace(/\/+$/, "")}/${encodeURIComponent(tenantId)}/oauth2/v2.0/devicecode`;
 }
 
-/** The service's first sentence and its correlation id: enough for support, never a secret. */
-function shortDescription(text: string): string {
-  const firstLine = text.split(/\r?\n/)[0];
-  return redactSecrets(firstLine).slice(0, 300);
-}
-
+/**
+ * What a refusal said, each part kept only in its real shape: `error` in RFC 6749's
+ * character set, `error_codes` as numbers, the correlation id as a GUID. The description
+ * stays raw here: authErrorFromTokenEndpoint decides whether it may be shown at all.
+ */
 function readRefusal(status: number, text: string): TokenEndpointRefusal {
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
     const description = typeof body.error_description === "string" ? body.error_description : undefined;
     const codes = Array.isArray(body.error_codes) ? body.error_codes : [];
-    const fromDescription = description?.match(/AADSTS(\d+)/)?.[1];
-    const aadsts = codes.length > 0 ? String(codes[0]) : fromDescription;
+    const fromDescription = description?.match(/AADSTS(\d{1,10})\b/)?.[1];
+    const correlationId = typeof body.correlation_id === "string" && GUID.test(body.correlation_id) ? body.correlation_id : undefined;
     return {
       status,
-      error: typeof body.error === "string" ? body.error : undefined,
-      aadsts,
-      description: description === undefined ? undefined : shortDescription(description),
-      correlationId: typeof body.correlation_id === "string" ? body.correlation_id : undefined,
+      error: oauthError(body.error),
+      aadsts: codes.length > 0 ? numericCode(codes[0]) : fromDescription,
+      said: description,
+      correlationId,
     };
   } catch {
-    return { status, description: /^\s*</.test(text) ? "an HTML error page" : undefined };
+    return { status, kind: /^\s*</.test(text) ? "an HTML error page" : undefined };
   }
 }
 
@@ -132,5 +131,7 @@ export function readTokenResponse(body: Record<string, unknown>): TokenResponse 
     throw new SyncError("AuthError", "The identity platform answered without a valid expires_in.", { serviceCode: "invalid_token_response" });
   }
   const refreshToken = typeof body.refresh_token === "string" && body.refresh_token !== "" ? body.refresh_token : undefined;
+  registerSecret(accessToken);
+  registerSecret(refreshToken);
   return { accessToken, expiresInSeconds: expiresIn, refreshToken };
 }

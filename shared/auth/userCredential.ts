@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { registerSecret } from "../core";
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
 import { type CloudName, CLOUDS } from "../partnerCenter";
 import type { Settings, UserAuthSettings } from "../config";
@@ -27,17 +28,28 @@ export interface UserAuthOptions {
 
 /**
  * require, not import(): in the deployed bundle these packages are CommonJS files of their
- * own (dist/vendor, see build.mjs), whose named exports an ESM import() would not see.
+ * own (dist/deploy/vendor, see build.mjs), whose named exports an ESM import() would not see.
  */
 function loadIdentity(): typeof import("@azure/identity") {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("@azure/identity");
 }
 
+/** A credential whose tokens (for Key Vault) are registered as secrets when they are obtained. */
+function registering(credential: TokenCredential): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      const token = await credential.getToken(scopes, options);
+      registerSecret(token?.token);
+      return token;
+    },
+  };
+}
+
 export async function azureIdentityFor(auth: UserAuthSettings, options: UserAuthOptions): Promise<TokenCredential> {
-  if (options.azureCredential) return options.azureCredential;
+  if (options.azureCredential) return registering(options.azureCredential);
   const { DefaultAzureCredential } = loadIdentity();
-  return new DefaultAzureCredential(auth.managedIdentityClientId ? { managedIdentityClientId: auth.managedIdentityClientId } : {});
+  return registering(new DefaultAzureCredential(auth.managedIdentityClientId ? { managedIdentityClientId: auth.managedIdentityClientId } : {}));
 }
 
 export async function openSecretStore(vaultUrl: string, identity: TokenCredential, caller: string, options: UserAuthOptions): Promise<SecretStore> {

@@ -40,7 +40,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     name: "BILLING_SYNC_STORAGE",
     meaning:
-      "required: a connection string (`UseDevelopmentStorage=true` for Azurite) or a table endpoint URL (then managed identity / DefaultAzureCredential)",
+      "required: a connection string (`UseDevelopmentStorage=true` for Azurite) or a table endpoint URL (then managed identity / DefaultAzureCredential); either way `http` only on localhost",
     production: true,
   },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
@@ -153,7 +153,13 @@ function read(env: Env, name: string): string | undefined {
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
-/** Plain http is accepted only on loopback (the simulator): a token must never cross a network in clear. */
+/** Plain http is accepted only on loopback (the simulator, Azurite): a token or a profile must never cross a network in clear. */
+function checkTransport(name: string, url: URL, what = "must be an https URL"): void {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+    throw bad(name, `${what} (http is allowed only for localhost), got "${url.protocol}//${url.host}"`);
+  }
+}
+
 export function parseBaseUrl(name: string, value: string): string {
   let url: URL;
   try {
@@ -161,9 +167,7 @@ export function parseBaseUrl(name: string, value: string): string {
   } catch {
     throw bad(name, `is not a URL: "${value}"`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    throw bad(name, `must be an https URL (http is allowed only for localhost), got "${url.protocol}//${url.host}"`);
-  }
+  checkTransport(name, url);
   if (url.search || url.hash) throw bad(name, "must not carry a query or fragment");
   return url.toString().replace(/\/+$/, "");
 }
@@ -241,6 +245,34 @@ function parseAuth(env: Env): AuthSettings {
   throw bad("PARTNER_CENTER_AUTH", `must be user or static; got "${kind}"`);
 }
 
+/**
+ * The table endpoint a connection string leads to, held to the same rule as an endpoint
+ * URL: TableEndpoint if given, else DefaultEndpointsProtocol with the account's host
+ * (never loopback); UseDevelopmentStorage=true is Azurite on loopback. Messages name the
+ * key and the host, never the string (it holds the account key).
+ */
+function checkStorageConnectionString(name: string, value: string): void {
+  const pairs = new Map<string, string>();
+  for (const part of value.split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0) pairs.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  const endpoint = pairs.get("tableendpoint");
+  if (endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw bad(name, "has a TableEndpoint that is not a URL");
+    }
+    return checkTransport(name, url, "has a TableEndpoint that must be https");
+  }
+  if (pairs.get("usedevelopmentstorage")?.toLowerCase() === "true") return;
+  if (pairs.get("defaultendpointsprotocol")?.toLowerCase() === "http") {
+    throw bad(name, "says DefaultEndpointsProtocol=http: Table Storage must be reached over https (http is allowed only for a localhost TableEndpoint)");
+  }
+}
+
 export function parseStorage(env: Env): StorageSettings {
   const value = read(env, "BILLING_SYNC_STORAGE");
   if (!value) {
@@ -252,6 +284,7 @@ export function parseStorage(env: Env): StorageSettings {
   if (!/=/.test(value)) {
     throw bad("BILLING_SYNC_STORAGE", "is neither a connection string (key=value;...) nor an https table endpoint URL");
   }
+  checkStorageConnectionString("BILLING_SYNC_STORAGE", value);
   return { kind: "connectionString", connectionString: value };
 }
 

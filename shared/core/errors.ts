@@ -1,3 +1,5 @@
+import { redactKnownSecrets } from "./secrets";
+
 /**
  * The one error type of the engine. Every failure that leaves a module is a SyncError:
  * it carries what an operator needs (status, Partner Center code, request ids) and
@@ -89,9 +91,10 @@ const SECRET_FIELDS = /("?(?:access_token|refresh_token|client_secret|client_ass
 
 /**
  * Defence in depth for free text that crosses a boundary (error messages, logs): removes
- * anything shaped like a bearer token, a JWT or an OAuth secret parameter. The code never
- * puts a token in a message; this catches text that came from elsewhere (a service body).
+ * every secret value the process holds (see ./secrets), then anything shaped like a bearer
+ * token, a JWT or an OAuth secret parameter. The code never puts a token in a message;
+ * this catches text that came from elsewhere (a service body).
  */
 export function redactSecrets(text: string): string {
-  return text.replace(BEARER, "$1[redacted]").replace(JWT, "[redacted-jwt]").replace(SECRET_FIELDS, "$1[redacted]");
+  return redactKnownSecrets(text).replace(BEARER, "$1[redacted]").replace(JWT, "[redacted-jwt]").replace(SECRET_FIELDS, "$1[redacted]");
 }

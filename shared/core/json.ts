@@ -18,6 +18,32 @@ export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/**
+ * Where a text that JSON.parse refused goes wrong, as line and column, for a message that
+ * must not quote the text (a profile or a desired-state file holds personal data; V8's own
+ * messages may quote it). V8 names the offset for most errors; for the others (an
+ * unexpected token) a second parser that always does is asked.
+ */
+export function jsonErrorPosition(err: unknown, text: string): { line: number; column: number } | undefined {
+  const v8 = /at position (\d+)/.exec(err instanceof Error ? err.message : "");
+  let offset = v8 ? Number(v8[1]) : /Unexpected end of JSON input/.test(err instanceof Error ? err.message : "") ? text.length : undefined;
+  if (offset === undefined) {
+    try {
+      parse(text);
+    } catch (again) {
+      const found = /at position (\d+)/.exec(again instanceof Error ? again.message : "");
+      if (found) offset = Number(found[1]);
+    }
+  }
+  return offset === undefined ? undefined : lineAndColumn(text, offset);
+}
+
+/** Line and column (1-based) of a 0-based offset in a text. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split("\n").length, column: before.length - before.lastIndexOf("\n") };
+}
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
 }

@@ -14,11 +14,13 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency:
 
 /** At most `permits` holders at once; waiters are served in order. */
 export class Semaphore {
+  readonly permits: number;
   private available: number;
   private readonly waiting: (() => void)[] = [];
 
   constructor(permits: number) {
-    this.available = Math.max(1, permits);
+    this.permits = Math.max(1, Math.floor(permits));
+    this.available = this.permits;
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, PartnerCenterClient, partnerCenterScope, type ResponseCache } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, type RunResult, type Trigger } from "../model";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
@@ -29,6 +29,12 @@ export interface EngineOptions {
   onRunFinished?: (run: FinishedRun) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
+  /**
+   * Partner Center requests this engine may have in flight. Default: the process's gate
+   * (8), shared with every other engine of the process; a number gives this engine a gate
+   * of its own (the fan-out bench).
+   */
+  partnerCallLimit?: number;
   /** Where country rules and address verdicts are kept (default: the process's, a day). */
   responseCache?: ResponseCache;
 }
@@ -36,14 +42,15 @@ export interface EngineOptions {
 export interface SyncAllOptions {
   trigger: Trigger;
   dryRun?: boolean;
-  /** Targets run in parallel, at most this many at once. */
+  /** Partner Center call slots the fan-out is sized for (default: the gate's); the gate still bounds the calls. */
   concurrency?: number;
   log?: Logger;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
 const RUNS_PER_PARTNER_SLOT = 4;
+/** Status reads per target are table I/O only. */
+const STATUS_CONCURRENCY = 8;
 
 /** A target's account may name its own tenant and refresh-token secret; the settings give the defaults. */
 function settingsCredential(settings: Settings, account: AccountRef, options: EngineOptions): TokenCredential {
@@ -63,13 +70,18 @@ export class Engine {
   readonly leases: LeaseStore;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
+  /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
+  readonly partnerGate: Semaphore;
   private readonly clients = new Map<string, PartnerCenterClient>();
+  /** Dry runs under way, by target: a concurrent identical one shares the run instead of calling again. */
+  private readonly plans = new Map<string, Promise<RunResult>>();
 
   constructor(
     readonly settings: Settings,
     private readonly options: EngineOptions = {},
   ) {
     const tables = new TableFactory(settings.storage, options.storageRetry);
+    this.partnerGate = options.partnerCallLimit === undefined ? processCallGate() : new Semaphore(options.partnerCallLimit);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);
@@ -100,6 +112,7 @@ export class Engine {
         timeoutInMs: this.options.timeoutInMs,
         retry: this.options.retry,
         onCall: this.options.onCall,
+        gate: this.partnerGate,
         cache: this.options.responseCache,
       });
       this.clients.set(key, client);
@@ -109,7 +122,22 @@ export class Engine {
 
   syncTarget(request: ReconcileRequest, options?: ReconcileOptions): Promise<RunResult> {
     checkTargetName(request.target);
-    return reconcile(request, this.deps, options);
+    return this.run(request, options);
+  }
+
+  /**
+   * One run. A dry run writes nothing but its history row, so concurrent dry runs of one
+   * target (six HTTP requests, a CLI plan during a fan-out) share the first one's run and
+   * result instead of each reading Partner Center; a sync needs no such sharing, the lease
+   * lets one through and answers the others in-progress without a call.
+   */
+  private run(request: ReconcileRequest, options?: ReconcileOptions): Promise<RunResult> {
+    if (!request.dryRun) return reconcile(request, this.deps, options);
+    const shared = this.plans.get(request.target);
+    if (shared) return shared;
+    const started = reconcile(request, this.deps, options).finally(() => this.plans.delete(request.target));
+    this.plans.set(request.target, started);
+    return started;
   }
 
   async listTargets(): Promise<string[]> {
@@ -117,25 +145,22 @@ export class Engine {
   }
 
   /**
-   * Every target in this process; one target's failure never stops another's. At most
-   * `concurrency` Partner Center calls are in flight; more runs than that are, so that
-   * their table reads and writes overlap the calls instead of adding to them.
+   * Every target in this process; one target's failure never stops another's. The gate
+   * keeps Partner Center calls in flight at its limit; more runs than that are under way,
+   * so that their table reads and writes overlap the calls instead of adding to them.
    */
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
-    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    const partnerGate = new Semaphore(concurrency);
-    return mapWithConcurrency(targets, concurrency * RUNS_PER_PARTNER_SLOT, (target) =>
-      reconcile({ target, trigger: options.trigger, dryRun: options.dryRun }, this.deps, { log: options.log, partnerGate }),
-    );
+    const slots = options.concurrency ?? this.partnerGate.permits;
+    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, (target) => this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log }));
   }
 
   /** Fan-out: one queue message per target, for the queue-triggered function to run. */
-  async enqueueAll(trigger: Trigger): Promise<string[]> {
+  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean } = {}): Promise<string[]> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
     const enqueuedAt = new Date().toISOString();
-    await this.queue.enqueue(targets.map((target) => ({ target, trigger, enqueuedAt })));
+    await this.queue.enqueue(targets.map((target) => ({ target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) })));
     return targets;
   }
 
@@ -151,13 +176,15 @@ export class Engine {
    */
   async checkDesired(desired: DesiredState, options: { abortSignal?: AbortSignal } = {}): Promise<Preflight> {
     const client = this.partnerClient(desired.account);
-    const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal };
+    const redactor = new Redactor().addDesiredProperties(Object.fromEntries(desired.fields));
+    const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal, redactor };
     const live = (await client.getBillingProfile(callOptions)).profile;
+    redactor.addProfile(live.body);
     return checkBeforePut(desired, live, planChanges(desired, live), client, callOptions);
   }
 
   async status(now = new Date()): Promise<TargetStatus[]> {
     const [targets, poison] = await Promise.all([this.listTargets(), this.queue ? this.queue.peekPoison() : Promise.resolve<PoisonEntry[]>([])]);
-    return mapWithConcurrency(targets, DEFAULT_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+    return mapWithConcurrency(targets, STATUS_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
   }
 }

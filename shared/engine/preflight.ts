@@ -31,11 +31,6 @@ export interface Preflight {
   refusal?: SyncError;
 }
 
-/** Calls go through the run's Partner Center gate. */
-export type Gated = <T>(call: () => Promise<T>) => Promise<T>;
-
-const ungated: Gated = (call) => call();
-
 /**
  * Before a PUT that changes an address, phone or tax field: the rules of the live
  * profile's country (GET, kept a day per process), checked by the pure checkCountryRules;
@@ -48,7 +43,6 @@ export async function checkBeforePut(
   changes: FieldChange[],
   client: PartnerCenterClient,
   callOptions: CallOptions,
-  gated: Gated = ungated,
 ): Promise<Preflight> {
   const out: Preflight = { desired, changes, warnings: [], violations: [] };
   if (!touchesCountryRules(changes)) return out;
@@ -57,7 +51,7 @@ export async function checkBeforePut(
     out.warnings.push("The live profile has no Address.Country (an ISO alpha-2 code): the country's rules and the address were not checked.");
     return out;
   }
-  const { rules } = await gated(() => client.getCountryRules(country, callOptions));
+  const { rules } = await client.getCountryRules(country, callOptions);
   if (!rules) {
     out.warnings.push(`Partner Center has no validation rules for ${country} (404): they were not checked.`);
   } else {
@@ -75,7 +69,7 @@ export async function checkBeforePut(
   }
   if (!changesPostalAddress(changes)) return out;
   const sent = addressToValidate(live, changes);
-  const { validation } = await gated(() => client.validateAddress(sent, callOptions));
+  const { validation } = await client.validateAddress(sent, callOptions);
   const verdict = judgeAddressValidation(validation, sent, desired);
   out.addressValidation = verdict.summary;
   if (verdict.kind !== "refuse" && verdict.warning) out.warnings.push(verdict.warning);

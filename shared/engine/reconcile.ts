@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, residualAfterPut, type RunResult, splitSuppressed } from "../model";
-import { isSyncError, type Logger, type Semaphore, SyncError, toSyncError } from "../core";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, type RunResult, splitSuppressed } from "../model";
+import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
@@ -17,21 +17,17 @@ const RECENT_RUNS = 200;
 
 export interface ReconcileOptions {
   abortSignal?: AbortSignal;
-  /**
-   * Limits Partner Center calls across the runs that share it (a fan-out): table reads and
-   * writes of other runs go on while these calls wait on the network.
-   */
-  partnerGate?: Semaphore;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
 }
 
-/** Observe: read and validate the desired row. */
-async function readDesired(deps: EngineDeps, target: string): Promise<DesiredState> {
+/** Observe: read and validate the desired row; its personal values (valid or not) become known to the run. */
+async function readDesired(deps: EngineDeps, target: string, redactor: Redactor): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
+  redactor.addDesiredProperties(row.properties);
   return parseDesiredEntity(target, row.properties);
 }
 
@@ -67,11 +63,11 @@ async function converge(
   dryRun: boolean,
   callOptions: CallOptions,
   beforePut: () => Promise<readonly NotConvergedField[]>,
-  gate?: Semaphore,
+  redactor: Redactor,
 ): Promise<void> {
-  const gated = <T>(call: () => Promise<T>) => (gate ? gate.run(call) : call());
   for (let putAttempts = 0; ; ) {
-    const got = await gated(() => client.getBillingProfile(callOptions));
+    const got = await client.getBillingProfile(callOptions);
+    redactor.addProfile(got.profile.body);
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
     // No ETag to send back: the PUT cannot be conditional (last writer wins); the record says so.
@@ -94,7 +90,7 @@ async function converge(
     }
     // Address, phone and tax changes are checked against the country's rules and the
     // service's address validation first: a value it would refuse or rewrite is not sent.
-    const checked = await checkBeforePut(desired, got.profile, planned, client, callOptions, gated);
+    const checked = await checkBeforePut(desired, got.profile, planned, client, callOptions);
     run.warnings = [...new Set([...(run.warnings ?? []), ...checked.warnings])];
     Object.assign(run, { violations: checked.violations, addressValidation: checked.addressValidation });
     if (checked.refusal) throw checked.refusal;
@@ -118,7 +114,8 @@ async function converge(
     putAttempts++;
     try {
       const body = buildPutBody(got.profile, apply);
-      const put = await gated(() => client.updateBillingProfile(body, callOptions));
+      const put = await client.updateBillingProfile(body, callOptions);
+      redactor.addProfile(put.profile.body);
       const residual = residualAfterPut(target, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
@@ -170,6 +167,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   const dryRun = request.dryRun ?? false;
   const log = options.log ?? deps.log;
   const run: RunState = { outcome: "in-sync", changes: [], putMade: false, calls: [] };
+  // Every personal value the run learns: what outside text and the run's error are masked with.
+  const redactor = new Redactor();
   let recent: HistoryRecord[] = [];
   // Earlier runs are read only when there is something to correct: an in-sync run (the
   // common case) costs no history query.
@@ -182,7 +181,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   // row with the profile the PUT replaces. Both are table I/O: without storage, no PUT.
   const beforePut = async () => {
     memory ??= loadRecent();
-    const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent };
+    const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent, redactor };
     const [remembered] = await Promise.all([memory, deps.history.add(pendingHistoryRecord(facts))]);
     return remembered;
   };
@@ -195,7 +194,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target),
+      readDesired(deps, request.target, redactor),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -206,8 +205,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       run.outcome = "suspended";
     } else {
       const client = deps.partnerClient(desired.account);
-      const callOptions: CallOptions = { correlationId, abortSignal, onCall: (c: CallRecord) => run.calls.push(c) };
-      await converge(run, desired, client, dryRun, callOptions, beforePut, options.partnerGate);
+      const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c) };
+      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted
@@ -217,8 +216,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     run.outcome = outcomeFor(error);
   }
   const released = lease
-    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${toSyncError(err).message}`))
+    ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))
     : undefined;
-  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent }, { ...deps, log }), released]);
+  const [result] = await Promise.all([recordRun({ request, runId, correlationId, dryRun, started, finished: now(), run, recent, redactor }, { ...deps, log }), released]);
   return result;
 }

@@ -1,4 +1,4 @@
-import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, maskChanges, type RunError, type RunResult } from "../model";
+import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
 import { type Logger, type SyncError, toSyncError } from "../core";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord } from "../stores";
@@ -13,14 +13,21 @@ export interface RunFacts {
   run: RunState;
   /** Earlier runs of the target within the contest window, newest first. */
   recent: HistoryRecord[];
+  /** The run's personal values: its error leaves the engine only masked with them. */
+  redactor: Redactor;
 }
 
-function runError(error: SyncError, correlationId: string): RunError {
+/**
+ * Where the run's error becomes the message of the result, the history row, the log line
+ * and (through FinishedRun.personalValues) telemetry: masked once, here, with every
+ * personal value the run knows, whichever layer built the error.
+ */
+function runError(error: SyncError, correlationId: string, redactor: Redactor): RunError {
   return {
     code: error.code,
-    message: error.message,
+    message: redactor.known(error.message),
     status: error.statusCode,
-    serviceCode: error.serviceCode,
+    serviceCode: error.serviceCode === undefined ? undefined : redactor.known(error.serviceCode),
     correlationId: error.correlationId ?? correlationId,
     requestId: error.requestId,
   };
@@ -46,7 +53,8 @@ function warningsOf(run: RunState): string[] {
 
 function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRecord {
   const { run, request } = facts;
-  const warnings = warningsOf(run);
+  // Warnings may carry a service's text (an address validation message): masked with the run's values too.
+  const warnings = warningsOf(run).map((w) => facts.redactor.known(w));
   return {
     runId: facts.runId,
     target: request.target,
@@ -64,7 +72,7 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     etagBefore: run.etagBefore,
     etagAfter: run.etagAfter,
     profileBefore: run.putMade || run.putPending ? run.profileBefore : undefined,
-    error: run.error ? runError(run.error, facts.correlationId) : null,
+    error: run.error ? runError(run.error, facts.correlationId, facts.redactor) : null,
     startedAt: facts.started.toISOString(),
     durationMs: facts.finished.getTime() - facts.started.getTime(),
     mode: run.mode,
@@ -99,7 +107,7 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     await deps.history.add(record);
   } catch (err) {
     recorded = false;
-    deps.log.error(`Run ${facts.runId} of ${request.target} could not be recorded in history: ${toSyncError(err).message}`, {
+    deps.log.error(`Run ${facts.runId} of ${request.target} could not be recorded in history: ${facts.redactor.known(toSyncError(err).message)}`, {
       runId: facts.runId,
       target: request.target,
       outcome: run.outcome,
@@ -140,6 +148,6 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
   };
   deps.log[level](`Run ${facts.runId} of ${request.target}: ${run.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, properties);
   for (const warning of record.warnings ?? []) deps.log.warn(`Run ${facts.runId} of ${request.target}: ${warning}`, properties);
-  deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error });
+  deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error, personalValues: facts.redactor.values });
   return result;
 }

@@ -65,5 +65,8 @@ export interface FinishedRun {
   calls: CallRecord[];
   /** Unmasked changes: for the restore path only. */
   changes: FieldChange[];
+  /** Unmasked: `result` and `record` hold its masked message. */
   error?: SyncError;
+  /** Every personal value the run knew (desired row, profiles read): what telemetry masks with. */
+  personalValues: readonly string[];
 }

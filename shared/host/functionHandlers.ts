@@ -39,14 +39,17 @@ export async function runTimer(context: InvocationContext): Promise<void> {
  */
 export async function runQueueMessage(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
-  const { target, trigger } = parseTargetMessage(message);
-  const run = await getEngine().syncTarget({ target, trigger }, { log });
+  const { target, trigger, dryRun } = parseTargetMessage(message);
+  const run = await getEngine().syncTarget({ target, trigger, dryRun }, { log });
   if (run.outcome === "failed" || run.outcome === "conflict") {
     throw new Error(`Sync of ${target} ended ${run.outcome} (${run.error?.code}, correlation id ${run.correlationId}); the host will retry it.`);
   }
 }
 
-/** POST /api/sync {target?, dryRun?}: a manual sync, same engine as the timer. */
+/**
+ * POST /api/sync {target?, dryRun?}: a manual sync, same engine as the timer. Without a
+ * target and with the fan-out queue (always in Azure) it only queues the targets (202).
+ */
 export async function handleSync(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   const parsed = await parseSyncRequest(request);

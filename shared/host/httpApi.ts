@@ -18,12 +18,36 @@ export function problem(status: number, code: string, message: string): HttpResp
   return { status, jsonBody: { error: { code, message } } };
 }
 
+const tooLarge = (): HttpResponseInit => problem(413, "BodyTooLarge", `The body is larger than ${MAX_SYNC_BODY_BYTES} bytes.`);
+
+/**
+ * The body as text, read chunk by chunk and given up on as soon as it passes `limit`
+ * bytes: a large body is never held whole (undefined = too large).
+ */
+export async function readBodyWithin(request: HttpRequest, limit: number): Promise<string | undefined> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** POST /api/sync body: optional; if present a JSON object with only `target` and `dryRun`. */
 export async function parseSyncRequest(request: HttpRequest): Promise<Parsed<SyncRequestBody>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_SYNC_BODY_BYTES) return { ok: false, response: problem(413, "BodyTooLarge", `The body is larger than ${MAX_SYNC_BODY_BYTES} bytes.`) };
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_SYNC_BODY_BYTES) return { ok: false, response: problem(413, "BodyTooLarge", `The body is larger than ${MAX_SYNC_BODY_BYTES} bytes.`) };
+  if (declared > MAX_SYNC_BODY_BYTES) return { ok: false, response: tooLarge() };
+  const text = await readBodyWithin(request, MAX_SYNC_BODY_BYTES);
+  if (text === undefined) return { ok: false, response: tooLarge() };
   if (text.trim() === "") return { ok: true, value: {} };
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
@@ -54,9 +78,37 @@ export async function parseSyncRequest(request: HttpRequest): Promise<Parsed<Syn
   return { ok: true, value: { target: target as string | undefined, dryRun: dryRun as boolean | undefined } };
 }
 
-/** Runs what POST /api/sync asked for and maps it to the HTTP contract. */
+/** What an untargeted POST /api/sync answers when it queued the targets (202). */
+export interface QueuedSync {
+  queued: string[];
+  dryRun: boolean;
+  /** Where each target's run shows up once the queue function has run it. */
+  status: string;
+  message: string;
+}
+
+export const STATUS_ROUTE = "/api/status";
+
+/**
+ * Runs what POST /api/sync asked for and maps it to the HTTP contract. Every target at
+ * once is queued when the fan-out queue exists (always in Azure): the queue function runs
+ * them under the host's limits, and the HTTP invocation makes no Partner Center call, so
+ * a holder of the function key cannot make it do a fan-out's work on demand.
+ */
 export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log: Logger): Promise<HttpResponseInit> {
   try {
+    if (body.target === undefined && engine.queue) {
+      const dryRun = body.dryRun ?? false;
+      const queued = await engine.enqueueAll("http", { dryRun });
+      log.info(`Queued ${queued.length} target(s) for ${dryRun ? "a dry run" : "sync"}`, { targets: queued });
+      const result: QueuedSync = {
+        queued,
+        dryRun,
+        status: STATUS_ROUTE,
+        message: `${queued.length} target(s) queued; each runs on its own. Follow them with GET ${STATUS_ROUTE}.`,
+      };
+      return { status: 202, headers: { Location: STATUS_ROUTE }, jsonBody: result };
+    }
     if (body.target === undefined) {
       const result: MultiRunResult = { runs: await engine.syncAll({ trigger: "http", dryRun: body.dryRun, log }) };
       return { status: 200, jsonBody: result };

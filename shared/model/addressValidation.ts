@@ -3,7 +3,7 @@ import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
 import type { FieldChange } from "./diff";
 import { FIELDS_BY_NAME } from "./fields";
-import { maskChange, maskKnownValues } from "./mask";
+import { maskChange, maskOutsideText } from "./mask";
 import { liveValue, type LiveProfile } from "./profile";
 
 /**
@@ -83,9 +83,9 @@ function readAddress(value: Json | undefined): PostalAddress | undefined {
   return address;
 }
 
-/** Masks what a service message may quote of the address: its personal parts. */
+/** A service message is text from outside: masked by the address's personal parts, then by shape. */
 function maskMessage(text: string, sent: PostalAddress): string {
-  return maskKnownValues(text, [sent.AddressLine1 ?? "", sent.AddressLine2 ?? ""]).slice(0, 300);
+  return maskOutsideText(text, [sent.AddressLine1 ?? "", sent.AddressLine2 ?? ""]);
 }
 
 /** A 200 answer with a body (2021). A body we cannot read as one is a ResponseParseError: no PUT follows. */

@@ -8,9 +8,11 @@ export { documentFromDesired, entityFromDocument, parseDesiredEntity } from "./d
 export type { AccountRef, DesiredState, Mode } from "./desired";
 export { buildPutBody, planChanges, withoutManaged } from "./diff";
 export type { FieldChange } from "./diff";
-export { FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
-export { isPersonal, maskChanges, maskKnownValues } from "./mask";
+export { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
+export { isPersonal, maskChanges, maskKnownValues, maskOutsideText, maskValue } from "./mask";
 export { liveValue, MAX_PROFILE_DEPTH, parseProfile } from "./profile";
 export type { LiveProfile } from "./profile";
+export { PERSONAL_PROFILE_PATHS, Redactor } from "./redactor";
+export { OUTCOMES } from "./runResult";
 export type { MultiRunResult, Outcome, RunError, RunResult, Trigger } from "./runResult";
 export { DEFAULT_TARGET, checkTargetName } from "./target";

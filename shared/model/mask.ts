@@ -1,3 +1,4 @@
+import { redactSecrets } from "../core";
 import type { FieldChange } from "./diff";
 import { FIELDS_BY_NAME } from "./fields";
 
@@ -27,16 +28,66 @@ export function maskChanges(changes: readonly FieldChange[]): FieldChange[] {
 }
 
 const EMAIL = /[^\s@"'<>;,()]+@[^\s@"'<>;,()]+/g;
+/**
+ * A run of letters, digits and . / - ( ) +, joined across single spaces between digit
+ * groups ("+1 425 555 0100", "(425) 555-0100"): phone numbers, tax ids, account numbers.
+ * Masked when it holds 5 digits or more; GUIDs (request and correlation ids) and AADSTS
+ * codes are kept, they identify a request, not a person.
+ */
+const DIGIT_RUN = /[+(]?[A-Za-z0-9][A-Za-z0-9()./-]*(?:(?<=[\d)])\s(?=[(+]?\d)[A-Za-z0-9()./+-]+)*/g;
+const KEEP = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|AADSTS\d{1,10})$/i;
+/** C0 and C1 controls and the line separators: outside text becomes one line (no forged log lines). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+/** What is kept of one outside text, after masking. */
+export const MAX_OUTSIDE_TEXT = 300;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** A value as a pattern: where it starts or ends with a letter or digit, not inside a longer word ("Art" is no part of "Partner"). */
+function valuePattern(value: string): string {
+  const before = WORD_CHAR.test(value[0]) ? "(?<![\\p{L}\\p{N}])" : "";
+  const after = WORD_CHAR.test(value[value.length - 1]) ? "(?![\\p{L}\\p{N}])" : "";
+  return `${before}${escapeRegExp(value)}${after}`;
+}
+
+/** Each known value (and its JSON-escaped form), ignoring case, replaced by its mask: longest first. */
+function maskValues(text: string, personalValues: Iterable<string>): string {
+  const values = [...new Set([...personalValues].map((v) => v.trim()))].filter((v) => v.length >= 3);
+  if (values.length === 0) return text;
+  const forms = new Set(values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]));
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(valuePattern).join("|"), "giu");
+  return text.replace(pattern, (match) => maskValue(match));
+}
 
 /**
- * Free text that may quote the profile (a service error description, a stack): each
- * known personal value, and anything shaped like an e-mail address, is replaced by its
- * mask. Values under 3 characters are left alone: masking them would garble the text
- * without protecting anyone.
+ * Text of our own that may quote a value (an error message): secrets the process holds,
+ * each known personal value and anything shaped like an e-mail address are masked; ids
+ * stay readable. Values under 3 characters are left alone: masking them would garble the
+ * text without protecting anyone.
  */
 export function maskKnownValues(text: string, personalValues: Iterable<string>): string {
-  const values = [...new Set(personalValues)].filter((v) => v.trim().length >= 3).sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const value of values) out = out.split(value).join(maskValue(value));
-  return out.replace(EMAIL, (match) => maskValue(match));
+  return maskValues(redactSecrets(text), personalValues).replace(EMAIL, (match) => maskValue(match));
+}
+
+/** The generic shapes of personal data: e-mail addresses, phone numbers, tax ids. */
+export function maskShapes(text: string): string {
+  return text
+    .replace(EMAIL, (match) => maskValue(match))
+    .replace(DIGIT_RUN, (match) => (KEEP.test(match) || (match.match(/\d/g)?.length ?? 0) < 5 ? match : maskValue(match)));
+}
+
+/**
+ * The one function every text from outside (a service's error description and data, an
+ * identity library's message) passes through before it goes into any message: secrets
+ * the process holds, then every personal value known (by value, before shapes can cut a
+ * value into pieces that no longer match), then the shapes; one line, bounded.
+ */
+export function maskOutsideText(text: string, personalValues: Iterable<string> = []): string {
+  const masked = maskShapes(maskValues(redactSecrets(text.replace(CONTROL, " ")), personalValues)).replace(/\s{2,}/g, " ").trim();
+  const chars = [...masked];
+  return chars.length > MAX_OUTSIDE_TEXT ? `${chars.slice(0, MAX_OUTSIDE_TEXT).join("")}…` : masked;
 }

@@ -1,4 +1,4 @@
-import { findCaseCollision, getPath, isJsonObject, isLosslessNumber, type Json, type JsonObject, JsonReadError, jsonTypeOf, parseJsonText, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { findCaseCollision, getPath, isJsonObject, isLosslessNumber, type Json, type JsonObject, JsonReadError, jsonTypeOf, lineAndColumn, parseJsonText, stripBom, SyncError, type SyncErrorOptions } from "../core";
 import { MANAGED_FIELDS } from "./fields";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
@@ -23,10 +23,8 @@ export const MAX_PROFILE_DEPTH = 64;
 function positionHint(position: number | undefined, text: string): string {
   // Only the line and column: a billing profile holds personal data, so no text of it is quoted.
   if (position === undefined) return "";
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  const column = before.length - before.lastIndexOf("\n");
-  return ` (line ${line}, column ${column})`;
+  const at = lineAndColumn(text, position);
+  return ` (line ${at.line}, column ${at.column})`;
 }
 
 function readEtag(body: JsonObject, fail: (problem: string) => SyncError): string | undefined {

@@ -1,11 +1,37 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { createHash } from "node:crypto";
-import { AttemptError, isRetryableStatus, type JsonObject, parseRetryAfter, readJsonObject, redactSecrets, type RetryLoopOptions, stripBom, SyncError, type SyncErrorCode, toJsonText, withRetry } from "../core";
-import { type AddressValidation, type CountryRules, type LiveProfile, parseAddressValidation2007, parseAddressValidationBody, parseCountryRules, parseProfile, type PostalAddress } from "../model";
+import {
+  AttemptError,
+  GUID,
+  isRetryableStatus,
+  type JsonObject,
+  numericCode,
+  parseRetryAfter,
+  readJsonObject,
+  registerSecret,
+  type RetryLoopOptions,
+  type Semaphore,
+  stripBom,
+  SyncError,
+  type SyncErrorCode,
+  toJsonText,
+  withRetry,
+} from "../core";
+import {
+  type AddressValidation,
+  type CountryRules,
+  type LiveProfile,
+  parseAddressValidation2007,
+  parseAddressValidationBody,
+  parseCountryRules,
+  parseProfile,
+  type PostalAddress,
+  Redactor,
+} from "../model";
+import { processCallGate } from "./callGate";
 import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
 
 export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
@@ -26,6 +52,8 @@ export interface PartnerCenterClientOptions {
   retry?: Omit<RetryLoopOptions, "abortSignal">;
   /** Called once per HTTP attempt, success or not: dependency telemetry hangs here. */
   onCall?: (call: CallRecord) => void;
+  /** Limits requests in flight; default the process's gate (see ./callGate), shared by every client. */
+  gate?: Semaphore;
   /** Where country rules and address verdicts are kept (default: one cache per process, a day). */
   cache?: ResponseCache;
 }
@@ -36,6 +64,11 @@ export interface CallOptions {
   abortSignal?: AbortSignal;
   /** Called once per HTTP attempt of this call, failed ones included. */
   onCall?: (call: CallRecord) => void;
+  /**
+   * The run's personal values: Partner Center's error text is shown only through it. Without
+   * one (or before the run read the profile) the text is withheld and only its code kept.
+   */
+  redactor?: Redactor;
 }
 
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
@@ -92,28 +125,38 @@ function header(response: AxiosResponse, name: string): string | undefined {
   return typeof value === "string" ? value : Array.isArray(value) ? String(value[0]) : undefined;
 }
 
-/** Service text that reaches a message: secrets scrubbed, e-mail addresses masked, length bounded. */
-function safeDescription(text: string): string {
-  return redactSecrets(text)
-    .replace(/[^\s@"'<>]+@[^\s@"'<>]+/g, "***@***")
-    .slice(0, 300);
+/**
+ * An id header the service sets (MS-CV, MS-ServerId) or echoes (MS-RequestId): it reaches
+ * history and telemetry dimensions, so only id-shaped values are kept.
+ */
+function idHeader(response: AxiosResponse, name: string, shape = /^[A-Za-z0-9+/=._:-]{1,100}$/): string | undefined {
+  const value = header(response, name);
+  return value !== undefined && shape.test(value) ? value : undefined;
 }
 
 interface ServiceErrorBody {
   serviceCode?: string;
-  description?: string;
+  /** Our own words for a body that is no error document (an HTML page). */
+  kind?: string;
+  /** The service's own text (description and data), unmasked: for the run's Redactor only. */
+  said?: string;
+}
+
+/** `data` is a list of strings or objects (field names, a validation result): a few, as text. */
+function dataText(data: unknown): string {
+  const items = Array.isArray(data) ? data.slice(0, 5) : data === undefined || data === null ? [] : [data];
+  return items.map((item) => (typeof item === "string" ? item : JSON.stringify(item))).join("; ");
 }
 
 function readErrorBody(text: string, contentType: string | undefined): ServiceErrorBody {
-  if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { description: "an HTML error page" };
+  if (/html/i.test(contentType ?? "") || /^\s*</.test(text)) return { kind: "an HTML error page" };
   try {
     const body = JSON.parse(stripBom(text)) as Record<string, unknown>;
-    const code = body.code ?? body.errorCode;
     const description = body.description ?? body.message ?? body.error_description;
-    return {
-      serviceCode: code === undefined || code === null ? undefined : String(code),
-      description: typeof description === "string" ? safeDescription(description) : undefined,
-    };
+    const data = dataText(body.data);
+    const said = [typeof description === "string" ? description : "", data && `data: ${data}`].filter(Boolean).join(" ");
+    // The code reaches telemetry as a dimension: a number, or nothing.
+    return { serviceCode: numericCode(body.code ?? body.errorCode), said: said || undefined };
   } catch {
     return {};
   }
@@ -191,7 +234,7 @@ export class PartnerCenterClient {
   }
 
   async getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
-    const { value, requestId, calls } = await this.send({ method: "GET", path: BILLING_PROFILE_PATH }, options, (a) => this.readProfile(a, "GET"));
+    const { value, requestId, calls } = await this.send({ method: "GET", path: BILLING_PROFILE_PATH }, options, (a) => this.readProfile(a, "GET", options));
     return { profile: value, requestId, calls };
   }
 
@@ -201,7 +244,7 @@ export class PartnerCenterClient {
    */
   async updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
     const request: HttpRequest = { method: "PUT", path: BILLING_PROFILE_PATH, data: toJsonText(body) };
-    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT"));
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT", options));
     return { profile: value, requestId, calls };
   }
 
@@ -213,7 +256,7 @@ export class PartnerCenterClient {
       const read = (a: Answer): CountryRules | undefined => {
         if (a.response.status === 404) return undefined;
         if (a.response.status >= 200 && a.response.status < 300) return parseCountryRules(a.text, iso2, a.where);
-        return this.fail(a, "GET", path);
+        return this.fail(a, "GET", path, options);
       };
       return (await this.send({ method: "GET", path }, options, read)).value;
     });
@@ -239,7 +282,7 @@ export class PartnerCenterClient {
           const description = body.value.description;
           return parseAddressValidation2007(typeof description === "string" ? description : undefined);
         }
-        return this.fail(a, "POST", ADDRESS_VALIDATION_PATH);
+        return this.fail(a, "POST", ADDRESS_VALIDATION_PATH, options);
       };
       return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, data }, options, read)).value;
     });
@@ -268,12 +311,12 @@ export class PartnerCenterClient {
         try {
           const response = await this.attempt(request, requestId, options);
           call.status = response.status;
-          call.msCv = header(response, "MS-CV");
-          call.msServerId = header(response, "MS-ServerId");
+          call.msCv = idHeader(response, "MS-CV");
+          call.msServerId = idHeader(response, "MS-ServerId");
           const where = {
             statusCode: response.status,
-            correlationId: header(response, "MS-CorrelationId") ?? options.correlationId,
-            requestId: header(response, "MS-RequestId") ?? requestId,
+            correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
+            requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
           };
           return read({ response, text: typeof response.data === "string" ? response.data : "", where });
         } catch (err) {
@@ -296,9 +339,11 @@ export class PartnerCenterClient {
     const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
+    // Whatever credential gave it: from now on no text we store or show may hold it.
+    registerSecret(token.token);
     const where = { correlationId: options.correlationId, requestId };
     try {
-      return await this.http.request<string>({
+      return await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
         method,
         url: path,
         data,
@@ -313,7 +358,7 @@ export class PartnerCenterClient {
           "X-Locale": this.options.locale ?? "en-US",
           "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
         },
-      });
+      }));
     } catch (err) {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);
@@ -327,15 +372,17 @@ export class PartnerCenterClient {
     }
   }
 
-  private readProfile(answer: Answer, method: "GET" | "PUT"): LiveProfile {
+  private readProfile(answer: Answer, method: "GET" | "PUT", options: CallOptions): LiveProfile {
     if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${BILLING_PROFILE_PATH}`, answer.where);
-    return this.fail(answer, method, BILLING_PROFILE_PATH);
+    return this.fail(answer, method, BILLING_PROFILE_PATH, options);
   }
 
-  /** A non-2xx answer as the error the retry loop decides on. */
-  private fail(answer: Answer, method: Method, path: string): never {
+  /** A non-2xx answer as the error the retry loop decides on; the service's text only through the run's Redactor. */
+  private fail(answer: Answer, method: Method, path: string, options: CallOptions): never {
     const { response, text, where } = answer;
-    const { serviceCode, description } = readErrorBody(text, header(response, "Content-Type"));
+    const body = readErrorBody(text, header(response, "Content-Type"));
+    const serviceCode = body.serviceCode;
+    const description = body.kind ?? (options.redactor ?? new Redactor()).outside(body.said);
     const code = errorCodeFor(response.status, serviceCode, method);
     const detail = [serviceCode && `code ${serviceCode}`, description].filter(Boolean).join(": ");
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());

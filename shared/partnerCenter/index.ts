@@ -1,3 +1,4 @@
+export { DEFAULT_PARTNER_CENTER_CALL_LIMIT, processCallGate } from "./callGate";
 export { PartnerCenterClient } from "./client";
 export type { AddressValidationResponse, CallOptions, CallRecord, CountryRulesResponse } from "./client";
 export { CLOUDS, partnerCenterScope } from "./clouds";

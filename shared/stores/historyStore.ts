@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
 import { type AddressValidationSummary, type ContestedField, type FieldChange, MAX_PROFILE_DEPTH, type Mode, type NotConvergedField, type Outcome, type RuleViolation, type RunError, type Trigger } from "../model";
 import { isJsonObject, type JsonObject, parseJsonText, toJsonText } from "../core";
-import { statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
+import { statusOf, storageError as tableError, storageFailure, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */
 export interface HistoryRecord {
@@ -254,7 +254,7 @@ export class HistoryStore {
       if (status !== 400 || record.profileBefore === undefined) throw storageError(`record run ${record.runId}`, err);
       // The service refused the row (a property or the entity too large): the run matters
       // more than the copy of the profile, so record it without.
-      const reason = `the history row was refused with it (${(err as { code?: string }).code ?? status})`;
+      const reason = `the history row was refused with it (${storageFailure(err)})`;
       try {
         await this.client.upsertEntity(toEntity({ ...record, profileBefore: undefined, profileBeforeOmitted: reason }), "Replace");
       } catch (again) {

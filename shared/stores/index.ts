@@ -4,6 +4,6 @@ export type { HistoryRecord, PublicHistoryRecord } from "./historyStore";
 export { LeaseStore } from "./leaseStore";
 export type { Lease, LeaseInfo } from "./leaseStore";
 export { TableFactory } from "./tables";
-export type { StorageRetryOptions } from "./tables";
+export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";

@@ -3,6 +3,7 @@ import type { QueueClient } from "@azure/storage-queue";
 import { SyncError } from "../core";
 import type { QueueSettings } from "../config";
 import { checkTargetName, type Trigger } from "../model";
+import { storageFailure } from "./tables";
 
 /** The fan-out queue: one message per target; the Functions host moves failures to -poison. */
 export const TARGET_QUEUE = "billing-sync-targets";
@@ -12,6 +13,8 @@ export interface TargetMessage {
   target: string;
   trigger: Trigger;
   enqueuedAt: string;
+  /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
+  dryRun?: boolean;
 }
 
 export interface PoisonEntry {
@@ -33,11 +36,13 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun } = value as Record<string, unknown>;
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
     enqueuedAt: typeof enqueuedAt === "string" ? enqueuedAt : "",
+    // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
+    ...(dryRun === true ? { dryRun: true } : {}),
   };
 }
 
@@ -75,7 +80,7 @@ export class TargetQueue {
       await queue.createIfNotExists();
       for (const message of messages) await queue.sendMessage(encodeMessage(message));
     } catch (err) {
-      throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+      throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
   }
 
@@ -91,7 +96,7 @@ export class TargetQueue {
         return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
       });
     } catch (err) {
-      throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${(err as { code?: string }).code ?? (err as Error).message}.`, { retryable: true });
+      throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
   }
 }

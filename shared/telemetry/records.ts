@@ -1,5 +1,5 @@
-import { getPath, redactSecrets, type SyncError } from "../core";
-import { isPersonal, MANAGED_FIELDS, maskKnownValues, type Outcome } from "../model";
+import { getPath, type SyncError } from "../core";
+import { isPersonal, maskKnownValues, type Outcome, PERSONAL_PROFILE_PATHS } from "../model";
 import type { CallRecord } from "../partnerCenter";
 import type { FinishedRun } from "../engine";
 
@@ -60,18 +60,22 @@ function str(value: string | number | boolean | undefined | null): string {
   return value === undefined || value === null ? "" : String(value);
 }
 
-/** Every personal value the run held: the changed fields' old and new values, and the profile read before a PUT. */
+/**
+ * Every personal value the run held: the run's own set (its desired row and every profile
+ * it read, changed or not: the same values its result and history were masked with), and
+ * for good measure the changed fields' values and the profile read before a PUT.
+ */
 export function personalValues(run: FinishedRun): string[] {
-  const values: string[] = [];
+  const values: string[] = [...(run.personalValues ?? [])];
   for (const change of run.changes) if (isPersonal(change.field)) values.push(change.from, change.to);
   const before = run.record.profileBefore;
   if (before) {
-    for (const field of MANAGED_FIELDS) {
-      const value = field.personal ? getPath(before, field.path) : undefined;
+    for (const path of PERSONAL_PROFILE_PATHS) {
+      const value = getPath(before, path);
       if (typeof value === "string") values.push(value);
     }
   }
-  return values.filter((v) => v !== "");
+  return [...new Set(values.filter((v) => v !== ""))];
 }
 
 /** The last answer's MS-CV and MS-ServerId: the PUT's when there was one. */
@@ -96,7 +100,7 @@ function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) =
       ...base,
       code: error.code,
       statusCode: str(error.statusCode),
-      serviceCode: str(error.serviceCode),
+      serviceCode: scrub(str(error.serviceCode)),
       correlationId: str(error.correlationId ?? base.correlationId),
       requestId: str(error.requestId),
     },
@@ -131,7 +135,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const startTime = new Date(record.startedAt);
   const endTime = new Date(startTime.getTime() + result.durationMs);
   const known = personalValues(run);
-  const scrub = (text: string) => maskKnownValues(redactSecrets(text), known);
+  const scrub = (text: string) => maskKnownValues(text, known);
   // Every record of a run carries these (DESIGN.md, "Telemetry names").
   const base: Dimensions = {
     runId: result.runId,
@@ -151,7 +155,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
     ...lastServiceIds(calls),
     errorCode: str(result.error?.code),
     errorStatus: str(result.error?.status),
-    serviceCode: str(error?.serviceCode),
+    serviceCode: scrub(str(error?.serviceCode)),
   };
   const eventDimensions: Dimensions = { ...base, changedFields };
   const events: RunTelemetry["events"] = [];

@@ -1,5 +1,5 @@
 import { children, literal, parameters, property, propertyAt, resolveString, resourcesOfType, type ResourceDeclaration } from "../support/bicep";
-import { infraFile, infraFiles } from "./infra";
+import { infraFile, infraFiles, moduleParams } from "./infra";
 
 /** Telemetry names fixed in the cross-issue contract (what the telemetry issue emits). */
 const SYNC_RUN_TRACE = "BillingProfileSyncRun";
@@ -81,9 +81,43 @@ describe("alerts", () => {
   it("query the Application Insights component the app sends to", async () => {
     const files = await infraFiles();
     expect(resourcesOfType(files, "Microsoft.Insights/components").filter((component) => !component.existing)).toHaveLength(1);
+    const alerts = await infraFile("core/alerts.bicep");
+    const [component] = resourcesOfType([alerts], "Microsoft.Insights/components");
+    expect({ existing: component.existing, name: property(component.body, "name")?.text }).toEqual({ existing: true, name: "applicationInsightsName" });
     for (const rule of await rules()) {
       const scopes = propertyAt(rule.resource.body, "properties", "scopes");
-      expect(scopes ? children(scopes).map((node) => node.text) : []).toEqual(["applicationInsightsId"]);
+      expect(scopes ? children(scopes).map((node) => node.text) : []).toEqual([`${component.symbol}.id`]);
+    }
+    // main.bicep passes the name of the component monitoring.bicep creates.
+    const main = await infraFile("main.bicep");
+    expect(moduleParams(main, "alerts").get("applicationInsightsName")).toBe("monitoring.outputs.applicationInsightsName");
+  });
+
+  it("each query with the rule's own managed identity, which holds Reader on the component it queries", async () => {
+    const alerts = await infraFile("core/alerts.bicep");
+    const [component] = resourcesOfType([alerts], "Microsoft.Insights/components");
+    const assignments = resourcesOfType([alerts], "Microsoft.Authorization/roleAssignments");
+    const all = await rules();
+    expect(all.length).toBe(4);
+    for (const rule of all) {
+      expect({ rule: rule.symbol, identity: literal(propertyAt(rule.resource.body, "identity", "type")) }).toEqual({ rule: rule.symbol, identity: "SystemAssigned" });
+      // Its identity cannot read when the rule is created: the service must not validate the query then (npm test does).
+      expect({ rule: rule.symbol, skip: literal(propertyAt(rule.resource.body, "properties", "skipQueryValidation")) }).toEqual({ rule: rule.symbol, skip: true });
+      const reader = assignments.filter((assignment) => propertyAt(assignment.body, "properties", "principalId")?.text === `${rule.symbol}.identity.principalId`);
+      expect({ rule: rule.symbol, readers: reader.length }).toEqual({ rule: rule.symbol, readers: 1 });
+      expect({
+        rule: rule.symbol,
+        scope: property(reader[0].body, "scope")?.text,
+        role: propertyAt(reader[0].body, "properties", "roleDefinitionId")?.text,
+        principalType: literal(propertyAt(reader[0].body, "properties", "principalType")),
+        conditional: reader[0].conditional,
+      }).toEqual({
+        rule: rule.symbol,
+        scope: component.symbol,
+        role: "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)",
+        principalType: "ServicePrincipal",
+        conditional: false,
+      });
     }
   });
 });

@@ -27,14 +27,17 @@ describe("app settings", () => {
     expect(missingProductionSettings(SETTING_SPECS, appSettingsOf([emptied]))).toContain("BILLING_SYNC_STORAGE");
   });
 
-  it("point the Functions host at its storage by identity: managedidentity, the client id and the service URIs", async () => {
+  it("point the Functions host at its storage by identity: managedidentity, the client id and the blob and queue URIs", async () => {
     const settings = await appSettings();
     expect(literal(settings.get("AzureWebJobsStorage__credential"))).toBe("managedidentity");
     expect(settings.get("AzureWebJobsStorage__clientId")?.text).toBe("identityClientId");
-    for (const service of ["blob", "queue", "table"]) {
+    for (const service of ["blob", "queue"]) {
       const value = settings.get(`AzureWebJobsStorage__${service}ServiceUri`);
       expect(value && memberPath(value)).toEqual(["properties", "primaryEndpoints", service]);
     }
+    // Not the table service: the host would use it only for optional diagnostic events, and
+    // the identity holds table rights on the engine's three tables only (rbac.bicep).
+    expect(settings.has("AzureWebJobsStorage__tableServiceUri")).toBe(false);
     // The connection-string form would need an account key.
     expect(settings.has("AzureWebJobsStorage")).toBe(false);
     expect([...settings.keys()].filter((name) => /accountKey|__connectionString/i.test(name))).toEqual([]);

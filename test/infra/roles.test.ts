@@ -3,6 +3,7 @@ import {
   calledName,
   children,
   literal,
+  parameters,
   parseBicep,
   property,
   resources,
@@ -13,7 +14,9 @@ import {
   type Node,
   type ResourceDeclaration,
 } from "../support/bicep";
-import { infraFiles } from "./infra";
+import { POISON_QUEUE, TARGET_QUEUE } from "../../shared/stores/targetQueue";
+import { TABLES } from "../../shared/stores/tables";
+import { infraFile, infraFiles, moduleParams } from "./infra";
 
 /**
  * Built-in role definition ids, checked against Microsoft's "Azure built-in roles"
@@ -24,9 +27,11 @@ import { infraFiles } from "./infra";
 const BUILT_IN_ROLES: Record<string, string> = {
   "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
   "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+  "Storage Table Data Reader": "76199698-9eea-4c19-bc75-cec21354c6b6",
   "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
   "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
   "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+  Reader: "acdd72a7-3385-42ef-bd42-e3e1e4e1c8f5",
 };
 const ROLE_BY_ID = new Map(Object.entries(BUILT_IN_ROLES).map(([name, id]) => [id, name]));
 
@@ -51,13 +56,45 @@ interface Assignment {
   principal?: string;
   principalType?: string;
   scopeType?: string;
+  /** The names the scope resource is declared with: its `name` literal, or its loop's array (a parameter default). */
+  scopeNames: string[];
   conditional: boolean;
+  loop: boolean;
   comment?: string;
+}
+
+/** `containers[i]` and `containers` both name the resource symbol `containers`. */
+const symbolOf = (text: string | undefined) => text?.replace(/\[[^\]]*\]$/, "");
+
+/**
+ * The names a resource declaration covers: its `name` literal or parameter default, or for a
+ * loop the array it iterates: a parameter's literal default, or a var concat() of those.
+ * Anything computed gives no name, so an assertion on names cannot pass on a guess.
+ */
+function declaredNames(file: BicepFile, resource: ResourceDeclaration | undefined): string[] {
+  if (!resource) return [];
+  const literals = (node: Node | undefined): string[] => {
+    if (!node) return [];
+    if (node.type === "identifier") {
+      const param = parameters(file).find((candidate) => candidate.name === node.text);
+      if (param) return literals(param.defaultValue);
+      return literals(variables(file).get(node.text));
+    }
+    if (node.type === "array") return children(node).flatMap(literals);
+    if (node.type === "call_expression" && calledName(node) === "concat") return argumentsOf(node).flatMap(literals);
+    const value = stringLiteral(node);
+    return value === undefined ? [] : [value];
+  };
+  if (!resource.loop) return literals(property(resource.body, "name"));
+  const loop = children(resource.node).find((child) => child.type === "for_statement");
+  const parts = loop ? children(loop) : [];
+  // for x in <iterable>: { ... } or for (x, i) in <iterable>: { ... }: the iterable is just before the body.
+  return literals(parts[parts.length - 2]);
 }
 
 function assignmentsOf(file: BicepFile): Assignment[] {
   const declared = resources(file);
-  const typeOf = (symbol: string | undefined) => declared.find((resource) => resource.symbol === symbol)?.type;
+  const declaration = (symbol: string | undefined) => declared.find((resource) => resource.symbol === symbolOf(symbol));
   return declared
     .filter((resource) => resource.type === "Microsoft.Authorization/roleAssignments")
     .map((resource: ResourceDeclaration) => {
@@ -72,8 +109,10 @@ function assignmentsOf(file: BicepFile): Assignment[] {
         role: guid ? ROLE_BY_ID.get(guid) : undefined,
         principal: property(properties, "principalId")?.text,
         principalType: property(properties, "principalType")?.text,
-        scopeType: typeOf(property(resource.body, "scope")?.text),
+        scopeType: declaration(property(resource.body, "scope")?.text)?.type,
+        scopeNames: declaredNames(file, declaration(property(resource.body, "scope")?.text)),
         conditional: resource.conditional,
+        loop: resource.loop,
         comment: comment.length ? comment.join("\n") : undefined,
       };
     });
@@ -84,27 +123,28 @@ async function allAssignments(): Promise<Assignment[]> {
 }
 
 describe("role assignments", () => {
-  it("use only the five built-in roles the code needs, each by its documented GUID", async () => {
+  it("use only the built-in roles the code needs, each by its documented GUID", async () => {
     const assignments = await allAssignments();
-    expect(assignments.length).toBeGreaterThanOrEqual(5);
+    expect(assignments.length).toBeGreaterThanOrEqual(10);
     for (const assignment of assignments) {
       expect({ at: assignment.at, role: assignment.role }).toEqual({ at: assignment.at, role: expect.any(String) });
     }
-    // Every GUID literal in the role table is one of them (no Owner, Contributor, Secrets User...).
-    const rbac = (await infraFiles()).find((file) => file.name === "core/rbac.bicep") as BicepFile;
-    const table = variables(rbac).get("roles");
-    const guids = table ? children(table).map((entry) => stringLiteral(children(entry)[1])) : [];
-    expect(guids.sort()).toEqual(Object.values(BUILT_IN_ROLES).sort());
+    // Every GUID literal in a role table is one of them (no Owner, Contributor, Secrets User...), and each is used.
+    const tables = (await infraFiles()).map((file) => variables(file).get("roles")).filter((table): table is Node => table !== undefined);
+    const guids = tables.flatMap((table) => children(table).map((entry) => stringLiteral(children(entry)[1])));
+    expect(new Set(guids)).toEqual(new Set(Object.values(BUILT_IN_ROLES)));
+    expect(new Set(assignments.map((assignment) => assignment.guid))).toEqual(new Set(Object.values(BUILT_IN_ROLES)));
   });
 
-  it("give the app's managed identity exactly those roles, each on the resource it uses", async () => {
+  it("give the app's managed identity exactly those roles, each on the resource it uses, none on the whole storage account", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
     const granted = forApp.map((assignment) => `${assignment.role} on ${assignment.scopeType}`).sort();
     expect(granted).toEqual(
       [
-        "Storage Blob Data Owner on Microsoft.Storage/storageAccounts",
-        "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts",
-        "Storage Table Data Contributor on Microsoft.Storage/storageAccounts",
+        "Storage Blob Data Owner on Microsoft.Storage/storageAccounts/blobServices/containers",
+        "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts/queueServices/queues",
+        "Storage Table Data Reader on Microsoft.Storage/storageAccounts/tableServices/tables",
+        "Storage Table Data Contributor on Microsoft.Storage/storageAccounts/tableServices/tables",
         "Monitoring Metrics Publisher on Microsoft.Insights/components",
         "Key Vault Secrets Officer on Microsoft.KeyVault/vaults",
       ].sort(),
@@ -116,6 +156,33 @@ describe("role assignments", () => {
         conditional: false,
       });
     }
+  });
+
+  it("let the app read BillingProfileDesired and write only BillingProfileHistory and BillingProfileLeases (the code's table names)", async () => {
+    const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
+    const reader = forApp.find((assignment) => assignment.role === "Storage Table Data Reader");
+    const contributor = forApp.find((assignment) => assignment.role === "Storage Table Data Contributor");
+    expect(reader?.scopeNames).toEqual([TABLES.desired]);
+    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases].sort());
+  });
+
+  it("give blob rights on the deployment container and the host's two containers only, all created by storage.bicep", async () => {
+    const blob = (await allAssignments()).find((assignment) => assignment.principal === "appPrincipalId" && assignment.role === "Storage Blob Data Owner");
+    expect(blob?.loop).toBe(true);
+    expect(blob?.scopeNames).toEqual(["azure-webjobs-hosts", "azure-webjobs-secrets"]);
+    // ...plus the deployment container, a parameter main.bicep passes to both modules.
+    const rbac = await infraFile("core/rbac.bicep");
+    expect(variables(rbac).get("blobContainerNames")?.text).toBe("concat([deploymentContainerName], hostContainerNames)");
+    const storage = await infraFile("core/storage.bicep");
+    const hostContainers = parameters(storage).find((param) => param.name === "hostContainerNames")?.defaultValue;
+    expect(hostContainers ? children(hostContainers).map((item) => stringLiteral(item)) : []).toEqual(blob?.scopeNames);
+    const main = await infraFile("main.bicep");
+    for (const module of ["storage", "rbac"]) expect({ module, passes: moduleParams(main, module).get("deploymentContainerName") }).toEqual({ module, passes: "deploymentContainerName" });
+  });
+
+  it("give queue rights on the fan-out queue and its poison queue only", async () => {
+    const queue = (await allAssignments()).find((assignment) => assignment.principal === "appPrincipalId" && assignment.role === "Storage Queue Data Contributor");
+    expect(queue?.scopeNames).toEqual([TARGET_QUEUE, POISON_QUEUE]);
   });
 
   it("give the deploying operator only table data and secrets, and only when a principal id is given", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { children, descendants, entries, literal, parameters, property, resourcesOfType, stringLiteral, type BicepFile } from "../support/bicep";
-import { INFRA_DIR, PROJECT_ROOT, infraFile, infraFiles } from "./infra";
+import { INFRA_DIR, PROJECT_ROOT, infraFile, infraFiles, moduleParams } from "./infra";
 
 interface ModuleCall {
   file: BicepFile;
@@ -13,8 +13,10 @@ interface ModuleCall {
 async function moduleCalls(): Promise<ModuleCall[]> {
   return (await infraFiles()).flatMap((file) =>
     descendants(file.root, "module_declaration").map((node) => {
-      const [symbol, path, body] = children(node);
-      return { file, symbol: symbol.text, path: stringLiteral(path) ?? path.text, params: entries(property(body, "params") ?? body).map((entry) => entry.key) };
+      const [symbol, path, value] = children(node);
+      // `= if (condition) { ... }`: the object is the if statement's last part.
+      const body = value.type === "if_statement" ? children(value).at(-1) : value;
+      return { file, symbol: symbol.text, path: stringLiteral(path) ?? path.text, params: body ? entries(property(body, "params") ?? body).map((entry) => entry.key) : [] };
     }),
   );
 }
@@ -56,6 +58,20 @@ describe("template wiring", () => {
     expect(json.parameters.environmentName.value).toBe("${AZURE_ENV_NAME}");
     expect(json.parameters.location.value).toBe("${AZURE_LOCATION}");
     expect(json.parameters.principalId.value).toBe("${AZURE_PRINCIPAL_ID}");
+    // Set by the preprovision hook (infra/hooks/keyVaultCreateMode.mjs), and by the operator.
+    expect(json.parameters.keyVaultCreateMode.value).toBe("${AZURE_KEY_VAULT_CREATE_MODE=default}");
+    expect(json.parameters.vnetEnabled.value).toBe("${VNET_ENABLED=false}");
+  });
+
+  it("calls the network module only with vnetEnabled, and gives the app its subnet only then", async () => {
+    const main = await infraFile("main.bicep");
+    const network = descendants(main.root, "module_declaration").find((node) => children(node)[0].text === "network");
+    const condition = network ? children(network).at(-1) : undefined;
+    expect(condition?.type).toBe("if_statement");
+    expect(condition ? children(condition)[0].text : "").toBe("(vnetEnabled)");
+    expect(moduleParams(main, "functionApp").get("virtualNetworkSubnetId")).toBe("vnetEnabled ? network.outputs.appSubnetId : ''");
+    const param = parameters(main).find((candidate) => candidate.name === "vnetEnabled");
+    expect(literal(param?.defaultValue)).toBe(false);
   });
 
   it("azure.yaml deploys the project root as a TypeScript function app to the site tagged for it", async () => {

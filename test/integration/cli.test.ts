@@ -56,7 +56,19 @@ describe("billing-sync CLI", () => {
     expect((await h.rawRows("BillingProfileDesired")).some((r) => r.partitionKey === "clibad")).toBe(false);
     const notJson = await cli("desired", "set", "--file", file("bad2.json", "{ nope"), "--target", "clibad");
     expect(notJson.code).toBe(1);
-    expect(notJson.stderr).toMatch(/bad2\.json is not valid JSON/);
+    expect(notJson.stderr).toMatch(/bad2\.json is not valid JSON \(line 1, column 3\)/);
+  });
+
+  it.each([
+    // V8 quotes the text around an unexpected token; its message must not reach the output.
+    ["an unexpected token", '{\n  "TaxId": "DE123456789",\n  "PrimaryContact": { "Email": quoted.person@contoso.example oops }\n}', 3, 32],
+    ["a missing comma", '{"TaxId": "DE123456789" "PrimaryContact": {"Email": "quoted.person@contoso.example"}}', 1, 25],
+    ["a cut-off file", '{"TaxId": "DE123456789", "PrimaryContact": {"Email": "quoted.person@contoso.example"', 1, 85],
+  ])("desired set with a file that is not JSON (%s) names the line and column, never the content", async (_label, text, line, column) => {
+    const result = await cli("desired", "set", "--file", file("personal.json", text), "--target", "clibad");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`personal.json is not valid JSON (line ${line}, column ${column}); fix it there and run again.`);
+    for (const value of ["DE123456789", "quoted.person", "contoso.example", "oops"]) expect(result.stderr + result.stdout).not.toContain(value);
   });
 
   it("plan shows a field-by-field diff with masked personal values and exits 2", async () => {

@@ -97,6 +97,28 @@ describe("POST /api/sync refuses hostile input: 4xx with a clear message, nothin
     expect(await tableCounts()).toEqual(before);
   });
 
+  it("a body streamed without a Content-Length is refused once 4 KB have been read, not after the whole body", async () => {
+    // 10 MB on offer, 1 KB a chunk: the handler must stop pulling just past the limit and cancel the rest.
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled++ >= 10 * 1024) return controller.close();
+        controller.enqueue(new Uint8Array(1024).fill(0x20));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = { method: "POST", headers: new Headers(json), body } as unknown as HttpRequest;
+    const before = await tableCounts();
+    const response = await syncHttp(request, context());
+    expect(response).toMatchObject({ status: 413, jsonBody: { error: { code: "BodyTooLarge" } } });
+    expect([pulled <= 6, cancelled]).toEqual([true, true]);
+    expect(h.sim.count()).toBe(0);
+    expect(await tableCounts()).toEqual(before);
+  });
+
   it.each(HOSTILE_TARGETS)("target %s: 400 InvalidTargetName", async (_label, target) => {
     const before = await tableCounts();
     const res = await post(JSON.stringify({ target, dryRun: false }), json);

@@ -100,7 +100,12 @@ export function stringLiteral(node: Node | undefined): string | undefined {
   if (children(node).some((child) => child.type === "interpolation")) return undefined;
   const text = node.text;
   if (text.startsWith("'''")) return text.slice(3, -3).replace(/^\r?\n/, "");
-  return text.slice(1, -1).replace(/\\(u\{[0-9a-fA-F]+\}|.)/g, (_match, escape: string) => {
+  return unescape(text.slice(1, -1));
+}
+
+/** Bicep's escapes in a single-quoted string: \' \\ \n \r \t \$ \u{...}. */
+function unescape(text: string): string {
+  return text.replace(/\\(u\{[0-9a-fA-F]+\}|.)/g, (_match, escape: string) => {
     if (escape.startsWith("u{")) return String.fromCodePoint(parseInt(escape.slice(2, -1), 16));
     return ({ n: "\n", r: "\r", t: "\t" } as Record<string, string>)[escape] ?? escape;
   });
@@ -114,6 +119,44 @@ export function stringTemplate(node: Node | undefined): string | undefined {
   if (!node || node.type !== "string") return undefined;
   const text = node.text;
   return text.startsWith("'''") ? text.slice(3, -3) : text.slice(1, -1);
+}
+
+/**
+ * The value of a string whose interpolations can all be evaluated here: literals, and
+ * identifiers naming a parameter with a literal default or a `var` with a literal value
+ * (followed through further interpolated strings). An identifier resolves too, to its var's
+ * value. Throws, naming the expression and where it is, for anything computed at deployment
+ * (a resource property, a function call): a check of the text must not pass on a guess.
+ */
+export function interpolatedString(file: BicepFile, node: Node | undefined, seen: Set<string> = new Set()): string {
+  if (!node) throw new Error(`${file.name}: no string to evaluate`);
+  const evaluate = (expression: Node): string => {
+    if (expression.type === "number" || expression.type === "boolean") return expression.text;
+    if (expression.type === "string") return interpolatedString(file, expression, seen);
+    if (expression.type === "identifier") {
+      if (seen.has(expression.text)) throw new Error(`${file.name}: ${expression.text} refers to itself`);
+      const param = parameters(file).find((candidate) => candidate.name === expression.text);
+      const value = param ? param.defaultValue : variables(file).get(expression.text);
+      if (value?.type === "string" || value?.type === "identifier") return interpolatedString(file, value, new Set(seen).add(expression.text));
+      if (value) return evaluate(value);
+    }
+    throw new Error(`${file.name}: cannot evaluate \${${expression.text}} at ${where(expression)} here (not a literal, nor a parameter default or var with one)`);
+  };
+  if (node.type === "identifier") return evaluate(node);
+  if (node.type !== "string") throw new Error(`${file.name}: ${node.text.slice(0, 40)} at ${where(node)} is not a string`);
+  if (node.text.startsWith("'''")) return node.text.slice(3, -3).replace(/^\r?\n/, "");
+  let text = "";
+  for (const part of children(node)) {
+    if (part.type === "interpolation") {
+      const [expression] = children(part);
+      text += evaluate(expression);
+    } else if (part.type === "escape_sequence") {
+      text += unescape(part.text);
+    } else {
+      text += part.text;
+    }
+  }
+  return text;
 }
 
 export type Literal = string | number | boolean | null;

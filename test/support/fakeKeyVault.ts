@@ -33,6 +33,8 @@ export class FakeKeyVault {
   private cert?: TestCertificate;
   /** Refuse these operations with 403 and this inner code; `only` limits it to one secret. */
   forbid: { read?: boolean; write?: boolean; innerCode?: string; only?: string } = {};
+  /** The next `times` authorized requests are answered with this status and body (a hostile vault). */
+  failNext?: { status: number; body: unknown; times: number };
 
   constructor(private readonly acceptedToken: string) {}
 
@@ -103,6 +105,10 @@ export class FakeKeyVault {
       });
     }
     if (!authorized) return send(401, { error: { code: "Unauthorized", message: "AKV10032: Invalid issuer." } });
+    if (this.failNext && this.failNext.times > 0) {
+      this.failNext.times--;
+      return send(this.failNext.status, this.failNext.body);
+    }
 
     const match = /^\/secrets\/([0-9A-Za-z-]+)(?:\/([0-9a-f]+))?$/.exec(path);
     if (!match) return send(404, { error: { code: "NotFound", message: "Not found" } });

@@ -23,6 +23,8 @@ export interface Refusal {
   error: string;
   aadsts?: string;
   description?: string;
+  /** The whole answer body, as given (a hostile endpoint: any field may hold anything). */
+  body?: Record<string, unknown>;
 }
 
 export interface FakeTokenEndpointOptions {
@@ -116,7 +118,7 @@ export class FakeTokenEndpoint {
       res.end(text);
     };
     const refuse = (r: Refusal) =>
-      send(r.status, {
+      send(r.status, r.body ?? {
         error: r.error,
         error_description: `${r.aadsts ? `AADSTS${r.aadsts}: ` : ""}${r.description ?? r.error}\r\nTrace ID: ${randomBytes(8).toString("hex")}\r\nCorrelation ID: fake-correlation\r\nTimestamp: ${new Date().toISOString()}`,
         error_codes: r.aadsts ? [Number(r.aadsts)] : [],

@@ -40,6 +40,28 @@ describe("loadSettings", () => {
     expect(loadSettings({ ...base, PARTNER_CENTER_BASE_URL: "http://127.0.0.1:7071/" }).apiBaseUrl).toBe("http://127.0.0.1:7071");
   });
 
+  describe("a storage connection string reaches Table Storage over https, or over http only on loopback", () => {
+    const key = "AccountKey=c2VjcmV0LWtleS12YWx1ZQ==";
+    it.each([
+      [`DefaultEndpointsProtocol=http;AccountName=acct;${key};TableEndpoint=http://tables.example.com/acct`, /has a TableEndpoint that must be https \(http is allowed only for localhost\), got "http:\/\/tables\.example\.com"/],
+      [`DefaultEndpointsProtocol=http;AccountName=acct;${key}`, /says DefaultEndpointsProtocol=http: Table Storage must be reached over https/],
+      [`AccountName=acct;${key};TableEndpoint=not a url`, /has a TableEndpoint that is not a URL/],
+    ])("refuses %s, naming the key but not the account key", (value, message) => {
+      expect(() => loadSettings({ ...base, BILLING_SYNC_STORAGE: value })).toThrow(message);
+      expect(() => loadSettings({ ...base, BILLING_SYNC_STORAGE: value })).toThrow(expect.objectContaining({ message: expect.not.stringContaining("c2VjcmV0") }));
+    });
+
+    it.each([
+      "UseDevelopmentStorage=true",
+      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;${key};TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;`,
+      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;${key};TableEndpoint=http://localhost:10002/devstoreaccount1`,
+      `DefaultEndpointsProtocol=https;AccountName=acct;${key};EndpointSuffix=core.windows.net`,
+      `DefaultEndpointsProtocol=http;AccountName=acct;${key};TableEndpoint=https://acct.table.core.windows.net`,
+    ])("accepts %s", (value) => {
+      expect(loadSettings({ ...base, BILLING_SYNC_STORAGE: value }).storage).toEqual({ kind: "connectionString", connectionString: value });
+    });
+  });
+
   it("reads a table endpoint URL as identity-based storage", () => {
     expect(loadSettings({ ...base, BILLING_SYNC_STORAGE: "https://acct.table.core.windows.net" }).storage).toEqual({
       kind: "endpoint",

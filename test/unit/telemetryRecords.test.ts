@@ -29,7 +29,10 @@ const CHANGES = [
   { field: "TaxId", from: "US-91-1144442", to: "DE123456789" },
 ];
 
-function finished(outcome: Outcome, options: { calls?: CallRecord[]; changes?: typeof CHANGES; error?: SyncError; putMade?: boolean; dryRun?: boolean } = {}): FinishedRun {
+function finished(
+  outcome: Outcome,
+  options: { calls?: CallRecord[]; changes?: typeof CHANGES; error?: SyncError; putMade?: boolean; dryRun?: boolean; personalValues?: string[] } = {},
+): FinishedRun {
   const calls = options.calls ?? [call("GET", "get-1")];
   const changes = options.changes ?? [];
   const putMade = options.putMade ?? false;
@@ -71,6 +74,7 @@ function finished(outcome: Outcome, options: { calls?: CallRecord[]; changes?: t
     calls,
     changes,
     error: options.error,
+    personalValues: options.personalValues ?? [],
   };
 }
 
@@ -149,6 +153,16 @@ describe("describeRun", () => {
     const busy = describeRun(finished("in-progress", { calls: [], error: new SyncError("InProgress", "held elsewhere") }), BASE_URL);
     expect(busy.exception).toBeUndefined();
     expect(busy.run.success).toBe(true);
+  });
+
+  it("masks the run's whole value set, not only the changed fields: an unchanged value and a failed GET's text", () => {
+    // The run read these (desired row, live profile) and changed none of them.
+    const known = ["Morgan Unchanged", "+1 206 555 0142", "77 Quiet Street"];
+    const error = new SyncError("PartnerCenterError", "Partner Center answered 400 (code 1: Morgan Unchanged at 77 Quiet Street, +1 206 555 0142).", { statusCode: 400, serviceCode: "1" });
+    const t = describeRun(finished("failed", { error, personalValues: known }), BASE_URL);
+    const everything = JSON.stringify(t);
+    for (const value of known) expect(everything).not.toContain(value);
+    expect(t.exception!.message).toContain("M*** at 7***, +***");
   });
 
   it("no dimension of any record holds a personal value", () => {
