@@ -57,7 +57,7 @@ export async function checkBeforePut(
   } else {
     out.rulesOf = country;
     const check = checkCountryRules(rules, changes);
-    for (const rule of check.unchecked) out.warnings.push(`The ${rule} rule of ${country} is not a pattern JavaScript can read; it was not checked.`);
+    out.warnings.push(...check.unchecked);
     if (check.violations.length > 0) {
       out.violations = check.violations;
       out.refusal = new SyncError(

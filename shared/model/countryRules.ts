@@ -20,6 +20,8 @@ export interface CountryRules {
   readonly isVatIdSupported?: boolean;
   readonly vatIdRegex?: string;
   readonly taxIdFormat?: string;
+  /** Calling codes without "+" ("1" for the US): a phone written "+1 ..." is a number of this country. */
+  readonly countryCallingCodesList?: readonly string[];
 }
 
 /** A desired value that breaks a rule: the field, the rule's property name, and a message safe to log. */
@@ -31,7 +33,7 @@ export interface RuleViolation {
 
 export interface RuleCheck {
   readonly violations: RuleViolation[];
-  /** Rules the answer carries that could not be applied (a pattern JavaScript cannot compile). */
+  /** Rules the answer carries that were not applied, and why (a sentence for the run's warnings). */
   readonly unchecked: string[];
 }
 
@@ -70,12 +72,26 @@ export function parseCountryRules(text: string, iso2: string, context: SyncError
     if (value !== undefined && typeof value !== "string") throw fail(`have ${name} of type ${jsonTypeOf(value)}, expected a string`);
     if (value !== undefined && value !== "") rules[name] = value;
   }
-  const states = read("supportedStatesList");
-  if (states !== undefined) {
-    if (!Array.isArray(states) || !states.every((s) => typeof s === "string")) throw fail("have supportedStatesList that is not a list of strings");
-    rules.supportedStatesList = states;
+  for (const name of ["supportedStatesList", "countryCallingCodesList"] as const) {
+    const list = read(name);
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((s) => typeof s === "string")) throw fail(`have ${name} that is not a list of strings`);
+    rules[name] = list;
   }
   return rules as unknown as CountryRules;
+}
+
+/**
+ * The forms of a phone the country's pattern may judge: as written; written "+<code> ...",
+ * without the "+" and without the code and its separator. Undefined when "+" introduces a
+ * calling code that is not the country's (known codes only).
+ */
+function phoneForms(phone: string, codes: readonly string[]): string[] | undefined {
+  if (!phone.startsWith("+")) return [phone];
+  const digits = phone.slice(1);
+  const code = [...codes].sort((a, b) => b.length - a.length).find((c) => digits.startsWith(c));
+  if (code === undefined) return codes.length === 0 ? [digits] : undefined;
+  return [digits, digits.slice(code.length).replace(/^[ \-./]+/, "")];
 }
 
 function compile(pattern: string): RegExp | undefined {
@@ -93,7 +109,9 @@ function compile(pattern: string): RegExp | undefined {
  * tax id) are never quoted; city, state and postal code are.
  *
  * Patterns are applied as the service's .NET clients would (Regex.Match: a search, the
- * patterns carry their own anchors). The PowerShell module checks the city, postal code
+ * patterns carry their own anchors). The phone pattern describes the country's own
+ * numbers: a phone written with "+" is tried without it, and without its calling code
+ * when that is the country's; one with another country's calling code is not judged by it. The PowerShell module checks the city, postal code
  * and state, the state list and the phone pattern; the postal code pattern and the tax
  * id rules are checked here too, as the rules state them.
  */
@@ -102,15 +120,16 @@ export function checkCountryRules(rules: CountryRules, changes: readonly FieldCh
   const unchecked: string[] = [];
   const country = rules.iso2Code;
   const broken = (field: string, rule: string, message: string) => violations.push({ field, rule, message: `${message} (${rule})` });
-  const matches = (rule: "postalCodeRegex" | "phoneNumberRegex" | "vatIdRegex", value: string): boolean => {
+  const matches = (rule: "postalCodeRegex" | "phoneNumberRegex" | "vatIdRegex", ...forms: string[]): boolean => {
     const pattern = rules[rule];
     if (pattern === undefined) return true;
     const regex = compile(pattern);
     if (!regex) {
-      if (!unchecked.includes(rule)) unchecked.push(rule);
+      const note = `The ${rule} rule of ${country} is not a pattern JavaScript can read; it was not checked.`;
+      if (!unchecked.includes(note)) unchecked.push(note);
       return true;
     }
-    return regex.test(value);
+    return forms.some((form) => regex.test(form));
   };
   for (const { field, to } of changes) {
     switch (field) {
@@ -136,11 +155,16 @@ export function checkCountryRules(rules: CountryRules, changes: readonly FieldCh
         }
         break;
       }
-      case "PrimaryContact_PhoneNumber":
-        if (to !== "" && !matches("phoneNumberRegex", to)) {
+      case "PrimaryContact_PhoneNumber": {
+        if (to === "" || rules.phoneNumberRegex === undefined) break;
+        const forms = phoneForms(to, rules.countryCallingCodesList ?? []);
+        if (!forms) {
+          unchecked.push(`PrimaryContact_PhoneNumber is written with another country's calling code: the phone number pattern of ${country} (phoneNumberRegex) was not applied.`);
+        } else if (!matches("phoneNumberRegex", ...forms)) {
           broken(field, "phoneNumberRegex", `PrimaryContact_PhoneNumber does not match the phone number pattern of ${country}, ${rules.phoneNumberRegex}`);
         }
         break;
+      }
       case "TaxId":
         if (to === "") {
           if (rules.isTaxIdSupported === true && rules.isTaxIdOptional === false) broken(field, "isTaxIdOptional", `TaxId must not be empty: ${country} requires a tax id`);

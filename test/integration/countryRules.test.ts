@@ -51,7 +51,7 @@ describe("each country rule refuses a bad value: invalid-desired naming the rule
     ["US", "isPostalCodeRequired", { Address: { PostalCode: "" } }],
     ["US", "postalCodeRegex", { Address: { PostalCode: "9805" } }],
     ["US", "isCityRequired", { Address: { City: "" } }],
-    ["US", "phoneNumberRegex", { PrimaryContact: { PhoneNumber: "+1 425 555 0199" } }],
+    ["US", "phoneNumberRegex", { PrimaryContact: { PhoneNumber: "555-0199" } }],
     ["GB", "postalCodeRegex", { Address: { PostalCode: "12345" } }],
     ["GB", "vatIdRegex", { TaxId: "123456789" }],
     ["DE", "postalCodeRegex", { Address: { PostalCode: "1011" } }],
@@ -257,6 +257,12 @@ describe("when the rules cannot be had", () => {
     expect(result.error!.message).toMatch(/GET \/v1\/countryvalidationrules\/US/);
     expect(h.sim.count("GET", undefined, "countryRules")).toBeGreaterThan(1);
     expect(h.sim.count("PUT")).toBe(0);
+  });
+
+  it("a phone with another country's calling code is not judged by the US pattern: written, and a warning says so", async () => {
+    await h.setDesired("foreign-phone", { PrimaryContact: { PhoneNumber: "+49 30 1234 5678" } });
+    const result = await h.engine().syncTarget({ target: "foreign-phone", trigger: "cli" });
+    expect(result).toMatchObject({ outcome: "corrected", warnings: [expect.stringMatching(/another country's calling code: the phone number pattern of US \(phoneNumberRegex\) was not applied/)] });
   });
 
   it("no rules for the country (404): checked no further, said in a warning, and written", async () => {

@@ -22,11 +22,10 @@ const timerChild = join(root, "test", "support", "timerInvocation.js");
 let h: Harness;
 let capture: IngestionCapture;
 
-// The phone keeps the US rules Partner Center records (phoneNumberRegex has no "+"): a sync checks them before its PUT.
 const DESIRED = {
   PurchaseOrderNumber: "PO-TEL-1",
   TaxId: "DE999888777",
-  PrimaryContact: { FirstName: "Morgan", Email: "tel.billing@contoso.example", PhoneNumber: "(206) 555-0199" },
+  PrimaryContact: { FirstName: "Morgan", Email: "tel.billing@contoso.example", PhoneNumber: "+1 206 555 0199" },
   Address: { AddressLine1: "500 Telemetry Avenue" },
 };
 

@@ -29,6 +29,7 @@ describe("parseCountryRules", () => {
       phoneNumberRegex: "^(1[ \\-\\/\\.]?)?(\\((\\d{3})\\)|(\\d{3}))[ \\-\\/\\.]?(\\d{3})[ \\-\\/\\.]?(\\d{4})$",
       isTaxIdSupported: true,
       isTaxIdOptional: true,
+      countryCallingCodesList: ["1"],
     });
     expect(US.supportedStatesList).toHaveLength(51);
   });
@@ -91,11 +92,21 @@ describe("checkCountryRules", () => {
         'Address_PostalCode "9805" does not match the postal code pattern of US, ^\\d{5}(-\\d{4})?$ (postalCodeRegex)',
       );
     });
-    it("phoneNumberRegex: an international +1 number is refused (the recorded pattern has no +); the phone is not quoted", () => {
-      const [violation] = check(US, "PrimaryContact_PhoneNumber", "+1 425 555 0100").violations;
-      expect(violation).toMatchObject({ field: "PrimaryContact_PhoneNumber", rule: "phoneNumberRegex" });
-      expect(violation.message).not.toContain("555");
+    it("phoneNumberRegex: a number short of ten digits, or with letters, is refused; the phone is not quoted", () => {
+      for (const bad of ["555-0100", "425 555 01000", "425-555-01xx", "+1 425 555 010"]) {
+        const [violation] = check(US, "PrimaryContact_PhoneNumber", bad).violations;
+        expect(violation).toMatchObject({ field: "PrimaryContact_PhoneNumber", rule: "phoneNumberRegex" });
+        expect(violation.message).not.toContain("555");
+      }
       for (const good of ["(425) 555-0100", "1 425 555 0100", "425.555.0100", ""]) expect(brokenRules(US, "PrimaryContact_PhoneNumber", good)).toEqual([]);
+    });
+    it("phoneNumberRegex on an international number: +1 (the US calling code) is judged without the +; another country's code is not judged, and said", () => {
+      expect(brokenRules(US, "PrimaryContact_PhoneNumber", "+1 425 555 0100")).toEqual([]);
+      expect(brokenRules(US, "PrimaryContact_PhoneNumber", "+14255550100")).toEqual([]);
+      expect(check(US, "PrimaryContact_PhoneNumber", "+49 30 1234 5678")).toEqual({
+        violations: [],
+        unchecked: ["PrimaryContact_PhoneNumber is written with another country's calling code: the phone number pattern of US (phoneNumberRegex) was not applied."],
+      });
     });
     it("tax id: supported and optional, so any value and an empty one pass", () => {
       expect(brokenRules(US, "TaxId", "")).toEqual([]);
@@ -151,6 +162,6 @@ describe("checkCountryRules", () => {
 
   it("a pattern JavaScript cannot compile is reported unchecked, not applied and not a violation", () => {
     const result = check({ ...US, postalCodeRegex: "(?i)^[a-z]{3}$" }, "Address_PostalCode", "anything");
-    expect(result).toEqual({ violations: [], unchecked: ["postalCodeRegex"] });
+    expect(result).toEqual({ violations: [], unchecked: ["The postalCodeRegex rule of US is not a pattern JavaScript can read; it was not checked."] });
   });
 });
