@@ -3,7 +3,7 @@ import { startAzurite } from "../simulator/azurite";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { Engine } from "../shared/engine";
 import { DEFAULT_TARGET, entityFromDocument, withoutManaged } from "../shared/model";
-import { type JsonObject, streamLogger } from "../shared/core";
+import { type JsonObject, parseJsonText, streamLogger, toJsonText } from "../shared/core";
 import { loadSettings } from "../shared/config";
 import type { CliIo } from "./io";
 import { renderRun } from "./views";
@@ -56,7 +56,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     let untouched = false;
     if (put) {
       say(`The PUT carried MS-CorrelationId ${put.headers["ms-correlationid"]} and MS-RequestId ${put.headers["ms-requestid"]}.`);
-      untouched = JSON.stringify(withoutManaged(JSON.parse(put.body) as JsonObject)) === JSON.stringify(withoutManaged(before));
+      untouched = toJsonText(withoutManaged(parseJsonText(put.body, { maxDepth: 64 }) as JsonObject)) === toJsonText(withoutManaged(before));
       say(
         untouched
           ? "Every field the desired state does not name (company name, billing day, profileType, links, ETag) went back exactly as read."

@@ -1,15 +1,20 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { getPath, isJsonObject, type Json, type JsonObject, setPath, stripBom } from "../shared/core";
+import { cloneJson, getPath, isJsonObject, type Json, type JsonObject, parseJsonText, setPath, stripBom, toJsonText } from "../shared/core";
+import { RECORDED_COUNTRY_RULES } from "./countryRules";
 import { defaultLiveProfile } from "./defaultProfile";
 
 /**
  * A local stand-in for GET/PUT /v1/profiles/billing, behaving as the public record shows
  * the real service does (partner-center-api.md): camelCase answers pretty-printed with
  * CRLF, optional BOM, unknown fields, an ETag in the body that changes on every write,
- * stale-ETag rejection, Bearer token required, MS-* headers echoed, full-replace PUT.
- * Faults are injected per request. It serves the demo and the tests, never production.
+ * stale-ETag rejection, Bearer token required, MS-* headers echoed, full-replace PUT;
+ * numbers kept digit for digit; optionally no ETag at all (as the legal business profile
+ * samples show). Beside the profile: GET /v1/countryvalidationrules/{iso2} (the recorded
+ * US body) and POST /v1/validations/address, answering as the 2021 or the 2019 record
+ * shows, with any status. Faults are injected per request. It serves the demo and the
+ * tests, never production.
  */
 export type Fault =
   | { kind: "status"; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
@@ -28,8 +33,24 @@ export type Fault =
   /** Another writer changes the profile (new ETag) just before this request is handled. */
   | { kind: "concurrentWrite"; set: Record<string, Json> };
 
+/** The endpoints it serves; a fault applies to one (default: the billing profile). */
+export type Endpoint = "profile" | "countryRules" | "addressValidation";
+
+/**
+ * How POST /v1/validations/address answers. 2021: 200 with an AddressValidationResponse of
+ * this status; without suggestedAddresses, the address as received is the one suggestion
+ * (none for None and NotValidated). 2019: 200 with an empty body, or 400 code 2007 with
+ * the corrected address (snake case, as the record shows).
+ */
+export type AddressValidationBehaviour =
+  | { era: 2021; status: string; suggestedAddresses?: JsonObject[]; validationMessage?: string }
+  | { era: 2019; valid: true }
+  | { era: 2019; valid: false; correctedAddress?: Record<string, string>; reason?: string };
+
 export interface FaultRule {
-  method?: "GET" | "PUT";
+  method?: "GET" | "PUT" | "POST";
+  /** Default: the billing profile. */
+  endpoint?: Endpoint;
   /** Only requests to this account (see addAccount); default: any. */
   account?: string;
   /** How many matching requests it applies to; default 1. */
@@ -60,6 +81,8 @@ export interface RecordedRequest {
   status: number;
   /** The account the token belongs to, if any. */
   account?: string;
+  /** Which Partner Center endpoint it reached, if any. */
+  endpoint?: Endpoint;
   fault?: Fault["kind"];
 }
 
@@ -92,6 +115,9 @@ export interface SimulatorOptions {
   onPut?: (audit: PutAudit) => void;
   /** Keep every request in `requests` (default); a long soak turns it off. */
   recordRequests?: boolean;
+  /** false: profiles carry no Attributes.Etag and a PUT is not checked against one (last writer wins). */
+  etags?: boolean;
+  addressValidation?: AddressValidationBehaviour;
 }
 
 const ADMIN_PREFIX = "/_simulator";
@@ -127,13 +153,30 @@ export class PartnerCenterSimulator {
   private readonly served = new Map<string, JsonObject>();
   /** Faults applied, by kind, since the start (survives resetRequests). */
   readonly faultCounts: Record<string, number> = {};
+  /** Rules bodies by ISO code, served verbatim. */
+  private readonly countryRules = new Map<string, string>(Object.entries(RECORDED_COUNTRY_RULES));
   /** Billing-profile requests being handled now, and the most at once since resetRequests. */
   inFlight = 0;
   maxInFlight = 0;
 
   constructor(options: SimulatorOptions) {
-    this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, recordRequests: true, ...options };
+    this.options = {
+      casing: "camel",
+      bom: false,
+      latencyMs: 0,
+      staleEtagAnswer: 412,
+      recordRequests: true,
+      etags: true,
+      addressValidation: { era: 2021, status: "VerifiedShippable" },
+      ...options,
+    };
     this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile);
+  }
+
+  /** Serves `body` (verbatim) as the rules of `iso2`; undefined: answer 404 for it. */
+  setCountryRules(iso2: string, body: string | undefined): void {
+    if (body === undefined) this.countryRules.delete(iso2.toUpperCase());
+    else this.countryRules.set(iso2.toUpperCase(), body);
   }
 
   /** Another partner account, reached with its own token. */
@@ -173,9 +216,9 @@ export class PartnerCenterSimulator {
     this.account(account).profile = this.canonical(profile);
   }
 
-  /** A copy of the stored profile. */
+  /** A copy of the stored profile (numbers as LosslessNumber where it was given them). */
   getProfile(account?: string): JsonObject {
-    return structuredClone(this.account(account).profile);
+    return cloneJson(this.account(account).profile);
   }
 
   /** Another writer edits the profile now (new ETag). */
@@ -189,9 +232,10 @@ export class PartnerCenterSimulator {
     this.rules.push({ times: 1, ...rule });
   }
 
-  /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite. */
+  /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite, ETags, address validation. */
   configure(options: Partial<Omit<SimulatorOptions, "token" | "profile">>): void {
     Object.assign(this.options, options);
+    if (options.etags === false) for (const account of this.accounts.values()) account.profile = this.canonical(account.profile);
   }
 
   clearFaults(): void {
@@ -203,17 +247,28 @@ export class PartnerCenterSimulator {
     this.maxInFlight = this.inFlight;
   }
 
-  count(method?: "GET" | "PUT", account?: string): number {
+  /** Partner Center requests received (every endpoint: the calls a run costs), optionally of one method, account and endpoint. */
+  count(method?: "GET" | "PUT" | "POST", account?: string, endpoint: Endpoint | "any" = "any"): number {
     return this.requests.filter(
-      (r) => !r.path.startsWith(ADMIN_PREFIX) && (method === undefined || r.method === method) && (account === undefined || r.account === account),
+      (r) =>
+        !r.path.startsWith(ADMIN_PREFIX) &&
+        (endpoint === "any" || (r.endpoint ?? "profile") === endpoint) &&
+        (method === undefined || r.method === method) &&
+        (account === undefined || r.account === account),
     ).length;
   }
 
   private canonical(profile: JsonObject): JsonObject {
-    return recase(structuredClone(profile), this.options.casing) as JsonObject;
+    const out = recase(cloneJson(profile), this.options.casing) as JsonObject;
+    if (!this.options.etags) {
+      const attributes = getDotted(out, "attributes");
+      if (isJsonObject(attributes ?? null)) for (const key of Object.keys(attributes as JsonObject)) if (key.toLowerCase() === "etag") delete (attributes as JsonObject)[key];
+    }
+    return out;
   }
 
   private bumpEtag(account: Account): void {
+    if (!this.options.etags) return;
     account.etagCounter++;
     setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
@@ -221,7 +276,7 @@ export class PartnerCenterSimulator {
   /** The body a GET of this account answered with this ETag (recent ones only). */
   servedFor(etag: string, account = DEFAULT_ACCOUNT): JsonObject | undefined {
     const body = this.served.get(`${account}|${etag}`);
-    return body && structuredClone(body);
+    return body && cloneJson(body);
   }
 
   private remember(account: Account): void {
@@ -230,12 +285,14 @@ export class PartnerCenterSimulator {
     // ETags count per account, so the same one can name two accounts' profiles.
     const key = `${account.name}|${etag}`;
     this.served.delete(key);
-    this.served.set(key, structuredClone(account.profile));
+    this.served.set(key, cloneJson(account.profile));
     if (this.served.size > 512) this.served.delete(this.served.keys().next().value as string);
   }
 
-  private takeFault(method: string, account: string): FaultRule | undefined {
-    const index = this.rules.findIndex((r) => (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account));
+  private takeFault(method: string, account: string, endpoint: Endpoint = "profile"): FaultRule | undefined {
+    const index = this.rules.findIndex(
+      (r) => (r.endpoint ?? "profile") === endpoint && (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account),
+    );
     if (index < 0) return undefined;
     const rule = this.rules[index];
     rule.times = (rule.times ?? 1) - 1;
@@ -281,13 +338,29 @@ export class PartnerCenterSimulator {
       res.end(text);
     };
     const sendProfile = (profile: JsonObject) => {
-      const text = JSON.stringify(profile, null, 4).replace(/\n/g, "\r\n");
+      const text = toJsonText(profile, 4).replace(/\n/g, "\r\n");
       send(200, (this.options.bom ? "\uFEFF" : "") + text);
     };
     const error = (status: number, code: number, description: string) =>
       send(status, JSON.stringify({ code, description, data: [], source: "PartnerFD" }));
 
-    if (path.toLowerCase() !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
+    const lower = path.toLowerCase();
+    if (lower.startsWith("/v1/countryvalidationrules/") || lower === "/v1/validations/address") {
+      if (!account) return error(401, 401, "Authentication failed");
+      const endpoint: Endpoint = lower === "/v1/validations/address" ? "addressValidation" : "countryRules";
+      recorded.endpoint = endpoint;
+      const rule = this.takeFault(req.method ?? "", account.name, endpoint);
+      recorded.fault = rule?.fault.kind;
+      if (rule && rule.fault.kind !== "concurrentWrite") return this.applyFault(rule.fault, account, res, recorded, send, error);
+      if (endpoint === "countryRules") {
+        if (req.method !== "GET") return error(405, 405, "Method not allowed");
+        const rules = this.countryRules.get(path.slice("/v1/countryvalidationrules/".length).toUpperCase());
+        return rules === undefined ? error(404, 404, "Country not found") : send(200, rules);
+      }
+      if (req.method !== "POST") return error(405, 405, "Method not allowed");
+      return this.validateAddress(body, send, error);
+    }
+    if (lower !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
     if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
     if (!account) return error(401, 401, "Authentication failed");
 
@@ -309,24 +382,63 @@ export class PartnerCenterSimulator {
 
     let incoming: unknown;
     try {
-      incoming = JSON.parse(stripBom(body));
+      incoming = parseJsonText(stripBom(body), { maxDepth: 64 });
     } catch {
       return answer(() => error(400, 400, "The request body is not valid JSON"));
     }
     if (!isJsonObject(incoming)) return answer(() => error(400, 400, "The request body must be a BillingProfile object"));
     const etag = getDotted(incoming, "attributes.etag");
     this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.servedFor(etag, account.name) : undefined });
-    if (etag !== getDotted(account.profile, "attributes.etag")) return answer(() => this.stale(error, send));
+    // Without ETags (etags: false) the last writer wins, as a profile without one leaves no choice.
+    if (this.options.etags && etag !== getDotted(account.profile, "attributes.etag")) return answer(() => this.stale(error, send));
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
     const next = this.canonical(incoming);
-    setDotted(next, "attributes", structuredClone(getDotted(account.profile, "attributes") ?? {}));
-    setDotted(next, "links", structuredClone(getDotted(account.profile, "links") ?? {}));
+    setDotted(next, "attributes", cloneJson(getDotted(account.profile, "attributes") ?? {}));
+    setDotted(next, "links", cloneJson(getDotted(account.profile, "links") ?? {}));
     account.profile = next;
     this.options.rewrite?.(account.profile);
     this.bumpEtag(account);
     if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, account, res, recorded, send, error));
     return answer(() => sendProfile(account.profile));
+  }
+
+  /** POST /v1/validations/address as configured (addressValidation). */
+  private validateAddress(body: string, send: (status: number, text: string) => void, error: (status: number, code: number, d: string) => void): void {
+    let incoming: unknown;
+    try {
+      incoming = JSON.parse(stripBom(body));
+    } catch {
+      return error(400, 400, "The request body is not valid JSON");
+    }
+    if (!isJsonObject(incoming as Json)) return error(400, 400, "The request body must be an Address object");
+    const part = (name: string): Json | undefined => getPath(incoming as JsonObject, [name]);
+    // The original address echoed as the record shows it: camelCase, country first.
+    const original: JsonObject = {};
+    for (const name of ["country", "city", "state", "addressLine1", "addressLine2", "postalCode"]) {
+      const value = part(name);
+      if (value !== undefined && value !== null && value !== "") original[name] = value;
+    }
+    const behaviour = this.options.addressValidation;
+    if (behaviour.era === 2019) {
+      if (behaviour.valid) return send(200, "");
+      const description = JSON.stringify({
+        code: "60071",
+        reason: behaviour.reason ?? "ZipCityInvalid - Details: the address was corrected.",
+        ...(behaviour.correctedAddress ? { corrected_address: behaviour.correctedAddress } : {}),
+        object_type: "AddressValidation",
+        resource_status: "Active",
+      });
+      return send(400, JSON.stringify({ code: 2007, description, data: [], source: "PartnerFD" }));
+    }
+    const none = behaviour.status === "None" || behaviour.status === "NotValidated";
+    const answer: JsonObject = {
+      originalAddress: original,
+      suggestedAddresses: behaviour.suggestedAddresses ?? (none ? [] : [original]),
+      status: behaviour.status,
+      ...(behaviour.validationMessage ? { validationMessage: behaviour.validationMessage } : {}),
+    };
+    return send(200, JSON.stringify(answer, null, 4));
   }
 
   private stale(error: (status: number, code: number, d: string) => void, send: (s: number, t: string) => void): void {
@@ -367,7 +479,7 @@ export class PartnerCenterSimulator {
         return; // never answers; stop() destroys the socket
       case "truncated": {
         recorded.status = 200;
-        const text = JSON.stringify(account.profile, null, 4);
+        const text = toJsonText(account.profile, 4);
         const cut = text.slice(0, Math.floor(text.length / 2));
         if (fault.framing === "complete") return send(200, cut);
         res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
@@ -382,7 +494,7 @@ export class PartnerCenterSimulator {
   private admin(method: string, path: string, body: string, res: http.ServerResponse, recorded: RecordedRequest): void {
     const reply = (status: number, value: unknown) => {
       recorded.status = status;
-      const text = JSON.stringify(value);
+      const text = toJsonText(value as Json);
       res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
       res.end(text);
     };
@@ -395,8 +507,20 @@ export class PartnerCenterSimulator {
     };
     const route = `${method} ${path.slice(ADMIN_PREFIX.length)}`;
     if (route === "GET /profile") return reply(200, this.getProfile());
+    if (route === "PATCH /options") {
+      // What a separate simulator process can be told: ETags on or off, the address validation's answer.
+      const value = parse() as Pick<SimulatorOptions, "etags" | "addressValidation"> | undefined;
+      if (!value || typeof value !== "object") return reply(400, { error: "body must be {etags?, addressValidation?}" });
+      this.configure({ ...(typeof value.etags === "boolean" ? { etags: value.etags } : {}), ...(value.addressValidation ? { addressValidation: value.addressValidation } : {}) });
+      return reply(200, { etags: this.options.etags, addressValidation: this.options.addressValidation });
+    }
     if (route === "PUT /profile") {
-      const value = parse();
+      let value: unknown;
+      try {
+        value = parseJsonText(body, { maxDepth: 64 });
+      } catch {
+        value = undefined;
+      }
       if (!isJsonObject(value as Json)) return reply(400, { error: "body must be a JSON object" });
       this.setProfile(value as JsonObject);
       return reply(200, this.getProfile());

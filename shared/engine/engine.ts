@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type RunResult, type Trigger } from "../model";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import type { Settings } from "../config";
+import { checkBeforePut, type Preflight } from "./preflight";
 import { targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -34,6 +35,8 @@ export interface EngineOptions {
    * of its own (the fan-out bench).
    */
   partnerCallLimit?: number;
+  /** Where country rules and address verdicts are kept (default: the process's, a day). */
+  responseCache?: ResponseCache;
 }
 
 export interface SyncAllOptions {
@@ -110,6 +113,7 @@ export class Engine {
         retry: this.options.retry,
         onCall: this.options.onCall,
         gate: this.partnerGate,
+        cache: this.options.responseCache,
       });
       this.clients.set(key, client);
     }
@@ -163,6 +167,20 @@ export class Engine {
   /** The live profile of a target's account, read once, for previews (restore, adopt); not a run. */
   async readLive(account: AccountRef): Promise<LiveProfile> {
     return (await this.partnerClient(account).getBillingProfile({ correlationId: randomUUID() })).profile;
+  }
+
+  /**
+   * The checks a sync makes before its PUT (country rules, address validation), for a
+   * desired row about to be written: against the live profile, on the values a sync would
+   * change. Makes Partner Center calls; a failure to reach it is the caller's to report.
+   */
+  async checkDesired(desired: DesiredState, options: { abortSignal?: AbortSignal } = {}): Promise<Preflight> {
+    const client = this.partnerClient(desired.account);
+    const redactor = new Redactor().addDesiredProperties(Object.fromEntries(desired.fields));
+    const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal, redactor };
+    const live = (await client.getBillingProfile(callOptions)).profile;
+    redactor.addProfile(live.body);
+    return checkBeforePut(desired, live, planChanges(desired, live), client, callOptions);
   }
 
   async status(now = new Date()): Promise<TargetStatus[]> {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
+import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord, Lease } from "../stores";
@@ -69,8 +70,9 @@ async function converge(
     redactor.addProfile(got.profile.body);
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
-    const changes = planChanges(desired, got.profile);
-    if (changes.length === 0) {
+    // No ETag to send back: the PUT cannot be conditional (last writer wins); the record says so.
+    run.guarded = got.profile.etag !== undefined;
+    const inSync = () => {
       // A PUT whose answer was lost (reset, timeout, a gateway's 5xx) may have landed before
       // the retry found the ETag stale: then the profile is in sync because of us, and the
       // record must say so (PutMade, the profile before it) so the change can be undone.
@@ -78,10 +80,26 @@ async function converge(
       Object.assign(run, { outcome: lost ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
       if (lost) Object.assign(run, { putMade: true, putRequestId: lost.requestId });
       else run.changes = [];
+    };
+    const planned = planChanges(desired, got.profile);
+    if (planned.length === 0) return inSync();
+    run.changes = planned;
+    if (!dryRun && desired.mode === "observe") {
+      run.outcome = "drift";
       return;
     }
+    // Address, phone and tax changes are checked against the country's rules and the
+    // service's address validation first: a value it would refuse or rewrite is not sent.
+    const checked = await checkBeforePut(desired, got.profile, planned, client, callOptions);
+    run.warnings = [...new Set([...(run.warnings ?? []), ...checked.warnings])];
+    Object.assign(run, { violations: checked.violations, addressValidation: checked.addressValidation });
+    if (checked.refusal) throw checked.refusal;
+    const target = checked.desired;
+    const changes = checked.changes;
+    // An accepted address suggestion the profile already holds.
+    if (changes.length === 0) return inSync();
     run.changes = changes;
-    if (dryRun || desired.mode === "observe") {
+    if (dryRun) {
       run.outcome = "drift";
       return;
     }
@@ -98,7 +116,7 @@ async function converge(
       const body = buildPutBody(got.profile, apply);
       const put = await client.updateBillingProfile(body, callOptions);
       redactor.addProfile(put.profile.body);
-      const residual = residualAfterPut(desired, apply, put.profile);
+      const residual = residualAfterPut(target, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
       run.outcome = run.notConverged.length > 0 ? "not-converged" : "corrected";

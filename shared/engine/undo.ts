@@ -52,7 +52,7 @@ export async function planRestore(engine: Engine, runId: string, target?: string
     if (!changed || !record.profileBefore) {
       throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" made no change (outcome ${record.outcome}); there is nothing to restore.`);
     }
-    const before: LiveProfile = { body: record.profileBefore, etag: "" };
+    const before: LiveProfile = { body: record.profileBefore };
     const values = new Map(record.changedFields.filter((f) => FIELDS_BY_NAME.has(f)).map((f) => [f, liveValue(before, FIELDS_BY_NAME.get(f)!.path)]));
     const current = await currentRow(engine, t);
     return proposal(t, current, values, await engine.readLive(current.state.account));

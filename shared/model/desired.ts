@@ -17,6 +17,11 @@ export interface DesiredState {
   readonly mode: Mode;
   readonly suspended: boolean;
   readonly account: AccountRef;
+  /**
+   * Send Partner Center's address suggestion (one, from POST /v1/validations/address)
+   * instead of refusing the run when the desired address is not what the service would keep.
+   */
+  readonly acceptAddressSuggestion: boolean;
   /** Field name → desired value, trimmed. Absent = not managed; "" = make it empty. */
   readonly fields: ReadonlyMap<string, string>;
 }
@@ -78,6 +83,7 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
   const fields = new Map<string, string>();
   let mode: Mode = "enforce";
   let suspended = false;
+  let acceptAddressSuggestion = false;
   let tenantId: string | undefined;
   let credentialRef: string | undefined;
   for (const [name, raw] of Object.entries(entity)) {
@@ -102,6 +108,11 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
       else problems.push("Suspended must be a boolean (true or false)");
       continue;
     }
+    if (name === "AcceptAddressSuggestion") {
+      if (typeof raw === "boolean") acceptAddressSuggestion = raw;
+      else problems.push("AcceptAddressSuggestion must be a boolean (true or false)");
+      continue;
+    }
     const field = FIELDS_BY_NAME.get(name);
     if (field) {
       const value = checkValue(field, raw, problems);
@@ -120,7 +131,7 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
       statusCode: 400,
     });
   }
-  return { target, mode, suspended, account: { tenantId, credentialRef }, fields };
+  return { target, mode, suspended, acceptAddressSuggestion, account: { tenantId, credentialRef }, fields };
 }
 
 /**
@@ -161,6 +172,7 @@ export function documentFromDesired(state: DesiredState): JsonObject {
   const doc: JsonObject = { Mode: state.mode, Suspended: state.suspended };
   if (state.account.tenantId) doc.TenantId = state.account.tenantId;
   if (state.account.credentialRef) doc.CredentialRef = state.account.credentialRef;
+  if (state.acceptAddressSuggestion) doc.AcceptAddressSuggestion = true;
   for (const field of MANAGED_FIELDS) {
     const value = state.fields.get(field.name);
     if (value === undefined) continue;
@@ -179,6 +191,7 @@ export function entityFromDesired(state: DesiredState): Record<string, string | 
   const entity: Record<string, string | boolean> = { Mode: state.mode, Suspended: state.suspended };
   if (state.account.tenantId) entity.TenantId = state.account.tenantId;
   if (state.account.credentialRef) entity.CredentialRef = state.account.credentialRef;
+  if (state.acceptAddressSuggestion) entity.AcceptAddressSuggestion = true;
   for (const [name, value] of state.fields) entity[name] = value;
   return entity;
 }

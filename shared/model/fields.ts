@@ -50,4 +50,4 @@ export const NOT_SETTABLE: readonly string[] = [
   "PrimaryContact_MiddleName",
 ];
 
-export const CONTROL_PROPERTIES = ["Mode", "Suspended", "TenantId", "CredentialRef"] as const;
+export const CONTROL_PROPERTIES = ["Mode", "Suspended", "TenantId", "CredentialRef", "AcceptAddressSuggestion"] as const;

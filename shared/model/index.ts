@@ -1,12 +1,16 @@
+export { ADDRESS_VALIDATION_STATUSES, addressToValidate, changesPostalAddress, judgeAddressValidation, parseAddressValidation2007, parseAddressValidationBody, withSuggestion } from "./addressValidation";
+export type { AddressValidation, AddressValidationStatus, AddressValidationSummary, AddressVerdict, PostalAddress } from "./addressValidation";
 export { DEFAULT_CONTEST_POLICY, findContested, residualAfterPut, splitSuppressed } from "./convergence";
 export type { ContestPolicy, ContestedField, NotConvergedField } from "./convergence";
+export { checkCountryRules, parseCountryRules, touchesCountryRules } from "./countryRules";
+export type { CountryRules, RuleCheck, RuleViolation } from "./countryRules";
 export { documentFromDesired, entityFromDocument, parseDesiredEntity } from "./desired";
 export type { AccountRef, DesiredState, Mode } from "./desired";
 export { buildPutBody, planChanges, withoutManaged } from "./diff";
 export type { FieldChange } from "./diff";
 export { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
 export { isPersonal, maskChanges, maskKnownValues, maskOutsideText, maskValue } from "./mask";
-export { liveValue, parseProfile } from "./profile";
+export { liveValue, MAX_PROFILE_DEPTH, parseProfile } from "./profile";
 export type { LiveProfile } from "./profile";
 export { PERSONAL_PROFILE_PATHS, Redactor } from "./redactor";
 export { OUTCOMES } from "./runResult";

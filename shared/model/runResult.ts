@@ -1,3 +1,5 @@
+import type { AddressValidationSummary } from "./addressValidation";
+import type { RuleViolation } from "./countryRules";
 import type { FieldChange } from "./diff";
 
 export const OUTCOMES = [
@@ -43,6 +45,17 @@ export interface RunResult {
   contested?: { field: string; count: number; since: string }[];
   /** Fields Partner Center did not keep as sent (values masked where personal). */
   notConverged?: { field: string; desired: string; service: string }[];
+  /**
+   * false when the profile Partner Center returned had no ETag: a PUT of this run went out
+   * (or would go out) unconditionally, last writer wins. Absent when it had one, or was not read.
+   */
+  guarded?: boolean;
+  /** What an operator should know that did not stop the run (an unguarded PUT, a rule not checked...). */
+  warnings?: string[];
+  /** Desired values that break the rules of the profile's country (the run is invalid-desired). */
+  violations?: RuleViolation[];
+  /** What Partner Center's address validation answered, when the run changed the address (suggestions masked). */
+  addressValidation?: AddressValidationSummary;
 }
 
 export interface MultiRunResult {

@@ -1,13 +1,44 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { AttemptError, GUID, isRetryableStatus, type JsonObject, numericCode, parseRetryAfter, registerSecret, type RetryLoopOptions, type Semaphore, stripBom, SyncError, type SyncErrorCode, withRetry } from "../core";
-import { type LiveProfile, parseProfile, Redactor } from "../model";
+import {
+  AttemptError,
+  GUID,
+  isRetryableStatus,
+  type JsonObject,
+  numericCode,
+  parseRetryAfter,
+  readJsonObject,
+  registerSecret,
+  type RetryLoopOptions,
+  type Semaphore,
+  stripBom,
+  SyncError,
+  type SyncErrorCode,
+  toJsonText,
+  withRetry,
+} from "../core";
+import {
+  type AddressValidation,
+  type CountryRules,
+  type LiveProfile,
+  parseAddressValidation2007,
+  parseAddressValidationBody,
+  parseCountryRules,
+  parseProfile,
+  type PostalAddress,
+  Redactor,
+} from "../model";
 import { processCallGate } from "./callGate";
+import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
 
 export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
+export const COUNTRY_RULES_PATH = "/v1/countryvalidationrules";
+export const ADDRESS_VALIDATION_PATH = "/v1/validations/address";
+
+type Method = "GET" | "PUT" | "POST";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -23,6 +54,8 @@ export interface PartnerCenterClientOptions {
   onCall?: (call: CallRecord) => void;
   /** Limits requests in flight; default the process's gate (see ./callGate), shared by every client. */
   gate?: Semaphore;
+  /** Where country rules and address verdicts are kept (default: one cache per process, a day). */
+  cache?: ResponseCache;
 }
 
 export interface CallOptions {
@@ -40,7 +73,7 @@ export interface CallOptions {
 
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
 export interface CallRecord {
-  method: "GET" | "PUT";
+  method: Method;
   path: string;
   status?: number;
   /** Ours, sent as MS-RequestId; the same across retries of one request. */
@@ -59,6 +92,30 @@ export interface ProfileResponse {
   profile: LiveProfile;
   requestId: string;
   calls: CallRecord[];
+}
+
+/** A country's rules; undefined when Partner Center has none for it (404). `cached`: no call was made. */
+export interface CountryRulesResponse {
+  rules?: CountryRules;
+  cached: boolean;
+}
+
+export interface AddressValidationResponse {
+  validation: AddressValidation;
+  cached: boolean;
+}
+
+interface HttpRequest {
+  method: Method;
+  path: string;
+  data?: string;
+}
+
+/** An answer as the readers see it: status, body text, where it came from. */
+interface Answer {
+  response: AxiosResponse<string>;
+  text: string;
+  where: { statusCode: number; correlationId: string; requestId: string };
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -105,7 +162,7 @@ function readErrorBody(text: string, contentType: string | undefined): ServiceEr
   }
 }
 
-function errorCodeFor(status: number, serviceCode: string | undefined, method: "GET" | "PUT"): SyncErrorCode {
+function errorCodeFor(status: number, serviceCode: string | undefined, method: Method): SyncErrorCode {
   // Only a write carries an ETag: the same answers to a GET are a service error, not a race.
   if (method === "PUT" && (status === 409 || status === 412 || (status === 400 && serviceCode === "2055"))) return "StaleEtag";
   if (status === 401) return "Unauthorized";
@@ -176,25 +233,75 @@ export class PartnerCenterClient {
     });
   }
 
-  getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
-    return this.send("GET", undefined, options);
+  async getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
+    const { value, requestId, calls } = await this.send({ method: "GET", path: BILLING_PROFILE_PATH }, options, (a) => this.readProfile(a, "GET", options));
+    return { profile: value, requestId, calls };
   }
 
-  /** PUT the whole profile back; `body` must carry Attributes.Etag from this run's GET. */
-  updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
-    return this.send("PUT", body, options);
+  /**
+   * PUT the whole profile back. `body` carries Attributes.Etag from this run's GET when the
+   * profile had one; numbers go out exactly as they were read.
+   */
+  async updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
+    const request: HttpRequest = { method: "PUT", path: BILLING_PROFILE_PATH, data: toJsonText(body) };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT", options));
+    return { profile: value, requestId, calls };
   }
 
-  private async send(method: "GET" | "PUT", body: JsonObject | undefined, options: CallOptions): Promise<ProfileResponse> {
+  /** GET /v1/countryvalidationrules/{iso2}, kept a day per API base URL and country. */
+  async getCountryRules(iso2: string, options: CallOptions): Promise<CountryRulesResponse> {
+    if (!/^[A-Z]{2}$/.test(iso2)) throw new SyncError("ResponseParseError", `The profile's country ${JSON.stringify(iso2.slice(0, 10))} is not an ISO 3166 alpha-2 code; its rules cannot be read.`);
+    const path = `${COUNTRY_RULES_PATH}/${iso2}`;
+    const { value, cached } = await this.cache.getOrLoad(`rules|${this.options.baseUrl}|${iso2}`, async () => {
+      const read = (a: Answer): CountryRules | undefined => {
+        if (a.response.status === 404) return undefined;
+        if (a.response.status >= 200 && a.response.status < 300) return parseCountryRules(a.text, iso2, a.where);
+        return this.fail(a, "GET", path, options);
+      };
+      return (await this.send({ method: "GET", path }, options, read)).value;
+    });
+    return { rules: value, cached };
+  }
+
+  /**
+   * POST /v1/validations/address. Reads both answers the public record shows: the 2021
+   * AddressValidationResponse, and the 2019 one (200 with no body: valid; 400 with code
+   * 2007: invalid, with a corrected address). Verdicts are kept a day per address.
+   */
+  async validateAddress(address: PostalAddress, options: CallOptions): Promise<AddressValidationResponse> {
+    const data = JSON.stringify(address);
+    const key = `address|${this.options.baseUrl}|${createHash("sha256").update(data).digest("hex")}`;
+    const { value, cached } = await this.cache.getOrLoad(key, async () => {
+      const read = (a: Answer): AddressValidation => {
+        const status = a.response.status;
+        if (status >= 200 && status < 300) {
+          return stripBom(a.text).trim() === "" ? { status: "Valid", era: 2019, suggestions: [] } : parseAddressValidationBody(a.text, address, a.where);
+        }
+        const body = status === 400 ? readJsonObject(a.text) : undefined;
+        if (body && "value" in body && String(body.value.code) === "2007") {
+          const description = body.value.description;
+          return parseAddressValidation2007(typeof description === "string" ? description : undefined);
+        }
+        return this.fail(a, "POST", ADDRESS_VALIDATION_PATH, options);
+      };
+      return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, data }, options, read)).value;
+    });
+    return { validation: value, cached };
+  }
+
+  private get cache(): ResponseCache {
+    return this.options.cache ?? PROCESS_RESPONSE_CACHE;
+  }
+
+  private async send<T>(request: HttpRequest, options: CallOptions, read: (answer: Answer) => T): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
     const requestId = randomUUID();
     const calls: CallRecord[] = [];
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const profile = await withRetry(
+    const value = await withRetry(
       async (attempt) => {
         const startedAt = new Date();
         const call: CallRecord = {
-          method,
-          path: BILLING_PROFILE_PATH,
+          method: request.method,
+          path: request.path,
           requestId,
           correlationId: options.correlationId,
           attempt,
@@ -202,11 +309,16 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(method, data, requestId, options);
+          const response = await this.attempt(request, requestId, options);
           call.status = response.status;
           call.msCv = idHeader(response, "MS-CV");
           call.msServerId = idHeader(response, "MS-ServerId");
-          return this.read(response, method, requestId, options);
+          const where = {
+            statusCode: response.status,
+            correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
+            requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
+          };
+          return read({ response, text: typeof response.data === "string" ? response.data : "", where });
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
@@ -220,10 +332,11 @@ export class PartnerCenterClient {
       },
       { ...this.options.retry, abortSignal: options.abortSignal },
     );
-    return { profile, requestId, calls };
+    return { value, requestId, calls };
   }
 
-  private async attempt(method: "GET" | "PUT", data: string | undefined, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+  private async attempt(request: HttpRequest, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+    const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
     // Whatever credential gave it: from now on no text we store or show may hold it.
@@ -232,7 +345,7 @@ export class PartnerCenterClient {
     try {
       return await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
         method,
-        url: BILLING_PROFILE_PATH,
+        url: path,
         data,
         signal: options.abortSignal,
         headers: {
@@ -250,25 +363,23 @@ export class PartnerCenterClient {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
-        throw new SyncError("Aborted", `${method} ${BILLING_PROFILE_PATH} was aborted.`, where);
+        throw new SyncError("Aborted", `${method} ${path} was aborted.`, where);
       }
       const words = NETWORK_WORDS[networkCode] ?? "the request failed";
       const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
-      const error = new SyncError(code, `${method} ${BILLING_PROFILE_PATH} failed: ${words} (${networkCode}).`, where);
+      const error = new SyncError(code, `${method} ${path} failed: ${words} (${networkCode}).`, where);
       throw new AttemptError(error, { networkCode });
     }
   }
 
-  private read(response: AxiosResponse<string>, method: "GET" | "PUT", requestId: string, options: CallOptions): LiveProfile {
-    const text = typeof response.data === "string" ? response.data : "";
-    const where = {
-      statusCode: response.status,
-      correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
-      requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
-    };
-    if (response.status >= 200 && response.status < 300) {
-      return parseProfile(text, `${method} ${BILLING_PROFILE_PATH}`, where);
-    }
+  private readProfile(answer: Answer, method: "GET" | "PUT", options: CallOptions): LiveProfile {
+    if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${BILLING_PROFILE_PATH}`, answer.where);
+    return this.fail(answer, method, BILLING_PROFILE_PATH, options);
+  }
+
+  /** A non-2xx answer as the error the retry loop decides on; the service's text only through the run's Redactor. */
+  private fail(answer: Answer, method: Method, path: string, options: CallOptions): never {
+    const { response, text, where } = answer;
     const body = readErrorBody(text, header(response, "Content-Type"));
     const serviceCode = body.serviceCode;
     const description = body.kind ?? (options.redactor ?? new Redactor()).outside(body.said);
@@ -277,7 +388,7 @@ export class PartnerCenterClient {
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
     const error = new SyncError(
       code,
-      `Partner Center answered ${response.status} to ${method} ${BILLING_PROFILE_PATH}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
+      `Partner Center answered ${response.status} to ${method} ${path}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
       { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
     );
     throw new AttemptError(error, { status: response.status, retryAfterInMs });
