@@ -8,9 +8,11 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 30);
 
 /**
- * Calls per run as the simulator counts them, and engine overhead per run: wall time
- * minus the simulator's injected latency per call. Table Storage is Azurite in its own
- * process; its round trips count as overhead (they are the engine's own I/O).
+ * Calls per run as the simulator counts them (every Partner Center endpoint), and engine
+ * overhead per run: wall time minus the simulator's injected latency per call. Table
+ * Storage is Azurite in its own process; its round trips count as overhead (they are the
+ * engine's own I/O). An address change costs the country's rules (kept a day per country
+ * and process) and one address validation (kept a day per address) before GET and PUT.
  */
 export async function engineRuns(connectionString: string): Promise<Record<string, number>> {
   const token = randomToken();
@@ -37,6 +39,15 @@ export async function engineRuns(connectionString: string): Promise<Record<strin
       drifted();
       sim.inject({ method: "PUT", fault: { kind: "concurrentWrite", set: { billingDay: 6 } } });
     });
+    // Address changes: the first of the process asks the rules of US; a new address asks its
+    // validation; the same address again (drifted back) asks neither.
+    const address = (city: string) => engine.desired.upsert("bench-address", entityFromDocument("bench-address", { Address: { City: city } }));
+    const addressDrift = () => sim.write({ "address.city": "Drifted" });
+    await address("Bench City 1");
+    await calls("calls_drift_address_first", "bench-address", addressDrift);
+    await address("Bench City 2");
+    await calls("calls_drift_address_rules_kept", "bench-address", addressDrift);
+    await calls("calls_drift_address_verdict_kept", "bench-address", addressDrift);
 
     const overhead = async (name: string, target: string, before: () => void) => {
       const samples: number[] = [];
@@ -53,7 +64,7 @@ export async function engineRuns(connectionString: string): Promise<Record<strin
     };
     await overhead("engine_overhead_in_sync_median", "bench-insync", () => {});
     await overhead("engine_overhead_drift_median", "bench-drift", drifted);
-    await Promise.all(["bench-insync", "bench-drift"].map((t) => engine.desired.delete(t)));
+    await Promise.all(["bench-insync", "bench-drift", "bench-address"].map((t) => engine.desired.delete(t)));
     return out;
   } finally {
     await sim.stop();

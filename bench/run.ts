@@ -31,6 +31,11 @@ async function main(): Promise<void> {
       ["cold start >= 5x faster than unbundled + classic App Insights", cold.naiveMs / cold.bundledMs >= 5, `${(cold.naiveMs / cold.bundledMs).toFixed(1)}x`],
       ["deployed package <= 5 MB", pkg.zipBytes <= 5 * 1024 * 1024, `${(pkg.zipBytes / 1048576).toFixed(2)} MiB`],
       ["calls: 1 in sync, 2 drift, 4 after one stale ETag", runs.calls_in_sync === 1 && runs.calls_drift === 2 && runs.calls_stale_etag_once === 4, `${runs.calls_in_sync}/${runs.calls_drift}/${runs.calls_stale_etag_once}`],
+      [
+        "calls with an address change <= 4 (rules once a day per country, one validation, GET, PUT)",
+        Math.max(runs.calls_drift_address_first, runs.calls_drift_address_rules_kept, runs.calls_drift_address_verdict_kept) <= 4,
+        `${runs.calls_drift_address_first}/${runs.calls_drift_address_rules_kept}/${runs.calls_drift_address_verdict_kept} (first/rules kept/verdict kept)`,
+      ],
       ["engine overhead < 15 ms per run (median)", runs.engine_overhead_in_sync_median < 15 && runs.engine_overhead_drift_median < 15, `${runs.engine_overhead_in_sync_median.toFixed(1)} / ${runs.engine_overhead_drift_median.toFixed(1)} ms`],
       ...sizes.flatMap((s) =>
         concurrencies.map((c): [string, boolean, string] => [`fan-out ${s} targets, C=${c}, >= 90% of ideal`, fan[`fraction_${s}_c${c}`] >= 0.9, `${(fan[`fraction_${s}_c${c}`] * 100).toFixed(1)}%`]),

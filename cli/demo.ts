@@ -3,7 +3,7 @@ import { startAzurite } from "../simulator/azurite";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { Engine } from "../shared/engine";
 import { customerBillingProfile, DEFAULT_TARGET, entityFromDocument, partnerBillingProfile, type RunResult, withoutManaged } from "../shared/model";
-import { type JsonObject, streamLogger } from "../shared/core";
+import { type JsonObject, parseJsonText, streamLogger, toJsonText } from "../shared/core";
 import { loadSettings } from "../shared/config";
 import type { CliIo } from "./io";
 import { renderRuns } from "./views";
@@ -75,10 +75,10 @@ export async function runDemo(io: CliIo): Promise<number> {
     if (partnerPut && customerPut) {
       say(`The partner profile's PUT carried MS-CorrelationId ${partnerPut.headers["ms-correlationid"]} and MS-RequestId ${partnerPut.headers["ms-requestid"]}.`);
       say(`The customer's PUT went to ${customerPut.path} with the ETag in its body and in If-Match: ${customerPut.headers["if-match"]}.`);
+      const asSent = (body: string) => parseJsonText(body, { maxDepth: 64 }) as JsonObject;
       untouched =
-        JSON.stringify(withoutManaged(JSON.parse(partnerPut.body) as JsonObject)) === JSON.stringify(withoutManaged(before)) &&
-        JSON.stringify(withoutManaged(JSON.parse(customerPut.body) as JsonObject, { kind: customerBillingProfile })) ===
-          JSON.stringify(withoutManaged(customerBefore, { kind: customerBillingProfile }));
+        toJsonText(withoutManaged(asSent(partnerPut.body))) === toJsonText(withoutManaged(before)) &&
+        toJsonText(withoutManaged(asSent(customerPut.body), { kind: customerBillingProfile })) === toJsonText(withoutManaged(customerBefore, { kind: customerBillingProfile }));
       say(
         untouched
           ? "In both PUTs every field the desired state does not name (company name, billing day, country, links, ETag) went back exactly as read."

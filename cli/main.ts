@@ -1,8 +1,20 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { checkTargetName, DEFAULT_TARGET, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError } from "../shared/core";
-import { adoptAllCustomers, applyDesiredEdit, applyImport, type DesiredEdit, Engine, listDesiredRows, planAdopt, planImport, planRestore, type TargetStatus } from "../shared/engine";
+import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
+import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import {
+  adoptAllCustomers,
+  applyDesiredEdit,
+  applyImport,
+  type DesiredEdit,
+  Engine,
+  listDesiredRows,
+  planAdopt,
+  planImport,
+  planRestore,
+  type Preflight,
+  type TargetStatus,
+} from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
@@ -64,6 +76,31 @@ function readJsonFile(path: string): unknown {
     const at = jsonErrorPosition(err, json);
     throw new SyncError("InvalidDesiredState", `${path} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ""}; fix it there and run again.`);
   }
+}
+
+/** How long `desired set` waits for Partner Center before it writes the row unchecked. */
+const DESIRED_CHECK_TIMEOUT_IN_MS = 30_000;
+
+/**
+ * `desired set`: the country rules a sync applies, checked before the row is written. A
+ * broken rule refuses the row; Partner Center out of reach leaves it unchecked, and says so.
+ */
+async function checkDesiredRow(engine: Engine, state: DesiredState): Promise<string[]> {
+  let checked: Preflight;
+  try {
+    checked = await engine.checkDesired(state, { abortSignal: AbortSignal.timeout(DESIRED_CHECK_TIMEOUT_IN_MS) });
+  } catch (err) {
+    const error = toSyncError(err);
+    return [`Not checked against the country's rules: Partner Center could not be asked (${error.code}: ${error.message}). A sync checks before it writes.`];
+  }
+  if (checked.refusal && checked.violations.length > 0) throw checked.refusal;
+  const notes = checked.rulesOf
+    ? [`Checked against the rules of ${checked.rulesOf}: the values a sync would change keep them.`]
+    : checked.warnings.length === 0
+      ? ["No address, phone or tax value differs from the live profile: nothing to check against the country's rules."]
+      : [];
+  if (checked.refusal) notes.push(`A sync will refuse this address as it stands: ${checked.refusal.message}`);
+  return [...notes, ...checked.warnings];
 }
 
 /** The command tree and what its actions leave behind: the exit code, and telemetry to flush. */
@@ -154,16 +191,23 @@ export function buildProgram(io: CliIo): CliProgram {
     });
   desired
     .command("set")
-    .description("Write the desired state from a JSON file shaped like the profile (validated before anything is written); a CustomerId at the top makes it a customer's billing profile.")
+    .description(
+      "Write the desired state from a JSON file shaped like the profile (validated before anything is written, against the country's rules too when Partner Center can be reached); a CustomerId at the top makes it a customer's billing profile.",
+    )
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
-    .action(async (opts: { file: string; target?: string }) => {
+    .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
+    .action(async (opts: { file: string; target?: string; check: boolean }) => {
       const doc = readJsonFile(opts.file);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
-      await getEngine().desired.upsert(target, entity);
-      const managed = parseDesiredEntity(target, entity).fields.size;
+      const state = parseDesiredEntity(target, entity);
+      const e = getEngine();
+      const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
+      await e.desired.upsert(target, entity);
+      const managed = state.fields.size;
       io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
+      for (const note of notes) io.stdout(`  ${note}\n`);
     });
 
   desired

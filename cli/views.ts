@@ -58,6 +58,12 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
         if (run.error.status !== undefined) lines.push(`  HTTP ${run.error.status}${run.error.requestId ? `, MS-RequestId ${run.error.requestId}` : ""}`);
       }
   }
+  if (run.addressValidation && run.outcome !== "invalid-desired") {
+    const v = run.addressValidation;
+    const suggested = v.accepted && v.suggestions.length === 1 && v.suggestions[0].length > 0 ? `; suggestion sent: ${v.suggestions[0].map((c) => `${c.field} ${quote(c.to)}`).join(", ")}` : "";
+    lines.push(`  Address validation: ${v.status}${suggested}`);
+  }
+  for (const warning of run.warnings ?? []) lines.push(yellow(color, `  Warning: ${warning}`));
   lines.push(ids(run));
   if (!run.recorded) lines.push(red(color, "  This run could not be written to history (see the error above)."));
   return lines.join("\n") + "\n";

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { getPath, isJsonObject, type Json, type JsonObject, setPath, stripBom } from "../shared/core";
+import { cloneJson, getPath, isJsonObject, type Json, type JsonObject, parseJsonText, setPath, stripBom, toJsonText } from "../shared/core";
+import { RECORDED_COUNTRY_RULES } from "./countryRules";
 import { continuationToken, CustomerDirectory, type NextLinkForm, nextLinkUri, offsetOfToken } from "./customers";
 import { defaultLiveProfile } from "./defaultProfile";
 import { type RateLimitOptions, TokenBucket } from "./rateLimit";
@@ -10,8 +11,12 @@ import { type RateLimitOptions, TokenBucket } from "./rateLimit";
  * A local stand-in for GET/PUT /v1/profiles/billing, behaving as the public record shows
  * the real service does (partner-center-api.md): camelCase answers pretty-printed with
  * CRLF, optional BOM, unknown fields, an ETag in the body that changes on every write,
- * stale-ETag rejection, Bearer token required, MS-* headers echoed, full-replace PUT.
- * Faults are injected per request. It serves the demo and the tests, never production.
+ * stale-ETag rejection, Bearer token required, MS-* headers echoed, full-replace PUT;
+ * numbers kept digit for digit; optionally no ETag at all (as the legal business profile
+ * samples show). Beside the profile: GET /v1/countryvalidationrules/{iso2} (the recorded
+ * US body) and POST /v1/validations/address, answering as the 2021 or the 2019 record
+ * shows, with any status. Faults are injected per request. It serves the demo and the
+ * tests, never production.
  */
 export type Fault =
   | { kind: "status"; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
@@ -30,13 +35,29 @@ export type Fault =
   /** Another writer changes the profile (new ETag) just before this request is handled. */
   | { kind: "concurrentWrite"; set: Record<string, Json> };
 
+/** The endpoints it serves; a fault applies to one (default: the billing profile). */
+export type Endpoint = "profile" | "countryRules" | "addressValidation";
+
+/**
+ * How POST /v1/validations/address answers. 2021: 200 with an AddressValidationResponse of
+ * this status; without suggestedAddresses, the address as received is the one suggestion
+ * (none for None and NotValidated). 2019: 200 with an empty body, or 400 code 2007 with
+ * the corrected address (snake case, as the record shows).
+ */
+export type AddressValidationBehaviour =
+  | { era: 2021; status: string; suggestedAddresses?: JsonObject[]; validationMessage?: string }
+  | { era: 2019; valid: true }
+  | { era: 2019; valid: false; correctedAddress?: Record<string, string>; reason?: string };
+
 export interface FaultRule {
-  method?: "GET" | "PUT";
+  method?: "GET" | "PUT" | "POST";
+  /** Default: the billing profile. */
+  endpoint?: Endpoint;
   /** Only requests to this account (see addAccount); default: any. */
   account?: string;
   /**
-   * Only requests to this resource: the partner's own profile, any customer's profile, the
-   * customer list, or one customer's profile by tenant id. Default: any.
+   * Profile endpoints only: the partner's own profile, any customer's profile, the customer
+   * list, or one customer's profile by tenant id. Default: any.
    */
   on?: "partner" | "customer" | "customers" | { customer: string };
   /** How many matching requests it applies to; default 1. */
@@ -67,6 +88,8 @@ export interface RecordedRequest {
   status: number;
   /** The account the token belongs to, if any. */
   account?: string;
+  /** Which Partner Center endpoint it reached, if any. */
+  endpoint?: Endpoint;
   fault?: Fault["kind"];
 }
 
@@ -78,7 +101,7 @@ interface Account {
   bucket?: TokenBucket;
 }
 
-/** Where a request goes. */
+/** Where a profile request goes. */
 type Route = { to: "partner" } | { to: "customers" } | { to: "customer"; id: string };
 
 /** One stored profile, the partner's or a customer's, as GET and PUT handle it. */
@@ -117,6 +140,9 @@ export interface SimulatorOptions {
   onPut?: (audit: PutAudit) => void;
   /** Keep every request in `requests` (default); a long soak turns it off. */
   recordRequests?: boolean;
+  /** false: profiles carry no Attributes.Etag and a PUT is not checked against one (last writer wins). */
+  etags?: boolean;
+  addressValidation?: AddressValidationBehaviour;
   /** Customers of the default account, each with a billing profile; default 0. */
   customers?: number;
   /** How links.next.uri of the customer list is written; default "v1". */
@@ -129,6 +155,7 @@ export interface SimulatorOptions {
 export interface SimulatorTotals {
   GET: number;
   PUT: number;
+  POST: number;
   throttled: number;
 }
 
@@ -149,9 +176,8 @@ export function recase(value: Json, casing: "camel" | "pascal"): Json {
 const setDotted = (profile: JsonObject, dotted: string, value: Json): void => setPath(profile, dotted.split("."), value);
 const getDotted = (profile: JsonObject, dotted: string): Json | undefined => getPath(profile, dotted.split("."));
 
-/** Where a path goes: the partner's profile, the customer list, or one customer's profile. */
-function routeOf(path: string): Route | undefined {
-  const lower = path.toLowerCase();
+/** Where a profile path goes: the partner's profile, the customer list, or one customer's profile. */
+function routeOf(lower: string): Route | undefined {
   if (lower === "/v1/profiles/billing") return { to: "partner" };
   if (lower === "/v1/customers") return { to: "customers" };
   const match = /^\/v1\/customers\/([^/]+)\/profiles\/billing$/.exec(lower);
@@ -170,18 +196,36 @@ export class PartnerCenterSimulator {
   private readonly sockets = new Set<Socket>();
   private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken" | "beforeAnswer" | "onPut" | "rateLimit" | "customers">> &
     Pick<SimulatorOptions, "rewrite" | "acceptToken" | "beforeAnswer" | "onPut" | "rateLimit" | "customers">;
-  readonly totals: SimulatorTotals = { GET: 0, PUT: 0, throttled: 0 };
+  readonly totals: SimulatorTotals = { GET: 0, PUT: 0, POST: 0, throttled: 0 };
   /** Bodies served by GET, by ETag, the newest few hundred: what a PUT claims to be based on. */
   private readonly served = new Map<string, JsonObject>();
   /** Faults applied, by kind, since the start (survives resetRequests). */
   readonly faultCounts: Record<string, number> = {};
+  /** Rules bodies by ISO code, served verbatim. */
+  private readonly countryRules = new Map<string, string>(Object.entries(RECORDED_COUNTRY_RULES));
   /** Billing-profile requests being handled now, and the most at once since resetRequests. */
   inFlight = 0;
   maxInFlight = 0;
 
   constructor(options: SimulatorOptions) {
-    this.options = { casing: "camel", bom: false, latencyMs: 0, staleEtagAnswer: 412, recordRequests: true, nextLinkForm: "v1", ...options };
+    this.options = {
+      casing: "camel",
+      bom: false,
+      latencyMs: 0,
+      staleEtagAnswer: 412,
+      recordRequests: true,
+      etags: true,
+      addressValidation: { era: 2021, status: "VerifiedShippable" },
+      nextLinkForm: "v1",
+      ...options,
+    };
     this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile, { customers: options.customers });
+  }
+
+  /** Serves `body` (verbatim) as the rules of `iso2`; undefined: answer 404 for it. */
+  setCountryRules(iso2: string, body: string | undefined): void {
+    if (body === undefined) this.countryRules.delete(iso2.toUpperCase());
+    else this.countryRules.set(iso2.toUpperCase(), body);
   }
 
   /** Another partner account, reached with its own token. */
@@ -232,9 +276,9 @@ export class PartnerCenterSimulator {
     this.account(account).profile = this.canonical(profile);
   }
 
-  /** A copy of the stored profile. */
+  /** A copy of the stored profile (numbers as LosslessNumber where it was given them). */
   getProfile(account?: string): JsonObject {
-    return structuredClone(this.account(account).profile);
+    return cloneJson(this.account(account).profile);
   }
 
   /** Another writer edits the profile now (new ETag). */
@@ -248,9 +292,10 @@ export class PartnerCenterSimulator {
     this.rules.push({ times: 1, ...rule });
   }
 
-  /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite. */
+  /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite, ETags, address validation. */
   configure(options: Partial<Omit<SimulatorOptions, "token" | "profile" | "customers">>): void {
     Object.assign(this.options, options);
+    if (options.etags === false) for (const account of this.accounts.values()) account.profile = this.canonical(account.profile);
     if ("rateLimit" in options) for (const account of this.accounts.values()) account.bucket = options.rateLimit && new TokenBucket(options.rateLimit);
   }
 
@@ -263,25 +308,36 @@ export class PartnerCenterSimulator {
     this.maxInFlight = this.inFlight;
   }
 
-  count(method?: "GET" | "PUT", account?: string): number {
+  /** Partner Center requests received (every endpoint: the calls a run costs), optionally of one method, account and endpoint. */
+  count(method?: "GET" | "PUT" | "POST", account?: string, endpoint: Endpoint | "any" = "any"): number {
     return this.requests.filter(
-      (r) => !r.path.startsWith(ADMIN_PREFIX) && (method === undefined || r.method === method) && (account === undefined || r.account === account),
+      (r) =>
+        !r.path.startsWith(ADMIN_PREFIX) &&
+        (endpoint === "any" || (r.endpoint ?? "profile") === endpoint) &&
+        (method === undefined || r.method === method) &&
+        (account === undefined || r.account === account),
     ).length;
   }
 
   private canonical(profile: JsonObject): JsonObject {
-    return recase(structuredClone(profile), this.options.casing) as JsonObject;
+    const out = recase(cloneJson(profile), this.options.casing) as JsonObject;
+    if (!this.options.etags) {
+      const attributes = getDotted(out, "attributes");
+      if (isJsonObject(attributes ?? null)) for (const key of Object.keys(attributes as JsonObject)) if (key.toLowerCase() === "etag") delete (attributes as JsonObject)[key];
+    }
+    return out;
   }
 
   private bumpEtag(account: Account): void {
+    if (!this.options.etags) return;
     account.etagCounter++;
     setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
 
-  /** The body a GET of this account answered with this ETag (recent ones only); `customer` for a customer's profile. */
+  /** The body a GET of this account answered with this ETag (recent ones only); `customer` (a tenant id) for a customer's profile. */
   servedFor(etag: string, account = DEFAULT_ACCOUNT, customer?: string): JsonObject | undefined {
     const body = this.served.get(`${account}|${customer ?? "partner"}|${etag}`);
-    return body && structuredClone(body);
+    return body && cloneJson(body);
   }
 
   private remember(slot: ProfileSlot, profile: JsonObject): void {
@@ -290,7 +346,7 @@ export class PartnerCenterSimulator {
     // ETags count per account, so the same one can name two accounts' profiles.
     const key = `${slot.key}|${etag}`;
     this.served.delete(key);
-    this.served.set(key, structuredClone(profile));
+    this.served.set(key, cloneJson(profile));
     if (this.served.size > 512) this.served.delete(this.served.keys().next().value as string);
   }
 
@@ -322,15 +378,20 @@ export class PartnerCenterSimulator {
     };
   }
 
-  private matches(rule: FaultRule, route: Route): boolean {
+  private matches(rule: FaultRule, route: Route | undefined): boolean {
     if (rule.on === undefined) return true;
+    if (route === undefined) return false;
     if (typeof rule.on === "string") return rule.on === route.to;
     return route.to === "customer" && route.id.toLowerCase() === rule.on.customer.toLowerCase();
   }
 
-  private takeFault(method: string, account: string, route: Route): FaultRule | undefined {
+  private takeFault(method: string, account: string, endpoint: Endpoint = "profile", route?: Route): FaultRule | undefined {
     const index = this.rules.findIndex(
-      (r) => (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account) && this.matches(r, route),
+      (r) =>
+        (r.endpoint ?? "profile") === endpoint &&
+        (r.method === undefined || r.method === method) &&
+        (r.account === undefined || r.account === account) &&
+        this.matches(r, route),
     );
     if (index < 0) return undefined;
     const rule = this.rules[index];
@@ -377,20 +438,18 @@ export class PartnerCenterSimulator {
       res.end(text);
     };
     const sendProfile = (profile: JsonObject) => {
-      const text = JSON.stringify(profile, null, 4).replace(/\n/g, "\r\n");
+      const text = toJsonText(profile, 4).replace(/\n/g, "\r\n");
       send(200, (this.options.bom ? "\uFEFF" : "") + text);
     };
     const error = (status: number, code: number, description: string) =>
       send(status, JSON.stringify({ code, description, data: [], source: "PartnerFD" }));
 
-    const route = routeOf(path);
-    if (!route) return error(404, 404, "Resource not found");
-    const allowed = route.to === "customers" ? ["GET"] : ["GET", "PUT"];
-    if (!allowed.includes(req.method ?? "")) return error(405, 405, "Method not allowed");
+    const lower = path.toLowerCase();
+    const route = routeOf(lower);
+    const service = lower.startsWith("/v1/countryvalidationrules/") || lower === "/v1/validations/address";
+    if (!route && !service) return error(404, 404, "Resource not found");
     if (!account) return error(401, 401, "Authentication failed");
-    const method = req.method as "GET" | "PUT";
-    this.totals[method]++;
-
+    if (req.method === "GET" || req.method === "PUT" || req.method === "POST") this.totals[req.method]++;
     // The limit is per partner tenant, over every call (§5).
     const admitted = account.bucket?.take() ?? { ok: true };
     if (!admitted.ok) {
@@ -400,8 +459,26 @@ export class PartnerCenterSimulator {
       const precise: Record<string, string> = (this.options.rateLimit?.timeScale ?? 1) !== 1 ? { "retry-after-ms": String(admitted.retryAfterMs) } : {};
       return send(429, JSON.stringify({ statusCode: 429, message }), { "Retry-After": String(admitted.retryAfterSeconds), ...precise });
     }
+    if (service) {
+      const endpoint: Endpoint = lower === "/v1/validations/address" ? "addressValidation" : "countryRules";
+      recorded.endpoint = endpoint;
+      const rule = this.takeFault(req.method ?? "", account.name, endpoint);
+      recorded.fault = rule?.fault.kind;
+      if (rule && rule.fault.kind !== "concurrentWrite") return this.applyFault(rule.fault, () => account.profile, res, recorded, send, error);
+      if (endpoint === "countryRules") {
+        if (req.method !== "GET") return error(405, 405, "Method not allowed");
+        const rules = this.countryRules.get(path.slice("/v1/countryvalidationrules/".length).toUpperCase());
+        return rules === undefined ? error(404, 404, "Country not found") : send(200, rules);
+      }
+      if (req.method !== "POST") return error(405, 405, "Method not allowed");
+      return this.validateAddress(body, send, error);
+    }
+    if (!route) return error(404, 404, "Resource not found");
+    const allowed = route.to === "customers" ? ["GET"] : ["GET", "PUT"];
+    if (!allowed.includes(req.method ?? "")) return error(405, 405, "Method not allowed");
 
-    const rule = this.takeFault(method, account.name, route);
+    const method = req.method as "GET" | "PUT";
+    const rule = this.takeFault(method, account.name, "profile", route);
     const fault = rule?.fault;
     recorded.fault = fault?.kind;
     const answer = async (then: () => void) => {
@@ -425,7 +502,7 @@ export class PartnerCenterSimulator {
 
     let incoming: unknown;
     try {
-      incoming = JSON.parse(stripBom(body));
+      incoming = parseJsonText(stripBom(body), { maxDepth: 64 });
     } catch {
       return answer(() => error(400, 400, "The request body is not valid JSON"));
     }
@@ -446,8 +523,8 @@ export class PartnerCenterSimulator {
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
     const next = this.canonical(incoming);
-    setDotted(next, "attributes", structuredClone(getDotted(current, "attributes") ?? {}));
-    setDotted(next, "links", structuredClone(getDotted(current, "links") ?? {}));
+    setDotted(next, "attributes", cloneJson(getDotted(current, "attributes") ?? {}));
+    setDotted(next, "links", cloneJson(getDotted(current, "links") ?? {}));
     slot.replace(next);
     if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, slot.read, res, recorded, send, error));
     return answer(() => sendProfile(slot.read()));
@@ -492,6 +569,44 @@ export class PartnerCenterSimulator {
     send(200, (this.options.bom ? "\uFEFF" : "") + JSON.stringify(body, null, 4).replace(/\n/g, "\r\n"));
   }
 
+  /** POST /v1/validations/address as configured (addressValidation). */
+  private validateAddress(body: string, send: (status: number, text: string) => void, error: (status: number, code: number, d: string) => void): void {
+    let incoming: unknown;
+    try {
+      incoming = JSON.parse(stripBom(body));
+    } catch {
+      return error(400, 400, "The request body is not valid JSON");
+    }
+    if (!isJsonObject(incoming as Json)) return error(400, 400, "The request body must be an Address object");
+    const part = (name: string): Json | undefined => getPath(incoming as JsonObject, [name]);
+    // The original address echoed as the record shows it: camelCase, country first.
+    const original: JsonObject = {};
+    for (const name of ["country", "city", "state", "addressLine1", "addressLine2", "postalCode"]) {
+      const value = part(name);
+      if (value !== undefined && value !== null && value !== "") original[name] = value;
+    }
+    const behaviour = this.options.addressValidation;
+    if (behaviour.era === 2019) {
+      if (behaviour.valid) return send(200, "");
+      const description = JSON.stringify({
+        code: "60071",
+        reason: behaviour.reason ?? "ZipCityInvalid - Details: the address was corrected.",
+        ...(behaviour.correctedAddress ? { corrected_address: behaviour.correctedAddress } : {}),
+        object_type: "AddressValidation",
+        resource_status: "Active",
+      });
+      return send(400, JSON.stringify({ code: 2007, description, data: [], source: "PartnerFD" }));
+    }
+    const none = behaviour.status === "None" || behaviour.status === "NotValidated";
+    const answer: JsonObject = {
+      originalAddress: original,
+      suggestedAddresses: behaviour.suggestedAddresses ?? (none ? [] : [original]),
+      status: behaviour.status,
+      ...(behaviour.validationMessage ? { validationMessage: behaviour.validationMessage } : {}),
+    };
+    return send(200, JSON.stringify(answer, null, 4));
+  }
+
   private stale(error: (status: number, code: number, d: string) => void, send: (s: number, t: string) => void): void {
     const answer = this.options.staleEtagAnswer;
     if (answer === 2055) return error(400, 2055, "Etag is no longer valid");
@@ -530,7 +645,7 @@ export class PartnerCenterSimulator {
         return; // never answers; stop() destroys the socket
       case "truncated": {
         recorded.status = 200;
-        const text = JSON.stringify(current(), null, 4);
+        const text = toJsonText(current(), 4);
         const cut = text.slice(0, Math.floor(text.length / 2));
         if (fault.framing === "complete") return send(200, cut);
         res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
@@ -545,7 +660,7 @@ export class PartnerCenterSimulator {
   private admin(method: string, path: string, body: string, res: http.ServerResponse, recorded: RecordedRequest): void {
     const reply = (status: number, value: unknown) => {
       recorded.status = status;
-      const text = JSON.stringify(value);
+      const text = toJsonText(value as Json);
       res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
       res.end(text);
     };
@@ -558,8 +673,20 @@ export class PartnerCenterSimulator {
     };
     const route = `${method} ${path.slice(ADMIN_PREFIX.length)}`;
     if (route === "GET /profile") return reply(200, this.getProfile());
+    if (route === "PATCH /options") {
+      // What a separate simulator process can be told: ETags on or off, the address validation's answer.
+      const value = parse() as Pick<SimulatorOptions, "etags" | "addressValidation"> | undefined;
+      if (!value || typeof value !== "object") return reply(400, { error: "body must be {etags?, addressValidation?}" });
+      this.configure({ ...(typeof value.etags === "boolean" ? { etags: value.etags } : {}), ...(value.addressValidation ? { addressValidation: value.addressValidation } : {}) });
+      return reply(200, { etags: this.options.etags, addressValidation: this.options.addressValidation });
+    }
     if (route === "PUT /profile") {
-      const value = parse();
+      let value: unknown;
+      try {
+        value = parseJsonText(body, { maxDepth: 64 });
+      } catch {
+        value = undefined;
+      }
       if (!isJsonObject(value as Json)) return reply(400, { error: "body must be a JSON object" });
       this.setProfile(value as JsonObject);
       return reply(200, this.getProfile());

@@ -3,7 +3,7 @@ export type { SyncErrorCode, SyncErrorOptions } from "./errors";
 export { GUID, KEY_VAULT_SECRET_NAME } from "./formats";
 export { AttemptError, sleep, withRetry } from "./http";
 export type { RetryLoopOptions } from "./http";
-export { cloneJson, findCaseCollision, findKey, getPath, isJsonObject, jsonErrorPosition, nestedDeeperThan, setPath, stripBom } from "./json";
+export { cloneJson, findCaseCollision, findKey, getPath, isJsonObject, isLosslessNumber, jsonErrorPosition, JsonReadError, jsonTypeOf, lineAndColumn, LosslessNumber, parseJsonText, readJsonObject, setPath, stripBom, toJsonText } from "./json";
 export type { Json, JsonObject } from "./json";
 export { silentLogger, streamLogger } from "./logger";
 export type { LogProperties, Logger } from "./logger";

@@ -1,8 +1,17 @@
-/** JSON values as the service sends them, and case-insensitive access to them. */
-export type Json = null | boolean | number | string | Json[] | JsonObject;
+import { isLosslessNumber, LosslessNumber, parse, stringify } from "lossless-json";
+
+/**
+ * JSON values as the service sends them, and case-insensitive access to them. A number
+ * read from a body is a LosslessNumber: it keeps the digits as written (64-bit integers,
+ * 1.10, 1e2), so what we do not manage goes back exactly as received. `number` is for
+ * values the code builds itself.
+ */
+export type Json = null | boolean | number | LosslessNumber | string | Json[] | JsonObject;
 export interface JsonObject {
   [key: string]: Json;
 }
+
+export { isLosslessNumber, LosslessNumber };
 
 /** Some Partner Center responses (and files saved on Windows) start with a UTF-8 BOM. */
 export function stripBom(text: string): string {
@@ -20,21 +29,105 @@ export function jsonErrorPosition(err: unknown, text: string): { line: number; c
   let offset = v8 ? Number(v8[1]) : /Unexpected end of JSON input/.test(err instanceof Error ? err.message : "") ? text.length : undefined;
   if (offset === undefined) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require("lossless-json") as typeof import("lossless-json")).parse(text);
+      parse(text);
     } catch (again) {
       const found = /at position (\d+)/.exec(again instanceof Error ? again.message : "");
       if (found) offset = Number(found[1]);
     }
   }
-  if (offset === undefined) return undefined;
+  return offset === undefined ? undefined : lineAndColumn(text, offset);
+}
+
+/** Line and column (1-based) of a 0-based offset in a text. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   return { line: before.split("\n").length, column: before.length - before.lastIndexOf("\n") };
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
 }
+
+/** The JSON type of a value, as a message names it ("number" for a LosslessNumber too). */
+export function jsonTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (isLosslessNumber(value)) return "number";
+  return typeof value;
+}
+
+/** A body that could not be read as JSON: `position` is the 0-based offset of the problem, never a quote of the text. */
+export class JsonReadError extends Error {
+  constructor(
+    readonly problem: "syntax" | "duplicate-key" | "too-deep",
+    readonly position: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "JsonReadError";
+  }
+}
+
+/** Offset of the first container opened `maxDepth + 1` levels deep, outside strings; undefined if none. */
+function tooDeepAt(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return i;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses JSON without losing a digit: numbers become LosslessNumber. Refuses a key
+ * repeated with a different value (which one is the field?) and nesting deeper than
+ * `maxDepth`, checked before parsing: the parser recurses, and a hostile body must not
+ * exhaust the stack. Errors carry the position only, never text of the body.
+ */
+export function parseJsonText(text: string, options: { maxDepth: number }): unknown {
+  const deep = tooDeepAt(text, options.maxDepth);
+  if (deep !== undefined) throw new JsonReadError("too-deep", deep, `nested more than ${options.maxDepth} levels deep`);
+  try {
+    return parse(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : "";
+    const at = /position (\d+)/.exec(message);
+    const position = at ? Number(at[1]) : undefined;
+    if (/^Duplicate key/.test(message)) throw new JsonReadError("duplicate-key", position, "a property name appears twice with different values");
+    throw new JsonReadError("syntax", position, "not valid JSON");
+  }
+}
+
+/**
+ * A small answer read as a JSON object (BOM tolerated), or what is wrong with it: "not
+ * valid JSON" or "JSON but not an object (array)". For bodies never sent back (rules,
+ * verdicts, errors): plain JSON.parse.
+ */
+export function readJsonObject(text: string): { value: JsonObject } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripBom(text));
+  } catch {
+    return { problem: "not valid JSON" };
+  }
+  return isJsonObject(value) ? { value } : { problem: `JSON but not an object (${jsonTypeOf(value)})` };
+}
+
+/** JSON text of a value, LosslessNumbers written exactly as they were read. */
+export function toJsonText(value: Json, space?: number): string {
+  return stringify(value, null, space) ?? "null";
+}
+
 
 /** The key of `obj` equal to `name` ignoring case, if any. */
 export function findKey(obj: JsonObject, name: string): string | undefined {
@@ -82,23 +175,6 @@ export function setPath(obj: JsonObject, path: readonly string[], value: Json): 
   });
 }
 
-/**
- * Whether `value` nests arrays and objects more than `limit` levels deep. Iterative, so a
- * hostile body cannot exhaust the stack here (the recursive walks below rely on it).
- */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== "object" || node === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}
-
 /** Keys that differ only by case make "which one is the field" unanswerable. */
 export function findCaseCollision(value: Json, where = "$"): string | undefined {
   if (Array.isArray(value)) {
@@ -121,6 +197,15 @@ export function findCaseCollision(value: Json, where = "$"): string | undefined 
   return undefined;
 }
 
+/** A deep copy; LosslessNumbers (immutable here) are shared, not turned into plain objects as structuredClone would. */
 export function cloneJson<T extends Json>(value: T): T {
-  return structuredClone(value);
+  if (Array.isArray(value)) return value.map((v) => cloneJson(v)) as T;
+  if (!isJsonObject(value)) return value;
+  const copy: JsonObject = {};
+  for (const [key, v] of Object.entries(value)) {
+    // "__proto__" from a body is an own property (as JSON.parse makes it), not the prototype.
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: cloneJson(v), writable: true, enumerable: true, configurable: true });
+    else copy[key] = cloneJson(v);
+  }
+  return copy as T;
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type LiveProfile, type ResourceRef, type RunResult, type Trigger } from "../model";
+import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
 import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
+import { checkBeforePut, type Preflight } from "./preflight";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -36,6 +37,8 @@ export interface EngineOptions {
   partnerCallLimit?: number;
   /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
   rateStartPerMinute?: number;
+  /** Where country rules and address verdicts are kept (default: the process's, a day). */
+  responseCache?: ResponseCache;
 }
 
 export interface SyncAllOptions {
@@ -115,6 +118,7 @@ export class Engine {
         onCall: this.options.onCall,
         gate: this.partnerGate,
         rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
+        cache: this.options.responseCache,
       });
       this.clients.set(key, client);
     }
@@ -182,6 +186,20 @@ export class Engine {
   /** The live profile of a target's resource, read once, for previews (restore, adopt); not a run. */
   async readLive(resource: ResourceRef, account: AccountRef): Promise<LiveProfile> {
     return (await this.partnerClient(account).getProfile(resource, { correlationId: randomUUID() })).profile;
+  }
+
+  /**
+   * The checks a sync makes before its PUT (country rules, address validation), for a
+   * desired row about to be written: against the live profile, on the values a sync would
+   * change. Makes Partner Center calls; a failure to reach it is the caller's to report.
+   */
+  async checkDesired(desired: DesiredState, options: { abortSignal?: AbortSignal } = {}): Promise<Preflight> {
+    const client = this.partnerClient(desired.account);
+    const redactor = new Redactor().addDesiredProperties(Object.fromEntries(desired.fields));
+    const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal, redactor };
+    const live = (await client.getProfile(desired.resource, callOptions)).profile;
+    redactor.addProfile(live.body);
+    return checkBeforePut(desired, live, planChanges(desired, live), client, callOptions);
   }
 
   /** Every target's status in full: for a handful of targets (a summary is for thousands). */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
+import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord, Lease } from "../stores";
@@ -71,7 +72,6 @@ async function converge(
   dryRun: boolean,
   callOptions: CallOptions,
   beforePut: () => Promise<readonly NotConvergedField[]>,
-  warn: (message: string) => void,
   redactor: Redactor,
 ): Promise<void> {
   const resource = desired.resource;
@@ -80,8 +80,9 @@ async function converge(
     redactor.addProfile(got.profile.body);
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
-    const changes = planChanges(desired, got.profile);
-    if (changes.length === 0) {
+    // No ETag to send back: the PUT cannot be conditional (last writer wins); the record says so.
+    run.guarded = got.profile.etag !== undefined;
+    const inSync = () => {
       // A PUT whose answer was lost (reset, timeout, a gateway's 5xx) may have landed before
       // the retry found the ETag stale: then the profile is in sync because of us, and the
       // record must say so (PutMade, the profile before it) so the change can be undone.
@@ -89,10 +90,26 @@ async function converge(
       Object.assign(run, { outcome: lost ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
       if (lost) Object.assign(run, { putMade: true, putRequestId: lost.requestId });
       else run.changes = [];
+    };
+    const planned = planChanges(desired, got.profile);
+    if (planned.length === 0) return inSync();
+    run.changes = planned;
+    if (!dryRun && desired.mode === "observe") {
+      run.outcome = "drift";
       return;
     }
+    // Address, phone and tax changes are checked against the country's rules and the
+    // service's address validation first: a value it would refuse or rewrite is not sent.
+    const checked = await checkBeforePut(desired, got.profile, planned, client, callOptions);
+    run.warnings = [...new Set([...(run.warnings ?? []), ...checked.warnings])];
+    Object.assign(run, { violations: checked.violations, addressValidation: checked.addressValidation });
+    if (checked.refusal) throw checked.refusal;
+    const target = checked.desired;
+    const changes = checked.changes;
+    // An accepted address suggestion the profile already holds.
+    if (changes.length === 0) return inSync();
     run.changes = changes;
-    if (dryRun || desired.mode === "observe") {
+    if (dryRun) {
       run.outcome = "drift";
       return;
     }
@@ -105,14 +122,11 @@ async function converge(
       return;
     }
     putAttempts++;
-    // The kind allows it (EtagPolicy.whenMissing): the service gave no ETag, so this write cannot be conditional.
-    run.guarded = got.profile.etag !== undefined;
-    if (!run.guarded) warn(`the ${resource.kind.title} has no ETag; the update goes out unguarded (last writer wins)`);
     try {
       const body = buildPutBody(got.profile, apply);
       const put = await client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag });
       redactor.addProfile(put.profile.body);
-      const residual = residualAfterPut(desired, apply, put.profile);
+      const residual = residualAfterPut(target, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
       run.outcome = run.notConverged.length > 0 ? "not-converged" : "corrected";
@@ -203,8 +217,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     } else {
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
-      const warn = (message: string) => log.warn(`Run ${runId} of ${request.target}: ${message}.`, { runId, target: request.target });
-      await converge(run, desired, client, dryRun, callOptions, beforePut, warn, redactor);
+      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted

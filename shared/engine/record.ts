@@ -38,8 +38,23 @@ function contestedNow(facts: RunFacts, changedFields: string[], deps: EngineDeps
   return findContested([current, ...facts.recent], facts.finished, deps.contestPolicy ?? DEFAULT_CONTEST_POLICY);
 }
 
+/** The run's warnings, the unguarded one first: a profile without an ETag is written unconditionally. */
+function warningsOf(run: RunState): string[] {
+  const unguarded =
+    run.guarded === false
+      ? [
+          run.putMade || run.putPending
+            ? "The profile Partner Center returned has no ETag (Attributes.Etag): the update went out unconditionally, so a change someone made at the same moment would be overwritten (last writer wins)."
+            : "The profile Partner Center returned has no ETag (Attributes.Etag): an update would go out unconditionally (last writer wins).",
+        ]
+      : [];
+  return [...unguarded, ...(run.warnings ?? [])];
+}
+
 function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRecord {
   const { run, request } = facts;
+  // Warnings may carry a service's text (an address validation message): masked with the run's values too.
+  const warnings = warningsOf(run).map((w) => facts.redactor.known(w));
   return {
     runId: facts.runId,
     target: request.target,
@@ -67,6 +82,9 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     notConverged: run.notConverged,
     contested,
     guarded: run.guarded === false ? false : undefined,
+    warnings: warnings.length ? warnings : undefined,
+    violations: run.violations?.length ? run.violations : undefined,
+    addressValidation: run.addressValidation,
   };
 }
 
@@ -123,12 +141,15 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     error,
     recorded,
     ...(contested.length ? { contested } : {}),
-    ...(run.guarded === false ? { guarded: false } : {}),
     ...(run.retryAfterInMs !== undefined ? { retryAfterInMs: run.retryAfterInMs } : {}),
     ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
+    ...(record.guarded === false ? { guarded: false } : {}),
+    ...(record.warnings ? { warnings: record.warnings } : {}),
+    ...(record.violations ? { violations: record.violations } : {}),
+    ...(record.addressValidation ? { addressValidation: record.addressValidation } : {}),
   };
   const level = error ? "warn" : "info";
-  deps.log[level](`Run ${facts.runId} of ${request.target}: ${run.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, {
+  const properties = {
     runId: facts.runId,
     target: request.target,
     trigger: request.trigger,
@@ -136,7 +157,10 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     changedFields,
     correlationId: facts.correlationId,
     requestIds,
-  });
+    ...(record.guarded === false ? { guarded: false } : {}),
+  };
+  deps.log[level](`Run ${facts.runId} of ${request.target}: ${run.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, properties);
+  for (const warning of record.warnings ?? []) deps.log.warn(`Run ${facts.runId} of ${request.target}: ${warning}`, properties);
   deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error, personalValues: facts.redactor.values });
   return result;
 }

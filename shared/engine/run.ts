@@ -1,5 +1,5 @@
 import type { JsonObject, Logger, SyncError } from "../core";
-import type { AccountRef, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RunResult, Trigger } from "../model";
+import type { AccountRef, AddressValidationSummary, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RuleViolation, RunResult, Trigger } from "../model";
 import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
 import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore } from "../stores";
 
@@ -35,8 +35,6 @@ export interface RunState {
   outcome: Outcome;
   /** What the desired row is about; unknown only when there was no row to read. */
   resource?: ResourceRef;
-  /** False when the PUT went out without an ETag (the service sent none): last writer wins. */
-  guarded?: boolean;
   /** A deferred run: when to try again. */
   retryAfterInMs?: number;
   /** Unmasked; masked before they leave the engine. */
@@ -53,6 +51,14 @@ export interface RunState {
   mode?: Mode;
   suspended?: boolean;
   notConverged?: NotConvergedField[];
+  /** False when the profile read had no Attributes.Etag: a PUT of this run is unconditional. */
+  guarded?: boolean;
+  /** Things an operator should know that did not stop the run (no ETag, a rule not checked...). */
+  warnings?: string[];
+  /** Desired values that break the country's rules (the run then ends invalid-desired). */
+  violations?: RuleViolation[];
+  /** What POST /v1/validations/address answered, when the run changed the address. */
+  addressValidation?: AddressValidationSummary;
   error?: SyncError;
 }
 

@@ -20,6 +20,11 @@ export interface DesiredState {
   readonly mode: Mode;
   readonly suspended: boolean;
   readonly account: AccountRef;
+  /**
+   * Send Partner Center's address suggestion (one, from POST /v1/validations/address)
+   * instead of refusing the run when the desired address is not what the service would keep.
+   */
+  readonly acceptAddressSuggestion: boolean;
   /** Field name → desired value, trimmed. Absent = not managed; "" = make it empty. */
   readonly fields: ReadonlyMap<string, string>;
 }
@@ -108,6 +113,7 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
   const fields = new Map<string, string>();
   let mode: Mode = "enforce";
   let suspended = false;
+  let acceptAddressSuggestion = false;
   let tenantId: string | undefined;
   let credentialRef: string | undefined;
   for (const [name, raw] of Object.entries(entity)) {
@@ -132,6 +138,11 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
       else problems.push("Suspended must be a boolean (true or false)");
       continue;
     }
+    if (name === "AcceptAddressSuggestion") {
+      if (typeof raw === "boolean") acceptAddressSuggestion = raw;
+      else problems.push("AcceptAddressSuggestion must be a boolean (true or false)");
+      continue;
+    }
     if (kind.key && name === kind.key.property) {
       id = kind.key.parse(raw);
       if (id === undefined) problems.push(`${name} must be ${kind.key.description}`);
@@ -152,7 +163,7 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
   }
   if (problems.length === 0 && kind.validateRow) problems.push(...kind.validateRow(fields));
   if (problems.length > 0) return { ok: false, problems, resource: { kind, id } };
-  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, account: { tenantId, credentialRef }, fields } };
+  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, acceptAddressSuggestion, account: { tenantId, credentialRef }, fields } };
 }
 
 const isControl = (name: string) => (CONTROL_PROPERTIES as readonly string[]).includes(name) || KEY_PROPERTIES.includes(name);
@@ -204,6 +215,7 @@ export function documentFromDesired(state: DesiredState): JsonObject {
   Object.assign(doc, { Mode: state.mode, Suspended: state.suspended });
   if (state.account.tenantId) doc.TenantId = state.account.tenantId;
   if (state.account.credentialRef) doc.CredentialRef = state.account.credentialRef;
+  if (state.acceptAddressSuggestion) doc.AcceptAddressSuggestion = true;
   for (const field of kind.fields) {
     const value = state.fields.get(field.name);
     if (value === undefined) continue;
@@ -225,6 +237,7 @@ export function entityFromDesired(state: DesiredState): Record<string, string | 
   Object.assign(entity, { Mode: state.mode, Suspended: state.suspended });
   if (state.account.tenantId) entity.TenantId = state.account.tenantId;
   if (state.account.credentialRef) entity.CredentialRef = state.account.credentialRef;
+  if (state.acceptAddressSuggestion) entity.AcceptAddressSuggestion = true;
   for (const [name, value] of state.fields) entity[name] = value;
   return entity;
 }

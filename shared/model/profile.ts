@@ -1,34 +1,45 @@
-import { findCaseCollision, getPath, isJsonObject, type Json, type JsonObject, jsonErrorPosition, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { findCaseCollision, getPath, isJsonObject, isLosslessNumber, type Json, type JsonObject, JsonReadError, jsonTypeOf, lineAndColumn, parseJsonText, stripBom, SyncError, type SyncErrorOptions } from "../core";
 import { DEFAULT_KIND } from "./kinds";
 import type { ResourceKind } from "./resource";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {
   readonly kind: ResourceKind;
-  /** The parsed body, untouched: unknown fields, links and attributes included. */
+  /** The parsed body, untouched: unknown fields, links and attributes included; numbers as written. */
   readonly body: JsonObject;
   /**
-   * Attributes.Etag of this body: the PUT must carry it. Undefined only for a kind that
-   * allows unguarded writes (EtagPolicy.whenMissing), when the service sent none.
+   * Attributes.Etag of this body as text (a quoted or an unquoted one), which the PUT
+   * carries back as received. Undefined when the profile has none: a PUT is then
+   * unguarded (last writer wins).
    */
-  readonly etag: string | undefined;
+  readonly etag?: string;
 }
 
 const ETAG_PATH = ["Attributes", "Etag"] as const;
-/** A billing profile is 3 levels deep; far deeper is not a profile, and would exhaust the stack of the walks below. */
+const OBJECT_TYPE_PATH = ["Attributes", "ObjectType"] as const;
+/** A billing profile is 3 levels deep; far deeper is not a profile, and would exhaust the stack of the parser and the walks below. */
 export const MAX_PROFILE_DEPTH = 64;
 
-function positionHint(err: unknown, text: string): string {
-  // V8 messages may quote the body around the error; a billing profile holds personal
-  // data, so only the line and column are kept.
-  const at = jsonErrorPosition(err, text);
-  return at ? ` (line ${at.line}, column ${at.column})` : "";
+function positionHint(position: number | undefined, text: string): string {
+  // Only the line and column: a billing profile holds personal data, so no text of it is quoted.
+  if (position === undefined) return "";
+  const at = lineAndColumn(text, position);
+  return ` (line ${at.line}, column ${at.column})`;
+}
+
+function readEtag(body: JsonObject, fail: (problem: string) => SyncError): string | undefined {
+  const etag: Json | undefined = getPath(body, ETAG_PATH);
+  if (etag === undefined || etag === null || etag === "") return undefined;
+  if (typeof etag === "string") return etag;
+  if (isLosslessNumber(etag)) return etag.toString();
+  throw fail(`has Attributes.Etag of type ${jsonTypeOf(etag)}, expected a string or a number`);
 }
 
 /**
  * Reads a billing profile body. Anything we could not read completely (not JSON, not an
- * object, ambiguous keys, no ETag, a managed field of the wrong type) is a
- * ResponseParseError: nothing built from it is ever PUT back.
+ * object, ambiguous keys, a managed field of the wrong type, no ETag and no sign of being
+ * a billing profile) is a ResponseParseError: nothing built from it is ever PUT back.
+ * Numbers keep their digits (see core/json).
  */
 export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}, kind: ResourceKind = DEFAULT_KIND): LiveProfile {
   const fail = (problem: string) =>
@@ -37,30 +48,36 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   if (stripped.trim() === "") throw fail("is empty");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stripped);
+    parsed = parseJsonText(stripped, { maxDepth: MAX_PROFILE_DEPTH });
   } catch (err) {
-    throw fail(`is not valid JSON${positionHint(err, stripped)}`);
+    if (!(err instanceof JsonReadError)) throw err;
+    if (err.problem === "too-deep") throw fail(`is nested more than ${MAX_PROFILE_DEPTH} levels deep`);
+    const problem = err.problem === "duplicate-key" ? "has a property name twice, with different values" : "is not valid JSON";
+    throw fail(`${problem}${positionHint(err.position, stripped)}`);
   }
-  if (!isJsonObject(parsed)) throw fail(`is JSON but not an object (${Array.isArray(parsed) ? "array" : typeof parsed})`);
-  if (nestedDeeperThan(parsed, MAX_PROFILE_DEPTH)) throw fail(`is nested more than ${MAX_PROFILE_DEPTH} levels deep`);
-  const body = parsed as JsonObject;
+  if (!isJsonObject(parsed)) throw fail(`is JSON but not an object (${jsonTypeOf(parsed)})`);
+  const body = parsed;
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);
-  const etag = getPath(body, ETAG_PATH);
-  const missing = etag === undefined || etag === null || etag === "";
-  if (missing && kind.etag.whenMissing === "refuse") throw fail("has no Attributes.Etag, so an update could not be made conditional");
-  if (!missing && typeof etag !== "string") throw fail(`has Attributes.Etag of type ${typeof etag}, expected a string`);
+  const etag = readEtag(body, fail);
+  // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
+  // (an empty object, or another resource, would be PUT back as the profile): it must at
+  // least say it is this kind's profile, as every documented one does.
+  const objectType = getPath(body, OBJECT_TYPE_PATH);
+  if (etag === undefined && (typeof objectType !== "string" || objectType.toLowerCase() !== kind.objectType.toLowerCase())) {
+    throw fail(`has no Attributes.Etag and does not say it is a billing profile (Attributes.ObjectType ${typeof objectType === "string" ? JSON.stringify(objectType.slice(0, 40)) : "absent"})`);
+  }
   for (const field of kind.fields) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
-      throw fail(`has ${field.path[0]} of type ${Array.isArray(parent) ? "array" : typeof parent}, expected an object`);
+      throw fail(`has ${field.path[0]} of type ${jsonTypeOf(parent)}, expected an object`);
     }
     const value = getPath(body, field.path);
     if (value !== undefined && value !== null && typeof value !== "string") {
-      throw fail(`has ${field.path.join(".")} of type ${typeof value}, expected a string`);
+      throw fail(`has ${field.path.join(".")} of type ${jsonTypeOf(value)}, expected a string`);
     }
   }
-  return { kind, body, etag: missing ? undefined : (etag as string) };
+  return etag === undefined ? { kind, body } : { kind, body, etag };
 }
 
 /** The live value of a managed field as a string; absent and null read as "". */

@@ -34,17 +34,30 @@ export interface ResourceKey {
   parse(raw: unknown): string | undefined;
 }
 
+/**
+ * Where a kind's postal address is, and which fields the country's validation rules judge:
+ * what the checks before a PUT (GET /v1/countryvalidationrules, POST /v1/validations/address)
+ * read and change. Field names are the kind's row names.
+ */
+export interface AddressRoles {
+  /** The profile's country (ISO alpha-2): not settable, the rules' key. */
+  readonly country: readonly string[];
+  readonly addressLine1: string;
+  readonly addressLine2: string;
+  readonly city: string;
+  readonly state: string;
+  readonly postalCode: string;
+  readonly region: string;
+  readonly phone?: string;
+  readonly taxId?: string;
+}
+
 export interface EtagPolicy {
   /**
    * Besides Attributes.Etag in the body (every kind), the PUT also sends
    * `If-Match: "<etag>"` (quoted, as the docs of the customer billing profile ask).
    */
   readonly ifMatchHeader: boolean;
-  /**
-   * A live profile without an ETag: "refuse" ends the run before any PUT; "unguarded"
-   * PUTs without one (last writer wins) and says so in the result, history and log.
-   */
-  readonly whenMissing: "refuse" | "unguarded";
 }
 
 export interface ResourceKind {
@@ -65,6 +78,14 @@ export interface ResourceKind {
   /** The path with the id as a placeholder: names calls in telemetry without one name per customer. */
   readonly pathTemplate: string;
   readonly etag: EtagPolicy;
+  /**
+   * Attributes.ObjectType of this kind's body. A profile without an ETag is written
+   * unguarded (last writer wins) only when it says it is one: a PUT replaces the whole
+   * profile, so `{}` or another resource's body must never be PUT back.
+   */
+  readonly objectType: string;
+  /** The address and the fields the country's rules judge; a kind without one is not checked before its PUT. */
+  readonly address?: AddressRoles;
   /** Checks across the fields of one row, beyond each field's own (none yet for either kind). */
   validateRow?(fields: ReadonlyMap<string, string>): string[];
   /** Target name (PartitionKey) of a row that names none. */
@@ -83,4 +104,4 @@ export function defineKind(kind: Omit<ResourceKind, "fieldsByName">): ResourceKi
 }
 
 /** Control properties of every row (the kind's key property is one more). */
-export const CONTROL_PROPERTIES = ["Mode", "Suspended", "TenantId", "CredentialRef"] as const;
+export const CONTROL_PROPERTIES = ["Mode", "Suspended", "TenantId", "CredentialRef", "AcceptAddressSuggestion"] as const;

@@ -1,3 +1,5 @@
+import type { AddressValidationSummary } from "./addressValidation";
+import type { RuleViolation } from "./countryRules";
 import type { FieldChange } from "./diff";
 
 export const OUTCOMES = [
@@ -51,8 +53,17 @@ export interface RunResult {
   contested?: { field: string; count: number; since: string }[];
   /** Fields Partner Center did not keep as sent (values masked where personal). */
   notConverged?: { field: string; desired: string; service: string }[];
-  /** False when the update went out without an ETag, because the service sent none (last writer wins). */
-  guarded?: false;
+  /**
+   * false when the profile Partner Center returned had no ETag: a PUT of this run went out
+   * (or would go out) unconditionally, last writer wins. Absent when it had one, or was not read.
+   */
+  guarded?: boolean;
+  /** What an operator should know that did not stop the run (an unguarded PUT, a rule not checked...). */
+  warnings?: string[];
+  /** Desired values that break the rules of the profile's country (the run is invalid-desired). */
+  violations?: RuleViolation[];
+  /** What Partner Center's address validation answered, when the run changed the address (suggestions masked). */
+  addressValidation?: AddressValidationSummary;
   /** A deferred run: when its queue message comes back. */
   retryAfterInMs?: number;
 }

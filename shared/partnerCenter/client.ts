@@ -1,13 +1,46 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
-import { AttemptError, GUID, isRetryableStatus, type JsonObject, numericCode, parseRetryAfter, registerSecret, type RetryLoopOptions, type Semaphore, stripBom, SyncError, type SyncErrorCode, type SyncErrorOptions, withRetry } from "../core";
-import { type LiveProfile, parseProfile, Redactor, type ResourceRef } from "../model";
+import {
+  AttemptError,
+  GUID,
+  isRetryableStatus,
+  type JsonObject,
+  numericCode,
+  parseRetryAfter,
+  readJsonObject,
+  registerSecret,
+  type RetryLoopOptions,
+  type Semaphore,
+  stripBom,
+  SyncError,
+  type SyncErrorCode,
+  toJsonText,
+  withRetry,
+} from "../core";
+import {
+  type AddressValidation,
+  type CountryRules,
+  type LiveProfile,
+  parseAddressValidation2007,
+  parseAddressValidationBody,
+  parseCountryRules,
+  parseProfile,
+  type PostalAddress,
+  Redactor,
+  type ResourceRef,
+} from "../model";
 import { processCallGate } from "./callGate";
 import { CUSTOMERS_PATH, type CustomerPage, MAX_CUSTOMER_PAGE_SIZE, parseCustomerPage } from "./customers";
 import { RateController, type RateControllerOptions, type RateTicket } from "./rateController";
+import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
+
+export const COUNTRY_RULES_PATH = "/v1/countryvalidationrules";
+export const ADDRESS_VALIDATION_PATH = "/v1/validations/address";
+
+type Method = "GET" | "PUT" | "POST";
 
 export interface PartnerCenterClientOptions {
   baseUrl: string;
@@ -21,10 +54,12 @@ export interface PartnerCenterClientOptions {
   retry?: Omit<RetryLoopOptions, "abortSignal">;
   /** Called once per HTTP attempt, success or not: dependency telemetry hangs here. */
   onCall?: (call: CallRecord) => void;
-  /** Pacing of this account's calls (see RateController): the known limit, or where to look for it. */
-  rate?: RateControllerOptions;
   /** Limits requests in flight; default the process's gate (see ./callGate), shared by every client. */
   gate?: Semaphore;
+  /** Pacing of this account's calls (see RateController): the known limit, or where to look for it. */
+  rate?: RateControllerOptions;
+  /** Where country rules and address verdicts are kept (default: one cache per process, a day). */
+  cache?: ResponseCache;
 }
 
 export interface CallOptions {
@@ -34,16 +69,16 @@ export interface CallOptions {
   /** Called once per HTTP attempt of this call, failed ones included. */
   onCall?: (call: CallRecord) => void;
   /**
+   * The run's personal values: Partner Center's error text is shown only through it. Without
+   * one (or before the run read the profile) the text is withheld and only its code kept.
+   */
+  redactor?: Redactor;
+  /**
    * Waiting for the account's call rate (a pacing slot, a Retry-After) longer than this is
    * not done here: the call fails Throttled with retryAfterInMs, for the caller to come
    * back later (a queue message). Unset: wait, as the CLI and the timer do.
    */
   maxThrottleWaitInMs?: number;
-  /**
-   * The run's personal values: Partner Center's error text is shown only through it. Without
-   * one (or before the run read the profile) the text is withheld and only its code kept.
-   */
-  redactor?: Redactor;
 }
 
 export interface ListCustomersOptions extends CallOptions {
@@ -59,7 +94,8 @@ export interface UpdateProfileOptions extends CallOptions {
 
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
 export interface CallRecord {
-  method: "GET" | "PUT";
+  method: Method;
+  /** Without the query (a continuation token is no one's business). */
   path: string;
   /** The method and path with ids as placeholders: one name per operation, not per customer. */
   operation: string;
@@ -82,20 +118,42 @@ export interface ProfileResponse {
   calls: CallRecord[];
 }
 
-/** One request as send() makes it: where, what to send, and how to read a 2xx body. */
-interface Request<T> {
-  method: "GET" | "PUT";
+/** A country's rules; undefined when Partner Center has none for it (404). `cached`: no call was made. */
+export interface CountryRulesResponse {
+  rules?: CountryRules;
+  cached: boolean;
+}
+
+export interface AddressValidationResponse {
+  validation: AddressValidation;
+  cached: boolean;
+}
+
+interface HttpRequest {
+  method: Method;
   /** Path and query under the API base. */
   path: string;
+  /** How telemetry names the call (see CallRecord.operation). */
   operation: string;
-  body?: JsonObject;
+  data?: string;
   headers?: Record<string, string>;
-  read(text: string, where: SyncErrorOptions): T;
 }
 
 /** If-Match wants a quoted entity tag; the service's ETags come bare (numeric strings) or already quoted. */
 export function quoteEtag(etag: string): string {
   return /^(W\/)?".*"$/.test(etag) ? etag : `"${etag.replace(/"/g, "")}"`;
+}
+
+/** A path for messages and records: without the query. */
+function shown(path: string): string {
+  return path.split("?")[0];
+}
+
+/** An answer as the readers see it: status, body text, where it came from. */
+interface Answer {
+  response: AxiosResponse<string>;
+  text: string;
+  where: { statusCode: number; correlationId: string; requestId: string };
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -142,7 +200,7 @@ function readErrorBody(text: string, contentType: string | undefined): ServiceEr
   }
 }
 
-function errorCodeFor(status: number, serviceCode: string | undefined, method: "GET" | "PUT"): SyncErrorCode {
+function errorCodeFor(status: number, serviceCode: string | undefined, method: Method): SyncErrorCode {
   // Only a write carries an ETag: the same answers to a GET are a service error, not a race.
   if (method === "PUT" && (status === 409 || status === 412 || (status === 400 && serviceCode === "2055"))) return "StaleEtag";
   if (status === 401) return "Unauthorized";
@@ -161,11 +219,6 @@ function hintFor(code: SyncErrorCode, serviceCode: string | undefined): string {
   if (code === "Unauthorized") return " Check the access token or consent again with `billing-sync auth login`.";
   if (code === "Forbidden") return " The signed-in user needs the Partner Center admin agent or billing admin role.";
   return "";
-}
-
-/** A path for messages: without the query (a continuation token is no one's business). */
-function shown(path: string): string {
-  return path.split("?")[0];
 }
 
 const NETWORK_WORDS: Record<string, string> = {
@@ -196,8 +249,9 @@ function transportCode(err: unknown): string {
 
 /**
  * The Partner Center client of one partner account: the billing profiles of every
- * resource kind, and the customer list. Axios stays inside this file: callers get parsed
- * results or SyncError, never an axios object (whose config holds the Authorization header).
+ * resource kind, the customer list, country rules and address validation. Axios stays
+ * inside this file: callers get parsed results or SyncError, never an axios object (whose
+ * config holds the Authorization header).
  */
 export class PartnerCenterClient {
   private readonly http: AxiosInstance;
@@ -223,17 +277,24 @@ export class PartnerCenterClient {
   }
 
   /** GET the live profile of one resource (the partner's own, or a customer's). */
-  getProfile(resource: ResourceRef, options: CallOptions): Promise<ProfileResponse> {
-    return this.profileCall("GET", resource, undefined, options);
+  async getProfile(resource: ResourceRef, options: CallOptions): Promise<ProfileResponse> {
+    const path = resource.kind.path(resource.id);
+    const request: HttpRequest = { method: "GET", path, operation: `GET ${resource.kind.pathTemplate}` };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "GET", resource, options));
+    return { profile: value, requestId, calls };
   }
 
   /**
-   * PUT the whole profile back; `body` carries Attributes.Etag from this run's GET, and
-   * kinds that ask for it also get `If-Match` with the same ETag, quoted.
+   * PUT the whole profile back. `body` carries Attributes.Etag from this run's GET when the
+   * profile had one; numbers go out exactly as they were read. Kinds that ask for it also
+   * get `If-Match` with the same ETag, quoted.
    */
-  updateProfile(resource: ResourceRef, body: JsonObject, options: UpdateProfileOptions): Promise<ProfileResponse> {
-    const ifMatch = resource.kind.etag.ifMatchHeader && options.etag !== undefined ? { "If-Match": quoteEtag(options.etag) } : undefined;
-    return this.profileCall("PUT", resource, body, options, ifMatch);
+  async updateProfile(resource: ResourceRef, body: JsonObject, options: UpdateProfileOptions): Promise<ProfileResponse> {
+    const path = resource.kind.path(resource.id);
+    const headers = resource.kind.etag.ifMatchHeader && options.etag !== undefined ? { "If-Match": quoteEtag(options.etag) } : undefined;
+    const request: HttpRequest = { method: "PUT", path, operation: `PUT ${resource.kind.pathTemplate}`, data: toJsonText(body), headers };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT", resource, options));
+    return { profile: value, requestId, calls };
   }
 
   /**
@@ -249,40 +310,64 @@ export class PartnerCenterClient {
       const token = next.headers["MS-ContinuationToken"];
       if (token !== undefined && seen.has(token)) throw new SyncError("PartnerCenterError", "The customer list sent the same continuation token twice; paging stopped.");
       if (token !== undefined) seen.add(token);
-      const request: Request<CustomerPage> = {
-        method: "GET",
-        path: next.path,
-        operation: `GET ${CUSTOMERS_PATH}`,
-        headers: next.headers,
-        read: (text, where) => parseCustomerPage(text, `GET ${CUSTOMERS_PATH}`, where),
-      };
-      const { value } = await this.send(request, options);
+      const request: HttpRequest = { method: "GET", path: next.path, operation: `GET ${CUSTOMERS_PATH}`, headers: next.headers };
+      const { value } = await this.send(request, options, (a) => {
+        if (a.response.status >= 200 && a.response.status < 300) return parseCustomerPage(a.text, `GET ${CUSTOMERS_PATH}`, a.where);
+        return this.fail(a, "GET", CUSTOMERS_PATH, options);
+      });
       yield value;
       next = value.next;
     }
   }
 
-  private async profileCall(method: "GET" | "PUT", resource: ResourceRef, body: JsonObject | undefined, options: CallOptions, headers?: Record<string, string>): Promise<ProfileResponse> {
-    const path = resource.kind.path(resource.id);
-    const { value, requestId, calls } = await this.send<LiveProfile>(
-      {
-        method,
-        path,
-        operation: `${method} ${resource.kind.pathTemplate}`,
-        body,
-        headers,
-        read: (text, where) => parseProfile(text, `${method} ${path}`, where, resource.kind),
-      },
-      options,
-    );
-    return { profile: value, requestId, calls };
+  /** GET /v1/countryvalidationrules/{iso2}, kept a day per API base URL and country. */
+  async getCountryRules(iso2: string, options: CallOptions): Promise<CountryRulesResponse> {
+    if (!/^[A-Z]{2}$/.test(iso2)) throw new SyncError("ResponseParseError", `The profile's country ${JSON.stringify(iso2.slice(0, 10))} is not an ISO 3166 alpha-2 code; its rules cannot be read.`);
+    const path = `${COUNTRY_RULES_PATH}/${iso2}`;
+    const { value, cached } = await this.cache.getOrLoad(`rules|${this.options.baseUrl}|${iso2}`, async () => {
+      const read = (a: Answer): CountryRules | undefined => {
+        if (a.response.status === 404) return undefined;
+        if (a.response.status >= 200 && a.response.status < 300) return parseCountryRules(a.text, iso2, a.where);
+        return this.fail(a, "GET", path, options);
+      };
+      return (await this.send({ method: "GET", path, operation: `GET ${COUNTRY_RULES_PATH}/{iso2}` }, options, read)).value;
+    });
+    return { rules: value, cached };
   }
 
-  /** One request with the retry loop around it; every attempt is reported through onCall. */
-  private async send<T>(request: Request<T>, options: CallOptions): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
+  /**
+   * POST /v1/validations/address. Reads both answers the public record shows: the 2021
+   * AddressValidationResponse, and the 2019 one (200 with no body: valid; 400 with code
+   * 2007: invalid, with a corrected address). Verdicts are kept a day per address.
+   */
+  async validateAddress(address: PostalAddress, options: CallOptions): Promise<AddressValidationResponse> {
+    const data = JSON.stringify(address);
+    const key = `address|${this.options.baseUrl}|${createHash("sha256").update(data).digest("hex")}`;
+    const { value, cached } = await this.cache.getOrLoad(key, async () => {
+      const read = (a: Answer): AddressValidation => {
+        const status = a.response.status;
+        if (status >= 200 && status < 300) {
+          return stripBom(a.text).trim() === "" ? { status: "Valid", era: 2019, suggestions: [] } : parseAddressValidationBody(a.text, address, a.where);
+        }
+        const body = status === 400 ? readJsonObject(a.text) : undefined;
+        if (body && "value" in body && String(body.value.code) === "2007") {
+          const description = body.value.description;
+          return parseAddressValidation2007(typeof description === "string" ? description : undefined);
+        }
+        return this.fail(a, "POST", ADDRESS_VALIDATION_PATH, options);
+      };
+      return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, operation: `POST ${ADDRESS_VALIDATION_PATH}`, data }, options, read)).value;
+    });
+    return { validation: value, cached };
+  }
+
+  private get cache(): ResponseCache {
+    return this.options.cache ?? PROCESS_RESPONSE_CACHE;
+  }
+
+  private async send<T>(request: HttpRequest, options: CallOptions, read: (answer: Answer) => T): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
     const requestId = randomUUID();
     const calls: CallRecord[] = [];
-    const data = request.body === undefined ? undefined : JSON.stringify(request.body);
     const value = await withRetry(
       async (attempt) => {
         // The account's pace: a slot, and no call during a Retry-After pause. A caller that
@@ -291,7 +376,7 @@ export class PartnerCenterClient {
         const startedAt = new Date();
         const call: CallRecord = {
           method: request.method,
-          path: request.path.split("?")[0],
+          path: shown(request.path),
           operation: request.operation,
           requestId,
           correlationId: options.correlationId,
@@ -300,11 +385,16 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(request, data, requestId, options, ticket);
+          const response = await this.attempt(request, requestId, options, ticket);
           call.status = response.status;
           call.msCv = idHeader(response, "MS-CV");
           call.msServerId = idHeader(response, "MS-ServerId");
-          return this.read(response, request, requestId, options);
+          const where = {
+            statusCode: response.status,
+            correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
+            requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
+          };
+          return read({ response, text: typeof response.data === "string" ? response.data : "", where });
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
@@ -325,8 +415,8 @@ export class PartnerCenterClient {
     return { value, requestId, calls };
   }
 
-  private async attempt(request: Request<unknown>, data: string | undefined, requestId: string, options: CallOptions, ticket: RateTicket): Promise<AxiosResponse<string>> {
-    const { method, path } = request;
+  private async attempt(request: HttpRequest, requestId: string, options: CallOptions, ticket: RateTicket): Promise<AxiosResponse<string>> {
+    const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
     // Whatever credential gave it: from now on no text we store or show may hold it.
@@ -366,17 +456,15 @@ export class PartnerCenterClient {
     }
   }
 
-  private read<T>(response: AxiosResponse<string>, request: Request<T>, requestId: string, options: CallOptions): T {
-    const { method, path } = request;
-    const text = typeof response.data === "string" ? response.data : "";
-    const where = {
-      statusCode: response.status,
-      correlationId: idHeader(response, "MS-CorrelationId", GUID) ?? options.correlationId,
-      requestId: idHeader(response, "MS-RequestId", GUID) ?? requestId,
-    };
-    if (response.status >= 200 && response.status < 300) {
-      return request.read(text, where);
-    }
+  private readProfile(answer: Answer, method: "GET" | "PUT", resource: ResourceRef, options: CallOptions): LiveProfile {
+    const path = resource.kind.path(resource.id);
+    if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${path}`, answer.where, resource.kind);
+    return this.fail(answer, method, path, options);
+  }
+
+  /** A non-2xx answer as the error the retry loop decides on; the service's text only through the run's Redactor. */
+  private fail(answer: Answer, method: Method, path: string, options: CallOptions): never {
+    const { response, text, where } = answer;
     const body = readErrorBody(text, header(response, "Content-Type"));
     const serviceCode = body.serviceCode;
     const description = body.kind ?? (options.redactor ?? new Redactor()).outside(body.said);

@@ -1,4 +1,4 @@
-import { GUID, getPath, isJsonObject, type Json, nestedDeeperThan, stripBom, SyncError, type SyncErrorOptions } from "../core";
+import { GUID, getPath, isJsonObject, type Json, readJsonObject, SyncError, type SyncErrorOptions } from "../core";
 
 /**
  * GET /v1/customers, page by page (partner-center-api-wave2.md §2): the first page is
@@ -56,14 +56,9 @@ function str(value: Json | undefined): string | undefined {
 /** One page of the customer list, read strictly: a page we cannot read stops paging (nothing is built from it). */
 export function parseCustomerPage(text: string, what: string, context: SyncErrorOptions = {}): CustomerPage {
   const fail = (problem: string) => new SyncError("ResponseParseError", `The ${what} response body ${problem}.`, { ...context, retryable: false });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stripBom(text));
-  } catch {
-    throw fail("is not valid JSON");
-  }
-  if (!isJsonObject(parsed)) throw fail("is not a JSON object");
-  if (nestedDeeperThan(parsed, 64)) throw fail("is nested more than 64 levels deep");
+  const read = readJsonObject(text);
+  if ("problem" in read) throw fail(`is ${read.problem}`);
+  const parsed = read.value;
   const items = getPath(parsed, ["items"]);
   if (!Array.isArray(items)) throw fail("has no items array");
   const customers: CustomerSummary[] = [];

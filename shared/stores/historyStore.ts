@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
-import type { ContestedField, FieldChange, Mode, NotConvergedField, Outcome, RunError, Trigger } from "../model";
-import type { JsonObject } from "../core";
+import { type AddressValidationSummary, type ContestedField, type FieldChange, MAX_PROFILE_DEPTH, type Mode, type NotConvergedField, type Outcome, type RuleViolation, type RunError, type Trigger } from "../model";
+import { isJsonObject, type JsonObject, parseJsonText, toJsonText } from "../core";
 import { statusOf, storageError as tableError, storageFailure, TABLES, type TableFactory } from "./tables";
 
 /** One run of one target, as kept in BillingProfileHistory. */
@@ -43,8 +43,12 @@ export interface HistoryRecord {
   notConverged?: NotConvergedField[];
   /** Fields corrected again and again within the contest window. */
   contested?: ContestedField[];
-  /** False when the PUT went out without an ETag (the service sent none). */
-  guarded?: false;
+  /** false when the profile had no ETag, so a PUT was unconditional (last writer wins). */
+  guarded?: boolean;
+  warnings?: string[];
+  violations?: RuleViolation[];
+  /** Masked, as in the run result. */
+  addressValidation?: AddressValidationSummary;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { restorable: boolean };
@@ -80,6 +84,9 @@ const COLUMNS = {
     "Suspended",
     "Contested",
     "Guarded",
+    "Warnings",
+    "Violations",
+    "AddressValidation",
   ],
 } as const;
 
@@ -101,7 +108,8 @@ const PROFILE_BUDGET_BYTES = 768 * 1024;
  */
 function profileProperties(record: HistoryRecord): Record<string, unknown> {
   if (record.profileBefore === undefined) return { ProfileBeforeOmitted: record.profileBeforeOmitted };
-  const text = JSON.stringify(record.profileBefore);
+  // Lossless: numbers go back to restore exactly as Partner Center wrote them.
+  const text = toJsonText(record.profileBefore);
   const bytes = Buffer.byteLength(JSON.stringify(text));
   if (bytes > PROFILE_BUDGET_BYTES) {
     return { ProfileBeforeOmitted: `the profile (${bytes} bytes as stored) is too large for a history row (at most ${PROFILE_BUDGET_BYTES})` };
@@ -161,6 +169,9 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     NotConverged: record.notConverged === undefined ? undefined : JSON.stringify(record.notConverged),
     Contested: record.contested?.length ? JSON.stringify(record.contested) : undefined,
     Guarded: record.guarded,
+    Warnings: record.warnings?.length ? JSON.stringify(record.warnings) : undefined,
+    Violations: record.violations?.length ? JSON.stringify(record.violations) : undefined,
+    AddressValidation: record.addressValidation ? JSON.stringify(record.addressValidation) : undefined,
   };
 }
 
@@ -170,6 +181,17 @@ function parseJson<T>(value: unknown, fallback: T): T {
     return JSON.parse(value) as T;
   } catch {
     return fallback;
+  }
+}
+
+/** The stored profile, read back as losslessly as it was written; undefined if it cannot be read. */
+function parseProfileText(text: string | undefined): JsonObject | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = parseJsonText(text, { maxDepth: MAX_PROFILE_DEPTH });
+    return isJsonObject(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -197,7 +219,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     putPending: entity.PutPending === true || undefined,
     etagBefore: str(entity.EtagBefore),
     etagAfter: str(entity.EtagAfter),
-    profileBefore: parseJson<JsonObject | undefined>(profileFromEntity(entity), undefined),
+    profileBefore: parseProfileText(profileFromEntity(entity)),
     profileBeforeOmitted: str(entity.ProfileBeforeOmitted),
     error: errorCode
       ? {
@@ -215,7 +237,10 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     suspended: typeof entity.Suspended === "boolean" ? entity.Suspended : undefined,
     notConverged: parseJson<NotConvergedField[] | undefined>(entity.NotConverged, undefined),
     contested: parseJson<ContestedField[]>(entity.Contested, []),
-    guarded: entity.Guarded === false ? false : undefined,
+    guarded: typeof entity.Guarded === "boolean" ? entity.Guarded : undefined,
+    warnings: parseJson<string[] | undefined>(entity.Warnings, undefined),
+    violations: parseJson<RuleViolation[] | undefined>(entity.Violations, undefined),
+    addressValidation: parseJson<AddressValidationSummary | undefined>(entity.AddressValidation, undefined),
   };
 }
 

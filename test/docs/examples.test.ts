@@ -1,4 +1,6 @@
-import { entityFromDocument } from "../../shared/model";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkCountryRules, entityFromDocument, parseCountryRules, parseDesiredEntity } from "../../shared/model";
 import { docPages, readDoc } from "./markdown";
 
 const MARKER = "<!-- desired-state example";
@@ -21,5 +23,13 @@ describe("desired-state examples", () => {
 
   it.each(examples)("%s is accepted by desired set", (_name, json) => {
     expect(() => entityFromDocument("default", JSON.parse(json))).not.toThrow();
+  });
+
+  // The examples' addresses are in the US: a sync would check them against its recorded rules.
+  const US = parseCountryRules(readFileSync(join(__dirname, "..", "fixtures", "country-rules", "US.recorded.json"), "utf8"), "US");
+  it.each(examples)("%s keeps the recorded US country rules", (_name, json) => {
+    const state = parseDesiredEntity("default", entityFromDocument("default", JSON.parse(json)));
+    const changes = [...state.fields].map(([field, to]) => ({ field, from: "", to }));
+    expect(checkCountryRules(US, changes).violations).toEqual([]);
   });
 });

@@ -52,7 +52,12 @@ describe("customer billing profiles against the simulator and Azurite", () => {
     expect(result.resource).toEqual({ kind: "customer-billing-profile", customerTenantId: customer.id });
     const calls = requestsTo(customer.id);
     expect(calls.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 200"]);
-    expect(h.sim.count()).toBe(2);
+    expect(h.sim.count(undefined, undefined, "profile")).toBe(2);
+    // The city changes: the rules of the customer's country and the address validation were asked first, as for the partner profile.
+    expect(h.sim.requests.filter((r) => r.endpoint === "countryRules" || r.endpoint === "addressValidation").map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /v1/countryvalidationrules/US",
+      "POST /v1/validations/address",
+    ]);
     const put = JSON.parse(calls[1].body) as JsonObject;
     const etag = getPath(before, ["attributes", "etag"]) as string;
     expect(getPath(put, ["attributes", "etag"])).toBe(etag);
@@ -119,23 +124,23 @@ describe("customer billing profiles against the simulator and Azurite", () => {
     expect(getPath(JSON.parse(put.body) as JsonObject, ["attributes", "etag"])).toBeUndefined();
     expect(h.sim.customers().profile(customer.index)).toMatchObject({ firstName: "Robin" });
     expect(await historyRowOf(h, result)).toMatchObject({ Outcome: "corrected", Guarded: false });
-    expect(h.output.join("")).toMatch(new RegExp(`Run ${result.runId} of ${customer.target}: the customer billing profile has no ETag; the update goes out unguarded`));
-    // In sync afterwards, and a run with nothing to write says nothing about guards.
+    expect(h.output.join("")).toMatch(new RegExp(`Run ${result.runId} of ${customer.target}: The profile Partner Center returned has no ETag \\(Attributes.Etag\\): the update went out unconditionally`));
     const again = await engine.syncTarget({ target: customer.target, trigger: "cli" });
     expect(again).toMatchObject({ outcome: "in-sync" });
-    expect(again.guarded).toBeUndefined();
   });
 
-  it("the partner profile without an ETag is still refused (issue 13 decides its unguarded runs)", async () => {
-    const profile = h.sim.getProfile();
-    delete (profile.attributes as JsonObject).etag;
-    h.sim.setProfile(profile);
-    await h.setDesired("partner-no-etag", { PurchaseOrderNumber: "PO-9" });
-    const result = await engine.syncTarget({ target: "partner-no-etag", trigger: "cli" });
+  it("a customer profile without an ETag that does not say it is one is refused: nothing is PUT back", async () => {
+    const customer = nextCustomer();
+    h.sim.customers().dropEtag(customer.index);
+    const profile = h.sim.customers().profile(customer.index);
+    (profile.attributes as JsonObject).objectType = "BillingProfile";
+    h.sim.customers().store(customer.index, profile, { keepEtag: true });
+    await h.setDesired(customer.target, { CustomerId: customer.id, ...DESIRED });
+    const result = await engine.syncTarget({ target: customer.target, trigger: "cli" });
     expect(result.outcome).toBe("failed");
-    expect(result.error?.message).toMatch(/no Attributes\.Etag/);
+    // It says BillingProfile (the partner's kind), not CustomerBillingProfile.
+    expect(result.error?.message).toMatch(/has no Attributes\.Etag and does not say it is a billing profile \(Attributes\.ObjectType "BillingProfile"\)/);
     expect(h.sim.count("PUT")).toBe(0);
-    await engine.desired.delete("partner-no-etag");
   });
 
   it("a customer the partner does not have: 404, failed, nothing written", async () => {

@@ -131,7 +131,9 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
     expect(request.data.baseData).toMatchObject({ name: "BillingProfileSyncRun", success: true });
     const trace = only(ofKind(records, "Message"));
     const sent = h.sim.requests.map((r) => ({ method: r.method, requestId: r.headers["ms-requestid"], correlationId: r.headers["ms-correlationid"] }));
-    expect(sent.map((s) => s.method)).toEqual(["GET", "PUT"]);
+    // The address changes: the country's rules and the address validation are asked before the PUT.
+    expect(sent.map((s) => s.method)).toEqual(["GET", "GET", "POST", "PUT"]);
+    const putSent = sent[3];
     expect(trace.data.baseData.message).toBe("BillingProfileSyncRun");
     expect(props(trace)).toEqual({
       runId: result.runId,
@@ -144,7 +146,7 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
       changedFields: "Address_AddressLine1,PrimaryContact_Email,PrimaryContact_FirstName,PrimaryContact_PhoneNumber,PurchaseOrderNumber,TaxId",
       correlationId: sent[0].correlationId,
       getRequestId: sent[0].requestId,
-      putRequestId: sent[1].requestId,
+      putRequestId: putSent.requestId,
       msCv: expect.stringMatching(/^[0-9a-f]{8}\.0$/),
       msServerId: "simulator-1",
       errorCode: "",
@@ -152,25 +154,27 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
       serviceCode: "",
     });
     expect(result.correlationId).toBe(sent[0].correlationId);
-    expect(records.length).toBe(5);
+    expect(records.length).toBe(7);
     for (const e of records) {
-      expect(props(e)).toMatchObject({ runId: result.runId, target: "tel", trigger: "cli", outcome: "corrected", correlationId: sent[0].correlationId, putRequestId: sent[1].requestId });
+      expect(props(e)).toMatchObject({ runId: result.runId, target: "tel", trigger: "cli", outcome: "corrected", correlationId: sent[0].correlationId, putRequestId: putSent.requestId });
     }
 
     const dependencies = ofKind(records, "RemoteDependency");
     expect(dependencies.map((d) => [d.data.baseData.name, d.data.baseData.resultCode, d.data.baseData.success, props(d).requestId])).toEqual([
       ["GET /v1/profiles/billing", "200", true, sent[0].requestId],
-      ["PUT /v1/profiles/billing", "200", true, sent[1].requestId],
+      ["GET /v1/countryvalidationrules/US", "200", true, sent[1].requestId],
+      ["POST /v1/validations/address", "200", true, sent[2].requestId],
+      ["PUT /v1/profiles/billing", "200", true, putSent.requestId],
     ]);
     for (const d of dependencies) {
-      expect(d.data.baseData).toMatchObject({ type: "Http", data: `${h.env.PARTNER_CENTER_BASE_URL}/v1/profiles/billing` });
+      expect(d.data.baseData).toMatchObject({ type: "Http", data: `${h.env.PARTNER_CENTER_BASE_URL}${String(d.data.baseData.name).split(" ")[1]}` });
       expect(d.data.baseData.duration).toMatch(/^00:00:\d\d\.\d{3}$/);
       expect(d.tags["ai.operation.parentId"]).toBe(request.data.baseData.id);
     }
 
     const event = only(ofKind(records, "Event"));
     expect(event.data.baseData.name).toBe("BillingProfileDriftCorrected");
-    expect(props(event)).toMatchObject({ runId: result.runId, target: "tel", outcome: "corrected", putRequestId: sent[1].requestId });
+    expect(props(event)).toMatchObject({ runId: result.runId, target: "tel", outcome: "corrected", putRequestId: putSent.requestId });
     expect(ofKind(records, "Exception")).toHaveLength(0);
 
     const metric = only(ofKind(capture.envelopes(), "Metric").filter((m) => (m.data.baseData.metrics as { name: string }[])[0].name === "BillingProfileDriftedFields"));
@@ -219,9 +223,11 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
       outcome: "failed",
     });
     const dependencies = ofKind(records, "RemoteDependency");
-    expect(dependencies.map((d) => [d.data.baseData.resultCode, d.data.baseData.success])).toEqual([
-      ["200", true],
-      ["400", false],
+    expect(dependencies.map((d) => [d.data.baseData.name, d.data.baseData.resultCode, d.data.baseData.success])).toEqual([
+      ["GET /v1/profiles/billing", "200", true],
+      ["GET /v1/countryvalidationrules/US", "200", true],
+      ["POST /v1/validations/address", "200", true],
+      ["PUT /v1/profiles/billing", "400", false],
     ]);
     expect(only(ofKind(records, "Event")).data.baseData.name).toBe("BillingProfileDriftDetected");
   });

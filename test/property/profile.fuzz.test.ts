@@ -17,7 +17,9 @@ jest.setTimeout(TIME_LIMIT_IN_MS);
  */
 const MESSAGE = new RegExp(
   "^The GET response body (is empty|is not valid JSON( \\(line \\d+, column \\d+\\))?|is JSON but not an object \\(\\w+\\)|" +
-    "has property names that differ only by case \\(.*\\)|has no Attributes\\.Etag, so an update could not be made conditional|" +
+    "has property names that differ only by case \\(.*\\)|has a property name twice, with different values( \\(line \\d+, column \\d+\\))?|" +
+    "has Attributes\\.Etag of type \\w+, expected a string or a number|" +
+    "has no Attributes\\.Etag and does not say it is a billing profile \\(Attributes\\.ObjectType (absent|\".*\")\\)|" +
     "is nested more than 64 levels deep|has \\w+ of type \\w+, expected an object|has [\\w.]+ of type \\w+, expected a string); nothing was written\\.$",
   "s",
 );
@@ -36,7 +38,8 @@ function check(text: string): "accepted" | "rejected" {
     return "rejected";
   }
   expect(isJsonObject(profile.body)).toBe(true);
-  expect(typeof profile.etag === "string" && profile.etag !== "").toBe(true);
+  // No ETag (an unguarded PUT) or a non-empty one.
+  expect(profile.etag === undefined || (typeof profile.etag === "string" && profile.etag !== "")).toBe(true);
   for (const f of MANAGED_FIELDS) {
     const v = getPath(profile.body, f.path);
     expect(v === undefined || v === null || typeof v === "string").toBe(true);
@@ -59,7 +62,7 @@ const damaged = fc.tuple(validText, fc.nat(), fc.string({ unit: "binary", maxLen
 /** JSON shaped like a profile, where managed fields and parents hold any JSON type. */
 const retyped = fc
   .tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 1 }), fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 1 })))
-  .map(([po, address, city, etag]) => JSON.stringify({ purchaseOrderNumber: po, address: isJsonObject(address) ? { ...address, city } : address, attributes: { etag } }));
+  .map(([po, address, city, etag]) => JSON.stringify({ purchaseOrderNumber: po, address: isJsonObject(address) ? { ...(address as object), city } : address, attributes: { etag } }));
 
 /** Arrays and objects nested up to 100,000 levels (a hostile body within the 1 MiB limit). */
 const deep = fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.boolean(), fc.boolean()).map(([n, arrays, wrapped]) => {
@@ -112,11 +115,12 @@ describe("through the engine: a body the parser rejects never leads to a PUT", (
     let rejected = 0;
     await fc.assert(
       fc.asyncProperty(fuzzText, async (fuzzed) => {
-        // What the client reads: the text as the wire carries it (lone surrogates become U+FFFD).
+        // What the client reads: the text as the wire carries it (lone surrogates become U+FFFD),
+        // and axios drops one leading BOM.
         const text = Buffer.from(fuzzed, "utf8").toString("utf8");
         let parses = true;
         try {
-          parseProfile(text, "GET");
+          parseProfile(text.replace(/^\uFEFF/, ""), "GET");
         } catch {
           parses = false;
         }

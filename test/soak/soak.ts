@@ -5,7 +5,7 @@ import { withoutManaged } from "../../shared/model/diff";
 import { Engine } from "../../shared/engine/engine";
 import { MANAGED_FIELDS } from "../../shared/model/fields";
 import { sleep } from "../../shared/core/http";
-import type { JsonObject } from "../../shared/core/json";
+import { type JsonObject, toJsonText } from "../../shared/core/json";
 import type { Logger } from "../../shared/core/logger";
 import type { RunResult } from "../../shared/model/runResult";
 import { loadSettings } from "../../shared/config/settings";
@@ -175,9 +175,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return;
     }
     const fields = owned.get(audit.account) ?? new Set<string>();
-    if (JSON.stringify(withoutOwned(audit.put, fields)) !== JSON.stringify(withoutOwned(audit.basedOn, fields))) {
+    // Compared as JSON text written losslessly: the PUT's numbers are read digit for digit.
+    if (toJsonText(withoutOwned(audit.put, fields)) !== toJsonText(withoutOwned(audit.basedOn, fields))) {
       putsTouchingUnmanaged++;
-      if (process.env.SOAK_DEBUG) progress(`UNMANAGED ${audit.account} ${[...fields].join(",")}\n${JSON.stringify(withoutOwned(audit.put, fields))}\n${JSON.stringify(withoutOwned(audit.basedOn, fields))}`);
+      if (process.env.SOAK_DEBUG) progress(`UNMANAGED ${audit.account} ${[...fields].join(",")}\n${toJsonText(withoutOwned(audit.put, fields))}\n${toJsonText(withoutOwned(audit.basedOn, fields))}`);
     }
   };
   sim.configure({ onPut });

@@ -5,6 +5,7 @@ import { Engine, type EngineOptions } from "../../shared/engine/engine";
 import { sleep } from "../../shared/core/http";
 import { streamLogger } from "../../shared/core/logger";
 import { loadSettings } from "../../shared/config/settings";
+import { ResponseCache } from "../../shared/partnerCenter/responseCache";
 import { TABLES } from "../../shared/stores/tables";
 import { startAzurite, type LocalStorage } from "../../simulator/azurite";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
@@ -81,8 +82,15 @@ export async function startHarness(simulator: Partial<SimulatorOptions> = {}, op
     env,
     output,
     waits,
+    // Each engine keeps its own country rules and address verdicts, so that a test's
+    // simulator answers are never an earlier test's, kept for a day.
     engine: (options = {}) =>
-      new Engine(loadSettings(env), { log: streamLogger((l) => output.push(l), { verbose: true }), retry: fastRetry(waits), ...options }),
+      new Engine(loadSettings(env), {
+        log: streamLogger((l) => output.push(l), { verbose: true }),
+        retry: fastRetry(waits),
+        responseCache: new ResponseCache(),
+        ...options,
+      }),
     setDesired: async (target, doc) => admin.desired.upsert(target, entityFromDocument(target, doc)),
     setDesiredEntity: async (target, entity) => admin.desired.upsert(target, entity),
     rawRows: async (table) => {

@@ -97,3 +97,18 @@ describe("account properties", () => {
     expect(() => parseDesiredEntity("t", entity)).toThrow(message);
   });
 });
+
+describe("AcceptAddressSuggestion", () => {
+  it("is a boolean control property, false by default, kept in the document and the row", () => {
+    expect(parseDesiredEntity("t", { PurchaseOrderNumber: "1" }).acceptAddressSuggestion).toBe(false);
+    const state = parseDesiredEntity("t", entityFromDocument("t", { AcceptAddressSuggestion: true, Address: { City: "Seattle" } }));
+    expect(state.acceptAddressSuggestion).toBe(true);
+    expect(state.fields).toEqual(new Map([["Address_City", "Seattle"]]));
+    expect(documentFromDesired(state)).toEqual({ Mode: "enforce", Suspended: false, AcceptAddressSuggestion: true, Address: { City: "Seattle" } });
+  });
+
+  it("refuses anything but a boolean, and suggests it for a near miss", () => {
+    expect(() => parseDesiredEntity("t", { AcceptAddressSuggestion: "true" })).toThrow(/AcceptAddressSuggestion must be a boolean \(true or false\)/);
+    expect(() => parseDesiredEntity("t", { AcceptAddresSuggestion: true })).toThrow(/did you mean AcceptAddressSuggestion\?/);
+  });
+});

@@ -38,8 +38,10 @@ describe("parseProfile", () => {
     ["", /is empty/],
     ["[]", /not an object \(array\)/],
     ["null", /not an object/],
-    [JSON.stringify({ purchaseOrderNumber: "1" }), /no Attributes\.Etag/],
-    [JSON.stringify({ attributes: { etag: "" } }), /no Attributes\.Etag/],
+    [JSON.stringify({ attributes: { etag: true } }), /Attributes\.Etag of type boolean, expected a string or a number/],
+    [JSON.stringify({ attributes: { etag: { v: 1 } } }), /Attributes\.Etag of type object/],
+    ['{"taxId":"a","taxId":"b","attributes":{"etag":"e"}}', /has a property name twice, with different values \(line 1, column \d+\)/],
+    ['{"purchaseOrderNumber":1.10,"attributes":{"etag":"e"}}', /PurchaseOrderNumber of type number, expected a string/],
     [JSON.stringify({ taxId: "a", TaxId: "b", attributes: { etag: "e" } }), /differ only by case/],
     [JSON.stringify({ purchaseOrderNumber: 42, attributes: { etag: "e" } }), /PurchaseOrderNumber of type number/],
     [JSON.stringify({ address: "1 Way", attributes: { etag: "e" } }), /Address of type string, expected an object/],
@@ -54,6 +56,51 @@ describe("parseProfile", () => {
       );
     }
     expect(parseProfile(`{"x":${"[".repeat(60)}${"]".repeat(60)},"attributes":{"etag":"e"}}`, "GET").etag).toBe("e");
+  });
+
+  it.each([
+    ["absent", { purchaseOrderNumber: "1", attributes: { objectType: "BillingProfile" } }],
+    ["null", { attributes: { etag: null, objectType: "BillingProfile" } }],
+    ["empty", { attributes: { etag: "", ObjectType: "billingprofile" } }],
+  ])("reads a billing profile whose ETag is %s, with no ETag: a PUT of it is unguarded", (_, body) => {
+    const profile = parseProfile(JSON.stringify(body), "GET");
+    expect(profile.etag).toBeUndefined();
+    expect("etag" in profile).toBe(false);
+  });
+
+  it.each([
+    ["{}", /has no Attributes\.Etag and does not say it is a billing profile \(Attributes\.ObjectType absent\)/],
+    ['{"attributes":{}}', /Attributes\.ObjectType absent/],
+    ['{"purchaseOrderNumber":"1"}', /Attributes\.ObjectType absent/],
+    // Another resource (the legal business profile sample's attributes) must not be PUT back as the billing profile.
+    ['{"companyName":"x","attributes":{"objectType":"LegalBusinessProfile"}}', /Attributes\.ObjectType "LegalBusinessProfile"/],
+  ])("refuses %s: without an ETag only a body that says it is a billing profile is read (a PUT replaces the whole profile)", (text, message) => {
+    expect(() => parseProfile(text, "GET")).toThrow(expect.objectContaining({ code: "ResponseParseError", message: expect.stringMatching(message) }));
+  });
+
+  it("reads an unquoted (numeric) ETag as its digits, and a quoted one as the string", () => {
+    expect(parseProfile('{"attributes":{"etag":-4242348048554929329}}', "GET").etag).toBe("-4242348048554929329");
+    expect(parseProfile('{"attributes":{"etag":"\\"-4242348048554929329\\""}}', "GET").etag).toBe('"-4242348048554929329"');
+  });
+
+  it("reads a key repeated with the same value once (nothing is lost), and keeps refusing case twins", () => {
+    expect(liveValue(parseProfile('{"taxId":"a","taxId":"a","attributes":{"etag":"e"}}', "GET"), ["TaxId"])).toBe("a");
+    expect(() => parseProfile('{"taxId":"a","TAXID":"a","attributes":{"etag":"e"}}', "GET")).toThrow(/differ only by case/);
+  });
+
+  it("says where a body breaks without quoting it, for the lossless parser's errors too", () => {
+    const secret = "US-91-1144442";
+    for (const text of [`{\n"taxId": "${secret}",\n"x": 01}`, `{\n"taxId": "${secret}"\n"x": 1}`, `{"taxId":"${secret}","taxId":"${secret}2"}`]) {
+      let message = "";
+      try {
+        parseProfile(text, "GET");
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/\(line \d+, column \d+\); nothing was written\.$/);
+      expect(message).not.toContain(secret);
+      expect(message).not.toContain("taxId");
+    }
   });
 
   it("reads null and absent managed fields as empty", () => {

@@ -39,8 +39,9 @@ describe("resource kinds", () => {
     );
     expect(customerBillingProfile.notSettable).toContain("DefaultAddress_Country");
     expect(customerBillingProfile.path(CUSTOMER.toLowerCase())).toBe(`/v1/customers/${CUSTOMER.toLowerCase()}/profiles/billing`);
-    expect(customerBillingProfile.etag).toEqual({ ifMatchHeader: true, whenMissing: "unguarded" });
-    expect(partnerBillingProfile.etag).toEqual({ ifMatchHeader: false, whenMissing: "refuse" });
+    expect(customerBillingProfile.etag).toEqual({ ifMatchHeader: true });
+    expect(partnerBillingProfile.etag).toEqual({ ifMatchHeader: false });
+    expect([customerBillingProfile.objectType, partnerBillingProfile.objectType]).toEqual(["CustomerBillingProfile", "BillingProfile"]);
   });
 
   it("names are unique within each kind, and every path matches its name", () => {
@@ -136,7 +137,8 @@ describe("a third kind is a new definition, not a branch in the engine", () => {
     unmanagedPersonal: [],
     path: () => "/v1/profiles/legalbusiness",
     pathTemplate: "/v1/profiles/legalbusiness",
-    etag: { ifMatchHeader: false, whenMissing: "unguarded" },
+    etag: { ifMatchHeader: false },
+    objectType: "LegalBusinessProfile",
     defaultTarget: () => "legal",
   });
 

@@ -45,10 +45,22 @@ export const customerBillingProfile = defineKind({
     "DefaultAddress_EmailAddress",
   ],
   unmanagedPersonal: ["DefaultAddress_FirstName", "DefaultAddress_MiddleName", "DefaultAddress_LastName", "DefaultAddress_EmailAddress", "DefaultAddress_AddressLine3"],
+  // Set-PartnerCustomer runs the same AddressValidator before its PUT (§1, §3); a customer profile has no tax id.
+  address: {
+    country: ["DefaultAddress", "Country"],
+    addressLine1: "DefaultAddress_AddressLine1",
+    addressLine2: "DefaultAddress_AddressLine2",
+    city: "DefaultAddress_City",
+    state: "DefaultAddress_State",
+    postalCode: "DefaultAddress_PostalCode",
+    region: "DefaultAddress_Region",
+    phone: "DefaultAddress_PhoneNumber",
+  },
   path: (id) => `/v1/customers/${encodeURIComponent(id ?? "")}/profiles/billing`,
   pathTemplate: "/v1/customers/{customer-tenant-id}/profiles/billing",
   // The docs require If-Match (quoted) "for concurrency detection", and their example sends
   // the ETag in the body; the SDKs send only the body. Both go out.
-  etag: { ifMatchHeader: true, whenMissing: "unguarded" },
+  etag: { ifMatchHeader: true },
+  objectType: "CustomerBillingProfile",
   defaultTarget: (id) => `customer-${id ?? ""}`,
 });

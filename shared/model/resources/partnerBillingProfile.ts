@@ -35,9 +35,22 @@ export const partnerBillingProfile = defineKind({
     "PrimaryContact_MiddleName",
   ],
   unmanagedPersonal: ["Address_FirstName", "Address_MiddleName", "Address_LastName", "Address_PhoneNumber", "PrimaryContact_MiddleName"],
+  // What Set-PartnerBillingProfile validates before its PUT (partner-center-api-wave2.md §3).
+  address: {
+    country: ["Address", "Country"],
+    addressLine1: "Address_AddressLine1",
+    addressLine2: "Address_AddressLine2",
+    city: "Address_City",
+    state: "Address_State",
+    postalCode: "Address_PostalCode",
+    region: "Address_Region",
+    phone: "PrimaryContact_PhoneNumber",
+    taxId: "TaxId",
+  },
   path: () => "/v1/profiles/billing",
   pathTemplate: "/v1/profiles/billing",
   // The docs name no If-Match for this PUT; the ETag travels in the body.
-  etag: { ifMatchHeader: false, whenMissing: "refuse" },
+  etag: { ifMatchHeader: false },
+  objectType: "BillingProfile",
   defaultTarget: () => "default",
 });
