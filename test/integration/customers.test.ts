@@ -176,3 +176,29 @@ describe("customer billing profiles against the simulator and Azurite", () => {
     expect(h.sim.getProfile().purchaseOrderNumber).toBe("PO-SIDE");
   });
 });
+
+describe("the checks before a customer's PUT (the partner profile's, through the kind's address roles)", () => {
+  beforeEach(() => {
+    h.resetSimulator();
+    h.sim.configure({ staleEtagAnswer: 412, addressValidation: { era: 2021, status: "VerifiedShippable" } });
+  });
+
+  it("a state the customer's country does not have ends the run invalid-desired, naming the rule, with no PUT", async () => {
+    const { result } = await run({ DefaultAddress: { State: "Washington" } });
+    expect(result.outcome).toBe("invalid-desired");
+    expect(result.error?.message).toMatch(/DefaultAddress_State "Washington" is not one of the \d+ state codes US supports/);
+    expect(result.violations).toEqual([expect.objectContaining({ field: "DefaultAddress_State", rule: "supportedStatesList" })]);
+    expect(h.sim.count("PUT")).toBe(0);
+  });
+
+  it("an address Partner Center would store differently is refused, naming the suggestion, unless the row accepts it", async () => {
+    h.sim.configure({ addressValidation: { era: 2021, status: "VerifiedShippable", suggestedAddresses: [{ country: "US", city: "Seattle", state: "WA", addressLine1: "1 Main St", postalCode: "98101-1234" }] } });
+    const refused = await run({ DefaultAddress: { AddressLine1: "1 Main St", City: "Seattle", PostalCode: "98101" } });
+    expect(refused.result.outcome).toBe("invalid-desired");
+    expect(refused.result.error?.message).toMatch(/DefaultAddress_PostalCode "98101" → "98101-1234"/);
+    expect(h.sim.count("PUT")).toBe(0);
+    const accepted = await run({ AcceptAddressSuggestion: true, DefaultAddress: { AddressLine1: "2 Main St", City: "Seattle", PostalCode: "98101" } });
+    expect(accepted.result).toMatchObject({ outcome: "corrected", addressValidation: { accepted: true } });
+    expect(h.sim.customers().profile(accepted.customer.index)).toMatchObject({ defaultAddress: { postalCode: "98101-1234", city: "Seattle" } });
+  });
+});
