@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { stripBom, SyncError } from "../shared/core";
+import { jsonErrorPosition, stripBom, SyncError } from "../shared/core";
 import type { RowInput, RowProblem } from "../shared/engine";
 import { closestProperty, CONTROL_PROPERTIES, flattenDocument, KEY_PROPERTIES, RESOURCE_KINDS } from "../shared/model";
 import type { DesiredRow } from "../shared/stores";
@@ -109,8 +109,8 @@ export function readDesiredJsonLines(text: string): ReadFile {
         doc = JSON.parse(line);
       } catch (err) {
         // The position only: the line holds personal data.
-        const at = /position (\d+)/.exec((err as Error).message);
-        fileProblems.push({ row, line: index + 1, message: `not valid JSON${at ? ` (column ${Number(at[1]) + 1})` : ""}` });
+        const at = jsonErrorPosition(err, line);
+        fileProblems.push({ row, line: index + 1, message: `not valid JSON${at ? ` (column ${at.column})` : ""}` });
         return;
       }
       let target: string | undefined;
