@@ -55,14 +55,20 @@ export function randomToken(): string {
   return `bench-${randomBytes(12).toString("hex")}`;
 }
 
-/** Runs a node script in a fresh process and returns its stdout (for start-up figures and peak RSS). */
-export function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+/**
+ * Runs a node script in a fresh process and returns its stdout (for start-up figures and
+ * peak RSS). With `showStderr`, the child's stderr (its progress) goes to ours as it comes.
+ */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, options: { showStderr?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
+    child.stderr.on("data", (c: Buffer) => {
+      err += c;
+      if (options.showStderr) process.stderr.write(c);
+    });
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(" ")} exited ${code}: ${err.slice(-500)}`))));
   });
 }

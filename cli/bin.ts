@@ -9,6 +9,7 @@ void runCli(argv, {
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   color,
+  stderrIsTTY: process.stderr.isTTY === true,
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -8,6 +8,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Colour for human output; off for pipes, NO_COLOR and --no-color. */
   color?: boolean;
+  /** stderr is a terminal: long commands show their progress there. */
+  stderrIsTTY?: boolean;
   /** For tests and the demo: replaces what the settings would build. */
   engineOptions?: EngineOptions;
   /** Standard input, read whole (`auth login --client-secret-stdin`). */

@@ -1,18 +1,34 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, type RunResult } from "../shared/model";
-import { isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
-import { applyDesiredEdit, type DesiredEdit, Engine, planAdopt, planRestore, type Preflight } from "../shared/engine";
+import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
+import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import {
+  adoptAllCustomers,
+  applyDesiredEdit,
+  applyImport,
+  type DesiredEdit,
+  Engine,
+  listDesiredRows,
+  planAdopt,
+  planImport,
+  planRestore,
+  type Preflight,
+  type TargetStatus,
+} from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
-import { renderEdit, renderHistory, renderRun, renderRuns, renderStatus } from "./views";
+import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
+import { progressLine } from "./progress";
+import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 
 const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged"]);
+/** Up to this many targets, status shows each one in full after the summary. */
+const STATUS_DETAIL_LIMIT = 25;
 
 /** plan: 0 in sync, 2 drift, 1 error. */
 export function planExitCode(runs: RunResult[]): number {
@@ -27,13 +43,31 @@ export function syncExitCode(runs: RunResult[]): number {
   return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
 }
 
-function readJsonFile(path: string): unknown {
-  let text: string;
+/** A document naming a customer (CustomerId) is `customer-<id>` unless told otherwise; any other is `default`. */
+function defaultTargetOf(doc: unknown): string {
+  if (!isJsonObject(doc)) return DEFAULT_TARGET;
+  const { kind, id } = resourceOfEntity(doc);
+  return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
+}
+
+function readTextFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
+}
+
+function writeTextFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, "utf8");
+  } catch (err) {
+    throw new SyncError("ConfigError", `Cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+}
+
+function readJsonFile(path: string): unknown {
+  const text = readTextFile(path);
   const json = stripBom(text);
   try {
     return JSON.parse(json);
@@ -97,7 +131,20 @@ export function buildProgram(io: CliIo): CliProgram {
   };
   const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
     const e = getEngine();
-    if (target === undefined) return e.syncAll({ trigger, dryRun });
+    if (target === undefined) {
+      const progress = progressLine(io);
+      const counts = new Map<string, number>();
+      const runs = await e.syncAll({
+        trigger,
+        dryRun,
+        onProgress: ({ done, total, run }) => {
+          counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
+          progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${total} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
+        },
+      });
+      progress.done();
+      return runs;
+    }
     checkTargetName(target);
     if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
     return [await e.syncTarget({ target, trigger, dryRun })];
@@ -144,13 +191,16 @@ export function buildProgram(io: CliIo): CliProgram {
     });
   desired
     .command("set")
-    .description("Write the desired state from a JSON file shaped like the profile (validated before anything is written, against the country's rules too when Partner Center can be reached).")
+    .description(
+      "Write the desired state from a JSON file shaped like the profile (validated before anything is written, against the country's rules too when Partner Center can be reached); a CustomerId at the top makes it a customer's billing profile.",
+    )
     .requiredOption("--file <path>", "JSON file")
-    .option("--target <name>", "target", DEFAULT_TARGET)
+    .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
     .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
-    .action(async (opts: { file: string; target: string; check: boolean }) => {
-      const target = checkTargetName(opts.target);
-      const entity = entityFromDocument(target, readJsonFile(opts.file));
+    .action(async (opts: { file: string; target?: string; check: boolean }) => {
+      const doc = readJsonFile(opts.file);
+      const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
+      const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
       const e = getEngine();
       const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
@@ -162,16 +212,80 @@ export function buildProgram(io: CliIo): CliProgram {
 
   desired
     .command("adopt")
-    .description("Take live values into the desired row (accept a hand change). Shows the plan; --apply writes it.")
+    .description(
+      "Take live values into the desired row (accept a hand change). With --all-customers: every customer without a row gets one holding its live billing profile. Shows the plan; --apply writes it.",
+    )
     .option("--target <name>", "target", DEFAULT_TARGET)
     .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
-    .option("--apply", "write the desired row")
+    .option("--all-customers", "page through the account's customers and adopt each one that has no desired row")
+    .option("--apply", "write the desired row(s)")
     .option("--json", "print JSON")
-    .action(async (opts: { target: string; field?: string[]; apply?: boolean; json?: boolean }) => {
+    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean }) => {
       const e = getEngine();
+      if (opts.allCustomers) {
+        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json });
+        return;
+      }
       const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
       exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false });
     });
+
+  desired
+    .command("import")
+    .description(
+      "Write many desired rows from a CSV or JSON-lines file (one row per target or customer). Every row is checked first; nothing is written if any is invalid, unless --partial.",
+    )
+    .requiredOption("--file <path>", "a .csv or .jsonl file")
+    .option("--format <format>", "csv or jsonl (default: from the file name)")
+    .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
+    .option("--json", "print JSON")
+    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
+      const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
+      const e = getEngine();
+      const plan = await planImport(e, read.rows);
+      const problems = [...read.fileProblems, ...plan.problems];
+      const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
+      // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
+      const blocked = problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial);
+      let written = 0;
+      if (!blocked) {
+        const progress = progressLine(io);
+        written = await applyImport(e, plan, { onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        progress.done();
+      }
+      out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
+      exitCode = problems.length > 0 ? EXIT.error : EXIT.ok;
+    });
+
+  desired
+    .command("export")
+    .description("Write every desired row to a CSV or JSON-lines file, as import reads it.")
+    .requiredOption("--out <path>", "a .csv or .jsonl file, or - for standard output")
+    .option("--format <format>", "csv or jsonl (default: from the file name; csv for -)")
+    .action(async (opts: { out: string; format?: string }) => {
+      const format = opts.out === "-" ? formatOf("-.csv", opts.format) : formatOf(opts.out, opts.format);
+      const rows = await listDesiredRows(getEngine());
+      const text = format === "csv" ? writeDesiredCsv(rows) : writeDesiredJsonLines(rows);
+      if (opts.out === "-") {
+        io.stdout(text);
+        return;
+      }
+      writeTextFile(opts.out, text);
+      io.stdout(`Exported ${rows.length} desired row${rows.length === 1 ? "" : "s"} to ${opts.out} (${format}).\n`);
+    });
+
+  /** desired adopt --all-customers: count first; with --apply read each new customer's profile and write its row. */
+  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean }): Promise<number> => {
+    const progress = progressLine(io);
+    const report = await adoptAllCustomers(e, {
+      apply: how.apply,
+      onProgress: ({ done, total }) => progress.update(`Reading customer billing profiles: ${done}/${total}`),
+    });
+    progress.done();
+    out(report, how.json, () => renderAdoptAll(report, { applied: how.apply }));
+    if (report.failed.length > 0) return EXIT.error;
+    return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
+  };
 
   program
     .command("restore")
@@ -235,12 +349,25 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("status")
-    .description("Per target: last outcome and time, last correction, observe/suspended since when, contested fields, running now, next run, poison messages.")
+    .description(
+      "Every target at a glance: counts by the latest outcome, and the failed, contested and not-converged targets. Per target (with --target, --all, or when there are few): last outcome and time, last correction, observe/suspended since when, running now, next run, poison messages.",
+    )
+    .option("--target <name>", "one target, in full")
+    .option("--all", `every target in full, however many (without it, only up to ${STATUS_DETAIL_LIMIT})`)
     .option("--json", "print JSON")
-    .action(async (opts: { json?: boolean }) => {
-      const statuses = await getEngine().status();
-      const safe = statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
-      out({ targets: safe }, !!opts.json, () => renderStatus(statuses));
+    .action(async (opts: { target?: string; all?: boolean; json?: boolean }) => {
+      const e = getEngine();
+      const safe = (list: TargetStatus[]) => list.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) }));
+      if (opts.target !== undefined) {
+        const target = checkTargetName(opts.target);
+        if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
+        const one = await e.targetStatus(target);
+        out({ targets: safe([one]) }, !!opts.json, () => renderStatus([one]));
+        return;
+      }
+      const summary = await e.statusSummary();
+      const details = opts.all || summary.targets <= STATUS_DETAIL_LIMIT ? await e.status() : undefined;
+      out({ summary, ...(details ? { targets: safe(details) } : {}) }, !!opts.json, () => renderSummary(summary) + (details && details.length ? `\n${renderStatus(details)}` : ""));
     });
 
   const auth = program.command("auth").description("Production authentication (the secure application model).");

@@ -1,4 +1,4 @@
-import type { TargetStatus } from "../shared/engine";
+import type { AdoptAllReport, RowProblem, StatusSummary, TargetStatus } from "../shared/engine";
 import type { HistoryRecord } from "../shared/stores";
 import type { RunResult } from "../shared/model";
 
@@ -120,4 +120,69 @@ export function renderEdit(edit: { target: string; desiredChanges: { field: stri
   for (const c of edit.plan) lines.push(changeLine(c, color, "    "));
   if (!options.applied) lines.push("  Nothing written. Run again with --apply to write it.");
   return lines.join("\n") + "\n";
+}
+
+/** Problems shown in a human view; --json has them all. */
+const SHOWN_PROBLEMS = 50;
+
+function problemLine(p: RowProblem): string {
+  const where = p.row === 0 ? `file${p.line !== undefined ? `, line ${p.line}` : ""}` : `row ${p.row}${p.line !== undefined ? ` (line ${p.line})` : ""}`;
+  return `  ${where}${p.target ? `, target ${p.target}` : ""}: ${p.message}`;
+}
+
+export function renderImport(r: { total: number; written: number; problems: RowProblem[]; blocked: boolean; partial: boolean }): string {
+  const lines = r.problems.slice(0, SHOWN_PROBLEMS).map(problemLine);
+  if (r.problems.length > SHOWN_PROBLEMS) lines.push(`  ... and ${r.problems.length - SHOWN_PROBLEMS} more (--json lists them all)`);
+  const invalid = r.problems.filter((p) => p.row > 0).length;
+  if (r.blocked) {
+    const why = r.problems.some((p) => p.row === 0) ? "the file itself has problems" : `${invalid} of ${r.total} rows are invalid`;
+    const hint = r.problems.some((p) => p.row === 0) ? "" : ` Fix them, or use --partial to write the ${r.total - invalid} valid rows.`;
+    lines.push(`Nothing was written: ${why}.${hint}`);
+  } else {
+    lines.push(`Wrote ${r.written} desired row${r.written === 1 ? "" : "s"}${invalid ? `; ${invalid} invalid row${invalid === 1 ? "" : "s"} left out` : ""}.`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderAdoptAll(r: AdoptAllReport, options: { applied: boolean }): string {
+  const lines = [
+    `Customers listed: ${r.listed} in ${r.pages} page${r.pages === 1 ? "" : "s"}${r.skipped ? ` (${r.skipped} items without a tenant id left out)` : ""}; ${r.alreadyManaged} already have a desired row.`,
+  ];
+  if (!options.applied) {
+    lines.push(r.toAdopt === 0 ? "Nothing to adopt." : `${r.toAdopt} customer${r.toAdopt === 1 ? "" : "s"} would get a desired row holding the live billing profile. Nothing written. Run again with --apply to write them.`);
+  } else {
+    lines.push(`Adopted ${r.adopted} customer${r.adopted === 1 ? "" : "s"}: each row holds the live billing profile (Mode enforce).`);
+    const left = Object.entries(r.fieldsLeftOut);
+    if (left.length) lines.push(`  Left unmanaged (live value does not pass validation): ${left.map(([f, n]) => `${f} x${n}`).join(", ")}`);
+    for (const f of r.failed.slice(0, SHOWN_PROBLEMS)) lines.push(`  FAILED ${f.customerId}: ${f.message}`);
+    if (r.failed.length > SHOWN_PROBLEMS) lines.push(`  ... and ${r.failed.length - SHOWN_PROBLEMS} more failures (--json lists them all)`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** The status of many targets: counts first, then the lists a person acts on (cut at SHOWN_PROBLEMS each). */
+export function renderSummary(s: StatusSummary): string {
+  if (s.targets === 0) return "No targets: add one with `billing-sync desired set --file desired.json` or `billing-sync desired import --file customers.csv`.\n";
+  const kinds = Object.entries(s.byKind)
+    .map(([kind, n]) => `${count(n)} ${kind.replace(/-/g, " ")}${n === 1 ? "" : "s"}`)
+    .join(", ");
+  const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
+  const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
+  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "deferred", "suspended", "in-progress", "never-run"];
+  const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
+  const list = <T>(title: string, items: T[], line: (item: T) => string) => {
+    if (items.length === 0) return;
+    lines.push(`${title} (${count(items.length)}):`);
+    for (const item of items.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${line(item)}`);
+    if (items.length > SHOWN_PROBLEMS) lines.push(`  ... and ${count(items.length - SHOWN_PROBLEMS)} more (--json lists them all)`);
+  };
+  list("FAILED", s.failed, (f) => `${f.target}: ${f.outcome} at ${f.at}${f.error ? `: ${f.error}` : ""}`);
+  list("CONTESTED", s.contested, (c) => `${c.target}: ${c.fields.join(", ")} corrected again and again: something keeps reverting it`);
+  list("NOT CONVERGED", s.notConverged, (n) => `${n.target}: Partner Center does not keep ${n.fields.join(", ")}`);
+  if (s.poison) lines.push(`POISON: ${count(s.poison)} queued run(s) failed after every retry`);
+  if (s.nextScheduledRun) lines.push(`Next scheduled run: ${s.nextScheduledRun}`);
+  return `${lines.join("\n")}\n`;
 }

@@ -3,7 +3,9 @@ import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { cloneJson, getPath, isJsonObject, type Json, type JsonObject, parseJsonText, setPath, stripBom, toJsonText } from "../shared/core";
 import { RECORDED_COUNTRY_RULES } from "./countryRules";
+import { continuationToken, CustomerDirectory, type NextLinkForm, nextLinkUri, offsetOfToken } from "./customers";
 import { defaultLiveProfile } from "./defaultProfile";
+import { type RateLimitOptions, TokenBucket } from "./rateLimit";
 
 /**
  * A local stand-in for GET/PUT /v1/profiles/billing, behaving as the public record shows
@@ -53,6 +55,11 @@ export interface FaultRule {
   endpoint?: Endpoint;
   /** Only requests to this account (see addAccount); default: any. */
   account?: string;
+  /**
+   * Profile endpoints only: the partner's own profile, any customer's profile, the customer
+   * list, or one customer's profile by tenant id. Default: any.
+   */
+  on?: "partner" | "customer" | "customers" | { customer: string };
   /** How many matching requests it applies to; default 1. */
   times?: number;
   /**
@@ -90,6 +97,24 @@ interface Account {
   name: string;
   profile: JsonObject;
   etagCounter: number;
+  customers: CustomerDirectory;
+  bucket?: TokenBucket;
+}
+
+/** Where a profile request goes. */
+type Route = { to: "partner" } | { to: "customers" } | { to: "customer"; id: string };
+
+/** One stored profile, the partner's or a customer's, as GET and PUT handle it. */
+interface ProfileSlot {
+  /** `account|resource`: the key of what GETs served (customer ETags are unique per customer). */
+  key: string;
+  read(): JsonObject;
+  /** A PUT: store and issue a new ETag. */
+  replace(next: JsonObject): void;
+  /** Another writer (dotted camelCase paths): a new ETag, no rewrite. */
+  write(set: Record<string, Json>): void;
+  /** The docs ask for If-Match on the customer profile; the partner profile ignores it. */
+  checksIfMatch: boolean;
 }
 
 export interface SimulatorOptions {
@@ -118,6 +143,20 @@ export interface SimulatorOptions {
   /** false: profiles carry no Attributes.Etag and a PUT is not checked against one (last writer wins). */
   etags?: boolean;
   addressValidation?: AddressValidationBehaviour;
+  /** Customers of the default account, each with a billing profile; default 0. */
+  customers?: number;
+  /** How links.next.uri of the customer list is written; default "v1". */
+  nextLinkForm?: NextLinkForm;
+  /** A token bucket per partner account over every call; default none. */
+  rateLimit?: RateLimitOptions;
+}
+
+/** Calls answered, by what they were; kept even when `recordRequests` is off. */
+export interface SimulatorTotals {
+  GET: number;
+  PUT: number;
+  POST: number;
+  throttled: number;
 }
 
 const ADMIN_PREFIX = "/_simulator";
@@ -137,6 +176,14 @@ export function recase(value: Json, casing: "camel" | "pascal"): Json {
 const setDotted = (profile: JsonObject, dotted: string, value: Json): void => setPath(profile, dotted.split("."), value);
 const getDotted = (profile: JsonObject, dotted: string): Json | undefined => getPath(profile, dotted.split("."));
 
+/** Where a profile path goes: the partner's profile, the customer list, or one customer's profile. */
+function routeOf(lower: string): Route | undefined {
+  if (lower === "/v1/profiles/billing") return { to: "partner" };
+  if (lower === "/v1/customers") return { to: "customers" };
+  const match = /^\/v1\/customers\/([^/]+)\/profiles\/billing$/.exec(lower);
+  return match ? { to: "customer", id: decodeURIComponent(match[1]) } : undefined;
+}
+
 /** The account the constructor's token reaches. */
 export const DEFAULT_ACCOUNT = "default";
 
@@ -147,8 +194,9 @@ export class PartnerCenterSimulator {
   private rules: FaultRule[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
-  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken" | "beforeAnswer" | "onPut">> &
-    Pick<SimulatorOptions, "rewrite" | "acceptToken" | "beforeAnswer" | "onPut">;
+  private readonly options: Required<Omit<SimulatorOptions, "rewrite" | "profile" | "acceptToken" | "beforeAnswer" | "onPut" | "rateLimit" | "customers">> &
+    Pick<SimulatorOptions, "rewrite" | "acceptToken" | "beforeAnswer" | "onPut" | "rateLimit" | "customers">;
+  readonly totals: SimulatorTotals = { GET: 0, PUT: 0, POST: 0, throttled: 0 };
   /** Bodies served by GET, by ETag, the newest few hundred: what a PUT claims to be based on. */
   private readonly served = new Map<string, JsonObject>();
   /** Faults applied, by kind, since the start (survives resetRequests). */
@@ -168,9 +216,10 @@ export class PartnerCenterSimulator {
       recordRequests: true,
       etags: true,
       addressValidation: { era: 2021, status: "VerifiedShippable" },
+      nextLinkForm: "v1",
       ...options,
     };
-    this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile);
+    this.addAccount(DEFAULT_ACCOUNT, options.token, options.profile, { customers: options.customers });
   }
 
   /** Serves `body` (verbatim) as the rules of `iso2`; undefined: answer 404 for it. */
@@ -180,8 +229,19 @@ export class PartnerCenterSimulator {
   }
 
   /** Another partner account, reached with its own token. */
-  addAccount(name: string, token: string, profile?: JsonObject): void {
-    this.accounts.set(token, { name, profile: this.canonical(profile ?? defaultLiveProfile()), etagCounter: 1000 });
+  addAccount(name: string, token: string, profile?: JsonObject, options: { customers?: number } = {}): void {
+    this.accounts.set(token, {
+      name,
+      profile: this.canonical(profile ?? defaultLiveProfile()),
+      etagCounter: 1000,
+      customers: new CustomerDirectory({ count: options.customers ?? 0 }),
+      bucket: this.options.rateLimit && new TokenBucket(this.options.rateLimit),
+    });
+  }
+
+  /** The customers of an account: their ids, and their profiles to read, seed or change as another writer would. */
+  customers(account?: string): CustomerDirectory {
+    return this.account(account).customers;
   }
 
   private account(name = DEFAULT_ACCOUNT): Account {
@@ -233,9 +293,10 @@ export class PartnerCenterSimulator {
   }
 
   /** Changes how it answers from now on: casing, BOM, latency, stale-ETag status, rewrite, ETags, address validation. */
-  configure(options: Partial<Omit<SimulatorOptions, "token" | "profile">>): void {
+  configure(options: Partial<Omit<SimulatorOptions, "token" | "profile" | "customers">>): void {
     Object.assign(this.options, options);
     if (options.etags === false) for (const account of this.accounts.values()) account.profile = this.canonical(account.profile);
+    if ("rateLimit" in options) for (const account of this.accounts.values()) account.bucket = options.rateLimit && new TokenBucket(options.rateLimit);
   }
 
   clearFaults(): void {
@@ -273,25 +334,64 @@ export class PartnerCenterSimulator {
     setDotted(account.profile, "attributes.etag", `"${-2279334701316321663n + BigInt(account.etagCounter)}"`);
   }
 
-  /** The body a GET of this account answered with this ETag (recent ones only). */
-  servedFor(etag: string, account = DEFAULT_ACCOUNT): JsonObject | undefined {
-    const body = this.served.get(`${account}|${etag}`);
+  /** The body a GET of this account answered with this ETag (recent ones only); `customer` (a tenant id) for a customer's profile. */
+  servedFor(etag: string, account = DEFAULT_ACCOUNT, customer?: string): JsonObject | undefined {
+    const body = this.served.get(`${account}|${customer ?? "partner"}|${etag}`);
     return body && cloneJson(body);
   }
 
-  private remember(account: Account): void {
-    const etag = getDotted(account.profile, "attributes.etag");
+  private remember(slot: ProfileSlot, profile: JsonObject): void {
+    const etag = getDotted(profile, "attributes.etag");
     if (typeof etag !== "string") return;
     // ETags count per account, so the same one can name two accounts' profiles.
-    const key = `${account.name}|${etag}`;
+    const key = `${slot.key}|${etag}`;
     this.served.delete(key);
-    this.served.set(key, cloneJson(account.profile));
+    this.served.set(key, cloneJson(profile));
     if (this.served.size > 512) this.served.delete(this.served.keys().next().value as string);
   }
 
-  private takeFault(method: string, account: string, endpoint: Endpoint = "profile"): FaultRule | undefined {
+  private slot(account: Account, route: Exclude<Route, { to: "customers" }>): ProfileSlot | undefined {
+    if (route.to === "partner") {
+      return {
+        key: `${account.name}|partner`,
+        read: () => account.profile,
+        replace: (next) => {
+          account.profile = next;
+          this.options.rewrite?.(account.profile);
+          this.bumpEtag(account);
+        },
+        write: (set) => this.write(set, account.name),
+        checksIfMatch: false,
+      };
+    }
+    const index = account.customers.indexOf(route.id);
+    if (index === undefined) return undefined;
+    return {
+      key: `${account.name}|${account.customers.id(index)}`,
+      read: () => account.customers.profile(index),
+      replace: (next) => {
+        this.options.rewrite?.(next);
+        account.customers.store(index, next);
+      },
+      write: (set) => account.customers.write(index, set),
+      checksIfMatch: true,
+    };
+  }
+
+  private matches(rule: FaultRule, route: Route | undefined): boolean {
+    if (rule.on === undefined) return true;
+    if (route === undefined) return false;
+    if (typeof rule.on === "string") return rule.on === route.to;
+    return route.to === "customer" && route.id.toLowerCase() === rule.on.customer.toLowerCase();
+  }
+
+  private takeFault(method: string, account: string, endpoint: Endpoint = "profile", route?: Route): FaultRule | undefined {
     const index = this.rules.findIndex(
-      (r) => (r.endpoint ?? "profile") === endpoint && (r.method === undefined || r.method === method) && (r.account === undefined || r.account === account),
+      (r) =>
+        (r.endpoint ?? "profile") === endpoint &&
+        (r.method === undefined || r.method === method) &&
+        (r.account === undefined || r.account === account) &&
+        this.matches(r, route),
     );
     if (index < 0) return undefined;
     const rule = this.rules[index];
@@ -345,13 +445,26 @@ export class PartnerCenterSimulator {
       send(status, JSON.stringify({ code, description, data: [], source: "PartnerFD" }));
 
     const lower = path.toLowerCase();
-    if (lower.startsWith("/v1/countryvalidationrules/") || lower === "/v1/validations/address") {
-      if (!account) return error(401, 401, "Authentication failed");
+    const route = routeOf(lower);
+    const service = lower.startsWith("/v1/countryvalidationrules/") || lower === "/v1/validations/address";
+    if (!route && !service) return error(404, 404, "Resource not found");
+    if (!account) return error(401, 401, "Authentication failed");
+    if (req.method === "GET" || req.method === "PUT" || req.method === "POST") this.totals[req.method]++;
+    // The limit is per partner tenant, over every call (§5).
+    const admitted = account.bucket?.take() ?? { ok: true };
+    if (!admitted.ok) {
+      this.totals.throttled++;
+      recorded.fault = "throttle";
+      const message = `Rate limit is exceeded. Try again in ${admitted.retryAfterSeconds} seconds.`;
+      const precise: Record<string, string> = (this.options.rateLimit?.timeScale ?? 1) !== 1 ? { "retry-after-ms": String(admitted.retryAfterMs) } : {};
+      return send(429, JSON.stringify({ statusCode: 429, message }), { "Retry-After": String(admitted.retryAfterSeconds), ...precise });
+    }
+    if (service) {
       const endpoint: Endpoint = lower === "/v1/validations/address" ? "addressValidation" : "countryRules";
       recorded.endpoint = endpoint;
       const rule = this.takeFault(req.method ?? "", account.name, endpoint);
       recorded.fault = rule?.fault.kind;
-      if (rule && rule.fault.kind !== "concurrentWrite") return this.applyFault(rule.fault, account, res, recorded, send, error);
+      if (rule && rule.fault.kind !== "concurrentWrite") return this.applyFault(rule.fault, () => account.profile, res, recorded, send, error);
       if (endpoint === "countryRules") {
         if (req.method !== "GET") return error(405, 405, "Method not allowed");
         const rules = this.countryRules.get(path.slice("/v1/countryvalidationrules/".length).toUpperCase());
@@ -360,24 +473,31 @@ export class PartnerCenterSimulator {
       if (req.method !== "POST") return error(405, 405, "Method not allowed");
       return this.validateAddress(body, send, error);
     }
-    if (lower !== "/v1/profiles/billing") return error(404, 404, "Resource not found");
-    if (req.method !== "GET" && req.method !== "PUT") return error(405, 405, "Method not allowed");
-    if (!account) return error(401, 401, "Authentication failed");
+    if (!route) return error(404, 404, "Resource not found");
+    const allowed = route.to === "customers" ? ["GET"] : ["GET", "PUT"];
+    if (!allowed.includes(req.method ?? "")) return error(405, 405, "Method not allowed");
 
-    const method = req.method;
-    const rule = this.takeFault(method, account.name);
+    const method = req.method as "GET" | "PUT";
+    const rule = this.takeFault(method, account.name, "profile", route);
     const fault = rule?.fault;
     recorded.fault = fault?.kind;
     const answer = async (then: () => void) => {
       await this.options.beforeAnswer?.({ method, account: account.name });
       then();
     };
-    if (fault?.kind === "concurrentWrite") this.write(fault.set, account.name);
-    else if (fault && !(rule?.afterApply && method === "PUT")) return answer(() => this.applyFault(fault, account, res, recorded, send, error));
+    if (route.to === "customers") {
+      if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, () => ({}), res, recorded, send, error));
+      return answer(() => this.listCustomers(account, new URL(req.url ?? "/", "http://x").searchParams, headers, send, error));
+    }
+    const slot = this.slot(account, route);
+    if (!slot) return error(404, 600_08, "Customer not found");
+    if (fault?.kind === "concurrentWrite") slot.write(fault.set);
+    else if (fault && !(rule?.afterApply && method === "PUT")) return answer(() => this.applyFault(fault, slot.read, res, recorded, send, error));
 
     if (method === "GET") {
-      this.remember(account);
-      return answer(() => sendProfile(account.profile));
+      const profile = slot.read();
+      this.remember(slot, profile);
+      return answer(() => sendProfile(profile));
     }
 
     let incoming: unknown;
@@ -388,19 +508,65 @@ export class PartnerCenterSimulator {
     }
     if (!isJsonObject(incoming)) return answer(() => error(400, 400, "The request body must be a BillingProfile object"));
     const etag = getDotted(incoming, "attributes.etag");
-    this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.servedFor(etag, account.name) : undefined });
-    // Without ETags (etags: false) the last writer wins, as a profile without one leaves no choice.
-    if (this.options.etags && etag !== getDotted(account.profile, "attributes.etag")) return answer(() => this.stale(error, send));
+    this.options.onPut?.({ account: account.name, put: incoming, basedOn: typeof etag === "string" ? this.served.get(`${slot.key}|${etag}`) : undefined });
+    const current = slot.read();
+    const currentEtag = getDotted(current, "attributes.etag");
+    // A profile without an ETag takes any write (last writer wins); one with an ETag takes
+    // only a write built on it: in the body, and in If-Match when the client sends one.
+    if (currentEtag !== undefined) {
+      if (etag !== currentEtag) return answer(() => this.stale(error, send));
+      const ifMatch = headers["if-match"];
+      if (slot.checksIfMatch && ifMatch !== undefined && ifMatch !== `"${String(currentEtag).replace(/"/g, "")}"` && ifMatch !== currentEtag) {
+        return answer(() => this.stale(error, send));
+      }
+    }
     // Full replace: what the client sent is the new profile; the service keeps its own
     // links and attributes and issues a new ETag.
     const next = this.canonical(incoming);
-    setDotted(next, "attributes", cloneJson(getDotted(account.profile, "attributes") ?? {}));
-    setDotted(next, "links", cloneJson(getDotted(account.profile, "links") ?? {}));
-    account.profile = next;
-    this.options.rewrite?.(account.profile);
-    this.bumpEtag(account);
-    if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, account, res, recorded, send, error));
-    return answer(() => sendProfile(account.profile));
+    setDotted(next, "attributes", cloneJson(getDotted(current, "attributes") ?? {}));
+    setDotted(next, "links", cloneJson(getDotted(current, "links") ?? {}));
+    slot.replace(next);
+    if (fault && fault.kind !== "concurrentWrite") return answer(() => this.applyFault(fault, slot.read, res, recorded, send, error));
+    return answer(() => sendProfile(slot.read()));
+  }
+
+  /** GET /v1/customers?size=N, then links.next with MS-ContinuationToken (§2). */
+  private listCustomers(
+    account: Account,
+    query: URLSearchParams,
+    headers: Record<string, string>,
+    send: (status: number, text: string) => void,
+    error: (status: number, code: number, d: string) => void,
+  ): void {
+    const requested = Number(query.get("size") ?? "500");
+    if (!Number.isInteger(requested) || requested < 0) return error(400, 400, "size must be a whole number");
+    const size = Math.min(500, requested === 0 ? 500 : requested);
+    let offset = 0;
+    if (query.get("seekOperation") !== null) {
+      const token = headers["ms-continuationtoken"];
+      const decoded = token === undefined ? undefined : offsetOfToken(token);
+      if (decoded === undefined) return error(400, 400, "The continuation token is missing or not valid");
+      offset = decoded;
+    }
+    const directory = account.customers;
+    const end = Math.min(directory.count, offset + size);
+    const items: JsonObject[] = [];
+    for (let i = offset; i < end; i++) items.push(directory.listItem(i));
+    const body: JsonObject = {
+      totalCount: items.length,
+      items,
+      links: { self: { uri: `/v1/customers?size=${size}`, method: "GET", headers: [] } },
+      attributes: { objectType: "Collection" },
+    };
+    if (end < directory.count) {
+      const page = Math.floor(offset / size);
+      (body.links as JsonObject).next = {
+        uri: nextLinkUri(this.options.nextLinkForm, this.url, size, page),
+        method: "GET",
+        headers: [{ key: "MS-ContinuationToken", value: continuationToken(end) }],
+      };
+    }
+    send(200, (this.options.bom ? "\uFEFF" : "") + JSON.stringify(body, null, 4).replace(/\n/g, "\r\n"));
   }
 
   /** POST /v1/validations/address as configured (addressValidation). */
@@ -450,7 +616,7 @@ export class PartnerCenterSimulator {
 
   private applyFault(
     fault: Exclude<Fault, { kind: "concurrentWrite" }>,
-    account: Account,
+    current: () => JsonObject,
     res: http.ServerResponse,
     recorded: RecordedRequest,
     send: (status: number, text: string, extra?: Record<string, string>, contentType?: string) => void,
@@ -479,7 +645,7 @@ export class PartnerCenterSimulator {
         return; // never answers; stop() destroys the socket
       case "truncated": {
         recorded.status = 200;
-        const text = toJsonText(account.profile, 4);
+        const text = toJsonText(current(), 4);
         const cut = text.slice(0, Math.floor(text.length / 2));
         if (fault.framing === "complete") return send(200, cut);
         res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });

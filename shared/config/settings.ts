@@ -44,6 +44,13 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     production: true,
   },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
+  {
+    name: "PARTNER_CENTER_CALLS_PER_MINUTE",
+    meaning:
+      "Partner Center calls per minute per partner account, when the limit is known (a ceiling); `auto` finds it: from 500, slower on each 429 (honouring Retry-After), faster after answered calls",
+    production: false,
+    default: "auto",
+  },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "where telemetry goes; unset = no export", production: true },
   {
     name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
@@ -138,6 +145,8 @@ export interface Settings {
   telemetry: TelemetrySettings;
   /** The fan-out queue; unset (CLI, local) = targets run in process. */
   queue?: QueueSettings;
+  /** A partner account's Partner Center call limit, when known; undefined = find it. */
+  callsPerMinute?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -358,6 +367,15 @@ function parseTelemetry(env: Env): TelemetrySettings {
   return { kind: "on", ...parsed, entra };
 }
 
+function parseCallsPerMinute(env: Env): number | undefined {
+  const name = "PARTNER_CENTER_CALLS_PER_MINUTE";
+  const value = read(env, name);
+  if (value === undefined || value.toLowerCase() === "auto") return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 6 || n > 600_000) throw bad(name, `must be auto or a whole number of calls per minute from 6 to 600000; got "${value}"`);
+  return n;
+}
+
 function parseQueue(env: Env): QueueSettings | undefined {
   const uri = read(env, "AzureWebJobsStorage__queueServiceUri");
   if (uri) return { kind: "endpoint", queueServiceUri: parseBaseUrl("AzureWebJobsStorage__queueServiceUri", uri), clientId: read(env, "AzureWebJobsStorage__clientId") };
@@ -397,5 +415,6 @@ export function loadSettings(env: Env = process.env): Settings {
     appInsightsConnectionString: telemetry.kind === "on" ? telemetry.connectionString : undefined,
     telemetry,
     queue: parseQueue(env),
+    callsPerMinute: parseCallsPerMinute(env),
   };
 }

@@ -11,6 +11,7 @@ export type SyncErrorCode =
   | "InvalidDesiredState"
   | "TargetNotFound"
   | "InvalidTargetName"
+  | "InvalidRequest"
   | "ResponseParseError"
   | "PartnerCenterError"
   | "Unauthorized"

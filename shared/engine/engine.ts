@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
-import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type RunResult, type Trigger } from "../model";
+import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
-import type { Settings } from "../config";
+import { nextRun, type Settings } from "../config";
 import { checkBeforePut, type Preflight } from "./preflight";
-import { targetStatus, type TargetStatus } from "./status";
+import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
   log?: Logger;
@@ -35,6 +35,8 @@ export interface EngineOptions {
    * of its own (the fan-out bench).
    */
   partnerCallLimit?: number;
+  /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
+  rateStartPerMinute?: number;
   /** Where country rules and address verdicts are kept (default: the process's, a day). */
   responseCache?: ResponseCache;
 }
@@ -45,6 +47,8 @@ export interface SyncAllOptions {
   /** Partner Center call slots the fan-out is sized for (default: the gate's); the gate still bounds the calls. */
   concurrency?: number;
   log?: Logger;
+  /** After each run: how many are done of how many (a progress line). */
+  onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
 }
 
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
@@ -113,6 +117,7 @@ export class Engine {
         retry: this.options.retry,
         onCall: this.options.onCall,
         gate: this.partnerGate,
+        rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
         cache: this.options.responseCache,
       });
       this.clients.set(key, client);
@@ -152,21 +157,35 @@ export class Engine {
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
     const slots = options.concurrency ?? this.partnerGate.permits;
-    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, (target) => this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log }));
+    let done = 0;
+    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log });
+      options.onProgress?.({ done: ++done, total: targets.length, run });
+      return run;
+    });
   }
 
-  /** Fan-out: one queue message per target, for the queue-triggered function to run. */
-  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean } = {}): Promise<string[]> {
+  /**
+   * Fan-out: one queue message per target, for the queue-triggered function to run. A
+   * fan-out larger than a minute of the account's calls is spread: message i becomes
+   * visible later, evenly over the time the calls need, within 80% of the time until the
+   * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
+   */
+  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ targets: string[]; spreadInSeconds: number }> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
-    const enqueuedAt = new Date().toISOString();
-    await this.queue.enqueue(targets.map((target) => ({ target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) })));
-    return targets;
+    const now = options.now ?? new Date();
+    const enqueuedAt = now.toISOString();
+    const next = nextRun(this.settings.schedule, now);
+    const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
+    const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
+    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) }, delayInSeconds: delays[i] })));
+    return { targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }
 
-  /** The live profile of a target's account, read once, for previews (restore, adopt); not a run. */
-  async readLive(account: AccountRef): Promise<LiveProfile> {
-    return (await this.partnerClient(account).getBillingProfile({ correlationId: randomUUID() })).profile;
+  /** The live profile of a target's resource, read once, for previews (restore, adopt); not a run. */
+  async readLive(resource: ResourceRef, account: AccountRef): Promise<LiveProfile> {
+    return (await this.partnerClient(account).getProfile(resource, { correlationId: randomUUID() })).profile;
   }
 
   /**
@@ -178,13 +197,32 @@ export class Engine {
     const client = this.partnerClient(desired.account);
     const redactor = new Redactor().addDesiredProperties(Object.fromEntries(desired.fields));
     const callOptions = { correlationId: randomUUID(), abortSignal: options.abortSignal, redactor };
-    const live = (await client.getBillingProfile(callOptions)).profile;
+    const live = (await client.getProfile(desired.resource, callOptions)).profile;
     redactor.addProfile(live.body);
     return checkBeforePut(desired, live, planChanges(desired, live), client, callOptions);
   }
 
+  /** Every target's status in full: for a handful of targets (a summary is for thousands). */
   async status(now = new Date()): Promise<TargetStatus[]> {
-    const [targets, poison] = await Promise.all([this.listTargets(), this.queue ? this.queue.peekPoison() : Promise.resolve<PoisonEntry[]>([])]);
+    const [targets, poison] = await Promise.all([this.listTargets(), this.poison()]);
     return mapWithConcurrency(targets, STATUS_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+  }
+
+  async targetStatus(target: string, now = new Date()): Promise<TargetStatus> {
+    return targetStatus(this, checkTargetName(target), { now, poison: await this.poison() });
+  }
+
+  /** Counts by outcome, and the targets that need a person: for any number of targets. */
+  async statusSummary(now = new Date()): Promise<StatusSummary> {
+    return statusSummary(this, { now, poison: await this.poison() });
+  }
+
+  /** One page of per-target statuses (GET /api/status). */
+  async statusPage(options: { pageSize?: number; continuationToken?: string }, now = new Date()): Promise<StatusPage> {
+    return statusPage(this, { ...options, now, poison: await this.poison() });
+  }
+
+  private poison(): Promise<PoisonEntry[]> {
+    return this.queue ? this.queue.peekPoison() : Promise.resolve([]);
   }
 }

@@ -3,11 +3,11 @@ import {
   type AddressValidationSummary,
   changesPostalAddress,
   checkCountryRules,
+  countryOf,
   type DesiredState,
   type FieldChange,
   judgeAddressValidation,
   type LiveProfile,
-  liveValue,
   planChanges,
   type RuleViolation,
   touchesCountryRules,
@@ -35,7 +35,9 @@ export interface Preflight {
  * Before a PUT that changes an address, phone or tax field: the rules of the live
  * profile's country (GET, kept a day per process), checked by the pure checkCountryRules;
  * then, when the postal address changes, POST /v1/validations/address, judged by the pure
- * judgeAddressValidation. A run that changes none of these makes no call here.
+ * judgeAddressValidation. A run that changes none of these makes no call here. Which
+ * fields those are, and where the country is, is the resource kind's (ResourceKind.address):
+ * the partner's profile and a customer's are checked alike, as the PowerShell module does.
  */
 export async function checkBeforePut(
   desired: DesiredState,
@@ -45,10 +47,11 @@ export async function checkBeforePut(
   callOptions: CallOptions,
 ): Promise<Preflight> {
   const out: Preflight = { desired, changes, warnings: [], violations: [] };
-  if (!touchesCountryRules(changes)) return out;
-  const country = liveValue(live, ["Address", "Country"]).trim().toUpperCase();
+  const kind = desired.resource.kind;
+  if (!kind.address || !touchesCountryRules(changes, kind)) return out;
+  const country = countryOf(live);
   if (!/^[A-Z]{2}$/.test(country)) {
-    out.warnings.push("The live profile has no Address.Country (an ISO alpha-2 code): the country's rules and the address were not checked.");
+    out.warnings.push(`The live profile has no ${kind.address.country.join(".")} (an ISO alpha-2 code): the country's rules and the address were not checked.`);
     return out;
   }
   const { rules } = await client.getCountryRules(country, callOptions);
@@ -56,7 +59,7 @@ export async function checkBeforePut(
     out.warnings.push(`Partner Center has no validation rules for ${country} (404): they were not checked.`);
   } else {
     out.rulesOf = country;
-    const check = checkCountryRules(rules, changes);
+    const check = checkCountryRules(rules, changes, kind);
     out.warnings.push(...check.unchecked);
     if (check.violations.length > 0) {
       out.violations = check.violations;
@@ -67,7 +70,7 @@ export async function checkBeforePut(
       return out;
     }
   }
-  if (!changesPostalAddress(changes)) return out;
+  if (!changesPostalAddress(changes, kind)) return out;
   const sent = addressToValidate(live, changes);
   const { validation } = await client.validateAddress(sent, callOptions);
   const verdict = judgeAddressValidation(validation, sent, desired);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, type RunResult, splitSuppressed } from "../model";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { checkBeforePut } from "./preflight";
@@ -19,14 +19,23 @@ export interface ReconcileOptions {
   abortSignal?: AbortSignal;
   /** Logs of this run go here instead of deps.log (the Functions invocation's logger). */
   log?: Logger;
+  /**
+   * A queue run: throttling that asks to wait longer than this ends the run `deferred`
+   * (with retryAfterInMs) for the message to come back later, instead of waiting here.
+   */
+  maxThrottleWaitInMs?: number;
 }
 
-/** Observe: read and validate the desired row; its personal values (valid or not) become known to the run. */
-async function readDesired(deps: EngineDeps, target: string, redactor: Redactor): Promise<DesiredState> {
+/**
+ * Observe: read and validate the desired row. What it is about and its personal values
+ * (valid or not) are noted first, so that even an invalid row's record names its kind.
+ */
+async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
+  run.resource = resourceOfEntity(row.properties);
   redactor.addDesiredProperties(row.properties);
   return parseDesiredEntity(target, row.properties);
 }
@@ -65,8 +74,9 @@ async function converge(
   beforePut: () => Promise<readonly NotConvergedField[]>,
   redactor: Redactor,
 ): Promise<void> {
+  const resource = desired.resource;
   for (let putAttempts = 0; ; ) {
-    const got = await client.getBillingProfile(callOptions);
+    const got = await client.getProfile(resource, callOptions);
     redactor.addProfile(got.profile.body);
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
@@ -104,7 +114,7 @@ async function converge(
       return;
     }
     run.profileBefore = got.profile.body;
-    const { apply, suppressed } = splitSuppressed(changes, await beforePut());
+    const { apply, suppressed } = splitSuppressed(changes, await beforePut(), resource.kind);
     run.notConverged = suppressed;
     if (apply.length === 0) {
       run.outcome = "not-converged";
@@ -114,7 +124,7 @@ async function converge(
     putAttempts++;
     try {
       const body = buildPutBody(got.profile, apply);
-      const put = await client.updateBillingProfile(body, callOptions);
+      const put = await client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag });
       redactor.addProfile(put.profile.body);
       const residual = residualAfterPut(target, apply, put.profile);
       Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
@@ -138,7 +148,8 @@ async function converge(
   }
 }
 
-function outcomeFor(error: SyncError): RunState["outcome"] {
+function outcomeFor(error: SyncError, options: ReconcileOptions): RunState["outcome"] {
+  if (error.code === "Throttled" && options.maxThrottleWaitInMs !== undefined) return "deferred";
   if (error.code === "InvalidDesiredState") return "invalid-desired";
   if (error.code === "StaleEtag") return "conflict";
   if (error.code === "InProgress") return "in-progress";
@@ -194,7 +205,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target, redactor),
+      readDesired(deps, request.target, run, redactor),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -205,7 +216,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       run.outcome = "suspended";
     } else {
       const client = deps.partnerClient(desired.account);
-      const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c) };
+      const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
       await converge(run, desired, client, dryRun, callOptions, beforePut, redactor);
     }
   } catch (err) {
@@ -213,7 +224,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       ? new SyncError("Aborted", `The run was stopped after ${timeoutInMs / 1000} s, so that it never outlives its lease.`)
       : toSyncError(err);
     run.error = error;
-    run.outcome = outcomeFor(error);
+    run.outcome = outcomeFor(error, options);
+    if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
   }
   const released = lease
     ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))

@@ -58,11 +58,13 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
   return {
     runId: facts.runId,
     target: request.target,
+    resourceKind: run.resource?.kind.name,
+    resourceId: run.resource?.id,
     trigger: request.trigger,
     dryRun: facts.dryRun,
     outcome: run.outcome,
     changedFields: run.changes.map((c) => c.field),
-    changes: maskChanges(run.changes),
+    changes: maskChanges(run.changes, run.resource?.kind),
     correlationId: facts.correlationId,
     requestIds: [...new Set(run.calls.map((c) => c.requestId))],
     getRequestId: run.getRequestId,
@@ -84,6 +86,14 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     violations: run.violations?.length ? run.violations : undefined,
     addressValidation: run.addressValidation,
   };
+}
+
+/** What the run was about, as the result and telemetry name it: the kind, and the instance's id under its dimension name. */
+export function resourceOf(run: RunState): RunResult["resource"] {
+  const resource = run.resource;
+  if (!resource) return undefined;
+  const { kind, id } = resource;
+  return { kind: kind.name, ...(kind.key && id !== undefined ? { [kind.key.dimension]: id } : {}) };
 }
 
 /**
@@ -116,9 +126,11 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
       requestIds,
     });
   }
+  const resource = resourceOf(run);
   const result: RunResult = {
     runId: facts.runId,
     target: request.target,
+    ...(resource ? { resource } : {}),
     trigger: request.trigger,
     dryRun: facts.dryRun,
     outcome: run.outcome,
@@ -129,6 +141,7 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     error,
     recorded,
     ...(contested.length ? { contested } : {}),
+    ...(run.retryAfterInMs !== undefined ? { retryAfterInMs: run.retryAfterInMs } : {}),
     ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
     ...(record.guarded === false ? { guarded: false } : {}),
     ...(record.warnings ? { warnings: record.warnings } : {}),

@@ -1,5 +1,5 @@
 import type { JsonObject, Logger, SyncError } from "../core";
-import type { AccountRef, AddressValidationSummary, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, RuleViolation, RunResult, Trigger } from "../model";
+import type { AccountRef, AddressValidationSummary, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RuleViolation, RunResult, Trigger } from "../model";
 import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
 import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore } from "../stores";
 
@@ -33,6 +33,10 @@ export interface EngineDeps {
 /** What a run learned, filled in as it goes; the record step turns it into history and a result. */
 export interface RunState {
   outcome: Outcome;
+  /** What the desired row is about; unknown only when there was no row to read. */
+  resource?: ResourceRef;
+  /** A deferred run: when to try again. */
+  retryAfterInMs?: number;
   /** Unmasked; masked before they leave the engine. */
   changes: FieldChange[];
   calls: CallRecord[];

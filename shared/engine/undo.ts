@@ -1,4 +1,4 @@
-import { type DesiredState, type FieldChange, FIELDS_BY_NAME, type LiveProfile, liveValue, MANAGED_FIELDS, maskChanges, parseDesiredEntity, planChanges } from "../model";
+import { type DesiredState, type FieldChange, type LiveProfile, liveValue, maskChanges, parseDesiredEntity, planChanges } from "../model";
 import type { Engine } from "./engine";
 import { SyncError } from "../core";
 
@@ -35,7 +35,8 @@ function proposal(target: string, current: { state: DesiredState; properties: Re
     entity[field] = value;
   }
   const next = parseDesiredEntity(target, entity);
-  return { target, desiredChanges: maskChanges(desiredChanges), plan: maskChanges(planChanges(next, live)), entity, etag: current.etag };
+  const kind = next.resource.kind;
+  return { target, desiredChanges: maskChanges(desiredChanges, kind), plan: maskChanges(planChanges(next, live), kind), entity, etag: current.etag };
 }
 
 /** Restore: what the profile held before run `runId`'s PUT becomes the desired value of the fields it changed. */
@@ -52,23 +53,25 @@ export async function planRestore(engine: Engine, runId: string, target?: string
     if (!changed || !record.profileBefore) {
       throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" made no change (outcome ${record.outcome}); there is nothing to restore.`);
     }
-    const before: LiveProfile = { body: record.profileBefore };
-    const values = new Map(record.changedFields.filter((f) => FIELDS_BY_NAME.has(f)).map((f) => [f, liveValue(before, FIELDS_BY_NAME.get(f)!.path)]));
     const current = await currentRow(engine, t);
-    return proposal(t, current, values, await engine.readLive(current.state.account));
+    const { kind } = current.state.resource;
+    const before: LiveProfile = { kind, body: record.profileBefore, etag: undefined };
+    const values = new Map(record.changedFields.filter((f) => kind.fieldsByName.has(f)).map((f) => [f, liveValue(before, kind.fieldsByName.get(f)!.path)]));
+    return proposal(t, current, values, await engine.readLive(current.state.resource, current.state.account));
   }
   throw new SyncError("TargetNotFound", `No run ${runId} in the history${target ? ` of "${target}"` : ""}.`);
 }
 
 /** Adopt: take live values into the desired row (accepting a hand change). Default: every managed field that drifts. */
 export async function planAdopt(engine: Engine, target: string, fields: string[] = []): Promise<DesiredEdit> {
-  for (const f of fields) {
-    if (!FIELDS_BY_NAME.has(f)) throw new SyncError("InvalidDesiredState", `--field ${f} is not a managed field; use one of ${MANAGED_FIELDS.map((m) => m.name).join(", ")}.`);
-  }
   const current = await currentRow(engine, target);
-  const live = await engine.readLive(current.state.account);
+  const { kind } = current.state.resource;
+  for (const f of fields) {
+    if (!kind.fieldsByName.has(f)) throw new SyncError("InvalidDesiredState", `--field ${f} is not a managed field of the ${kind.title}; use one of ${kind.fields.map((m) => m.name).join(", ")}.`);
+  }
+  const live = await engine.readLive(current.state.resource, current.state.account);
   const chosen = fields.length > 0 ? fields : planChanges(current.state, live).map((c) => c.field);
-  const values = new Map(chosen.map((f) => [f, liveValue(live, FIELDS_BY_NAME.get(f)!.path).trim()]));
+  const values = new Map(chosen.map((f) => [f, liveValue(live, kind.fieldsByName.get(f)!.path).trim()]));
   return proposal(target, current, values, live);
 }
 

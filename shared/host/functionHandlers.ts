@@ -20,8 +20,13 @@ export async function runTimer(context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const engine = getEngine();
   if (engine.queue) {
-    const targets = await engine.enqueueAll("timer");
-    log.info(`Queued ${targets.length} target(s) for sync`, { targets });
+    const { targets, spreadInSeconds } = await engine.enqueueAll("timer");
+    // Names only for a small fan-out: ten thousand of them are no log line.
+    log.info(`Queued ${targets.length} target(s) for sync${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}`, {
+      targets: targets.length <= 50 ? targets : undefined,
+      count: targets.length,
+      spreadInSeconds,
+    });
     return;
   }
   const runs = await engine.syncAll({ trigger: "timer", log });
@@ -32,15 +37,37 @@ export async function runTimer(context: InvocationContext): Promise<void> {
   }
 }
 
+/** A queue run waits for the account's pace at most this long; beyond it the message comes back later. */
+export const QUEUE_MAX_THROTTLE_WAIT_IN_MS = 10_000;
+/** Put back at most this many times; then the run fails for the host's retries and poison queue. */
+export const MAX_DEFERRALS = 24;
+
 /**
  * One target from the fan-out queue. A failed or conflicting run throws, so the host
  * retries it (host.json maxDequeueCount) and finally moves it to the poison queue, which
  * status shows; other targets are separate messages and never wait on this one.
+ *
+ * Throttling is not a failure and is not slept through: a run that would wait longer
+ * than QUEUE_MAX_THROTTLE_WAIT_IN_MS ends `deferred`, and the target goes back on the
+ * queue visible after Retry-After (the queue trigger cannot delay its own message, so a
+ * new message is sent and this one completes).
  */
 export async function runQueueMessage(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
-  const { target, trigger, dryRun } = parseTargetMessage(message);
-  const run = await getEngine().syncTarget({ target, trigger, dryRun }, { log });
+  const parsed = parseTargetMessage(message);
+  const { target, trigger, dryRun } = parsed;
+  const engine = getEngine();
+  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  if (run.outcome === "deferred") {
+    const deferrals = (parsed.deferrals ?? 0) + 1;
+    if (deferrals > MAX_DEFERRALS || !engine.queue) {
+      throw new Error(`Sync of ${target} was throttled ${deferrals} time(s) in a row (correlation id ${run.correlationId}); the host will retry it.`);
+    }
+    const delayInSeconds = Math.max(1, Math.ceil((run.retryAfterInMs ?? QUEUE_MAX_THROTTLE_WAIT_IN_MS) / 1000));
+    await engine.queue.enqueue([{ message: { ...parsed, deferrals }, delayInSeconds }]);
+    log.info(`${dryRun ? "Plan" : "Sync"} of ${target} throttled: queued again, visible in ${delayInSeconds} s`, { target, deferrals, delayInSeconds });
+    return;
+  }
   if (run.outcome === "failed" || run.outcome === "conflict") {
     throw new Error(`Sync of ${target} ended ${run.outcome} (${run.error?.code}, correlation id ${run.correlationId}); the host will retry it.`);
   }
@@ -61,11 +88,11 @@ export async function handleSync(request: HttpRequest, context: InvocationContex
   }
 }
 
-/** GET /api/status: per target, the latest run and what status shows. */
-export async function handleStatus(context: InvocationContext): Promise<HttpResponseInit> {
+/** GET /api/status: a page of per-target statuses, a summary on request, or one target. */
+export async function handleStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const log = contextLogger(context);
   try {
-    return await statusResponse(getEngine(), log);
+    return await statusResponse(getEngine(), log, request.query);
   } catch (err) {
     return errorResponse(err, log);
   }

@@ -1,8 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import type { Engine } from "../engine";
+import { type Engine, MAX_STATUS_PAGE_SIZE } from "../engine";
 import { isSyncError, type Logger, SyncError } from "../core";
 import { checkTargetName, type MultiRunResult, type RunResult } from "../model";
-import { publicRecord } from "../stores";
 
 /** The largest POST /api/sync body accepted: the contract needs a few dozen bytes. */
 export const MAX_SYNC_BODY_BYTES = 4096;
@@ -99,7 +98,7 @@ export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log:
   try {
     if (body.target === undefined && engine.queue) {
       const dryRun = body.dryRun ?? false;
-      const queued = await engine.enqueueAll("http", { dryRun });
+      const { targets: queued } = await engine.enqueueAll("http", { dryRun });
       log.info(`Queued ${queued.length} target(s) for ${dryRun ? "a dry run" : "sync"}`, { targets: queued });
       const result: QueuedSync = {
         queued,
@@ -121,11 +120,38 @@ export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log:
   }
 }
 
-export async function statusResponse(engine: Engine, log: Logger): Promise<HttpResponseInit> {
+/**
+ * GET /api/status: a page of per-target statuses (`pageSize`, 1-1000, default 100; the
+ * answer's `continuationToken` asks for the next page), `summary=true` adds counts by
+ * outcome and the targets that need a person, `target=T` one target. Other query
+ * parameters (the function key's `code`) are left alone.
+ */
+export async function statusResponse(engine: Engine, log: Logger, query: URLSearchParams = new URLSearchParams()): Promise<HttpResponseInit> {
+  const target = query.get("target");
+  const pageSizeText = query.get("pageSize");
+  const pageSize = pageSizeText === null ? undefined : Number(pageSizeText);
+  if (pageSize !== undefined && (!/^\d+$/.test(pageSizeText!) || pageSize < 1 || pageSize > MAX_STATUS_PAGE_SIZE)) {
+    return problem(400, "InvalidQuery", `pageSize must be a whole number from 1 to ${MAX_STATUS_PAGE_SIZE}.`);
+  }
+  const summary = query.get("summary");
+  if (summary !== null && summary !== "true" && summary !== "false") return problem(400, "InvalidQuery", "summary must be true or false.");
   try {
-    const statuses = await engine.status();
-    return { status: 200, jsonBody: { targets: statuses.map((s) => ({ ...s, lastRun: s.lastRun && publicRecord(s.lastRun) })) } };
+    if (target !== null) {
+      try {
+        checkTargetName(target);
+      } catch (err) {
+        return problem(400, "InvalidTargetName", (err as Error).message);
+      }
+      if (!(await engine.desired.get(target))) return problem(404, "TargetNotFound", `Target "${target}" has no desired-state row.`);
+      return { status: 200, jsonBody: { targets: [await engine.targetStatus(target)] } };
+    }
+    const [page, counts] = await Promise.all([
+      engine.statusPage({ pageSize, continuationToken: query.get("continuationToken") ?? undefined }),
+      summary === "true" ? engine.statusSummary() : Promise.resolve(undefined),
+    ]);
+    return { status: 200, jsonBody: { ...(counts ? { summary: counts } : {}), ...page } };
   } catch (err) {
+    if (isSyncError(err) && err.code === "InvalidRequest") return problem(400, "InvalidQuery", err.message);
     return errorResponse(err, log);
   }
 }

@@ -2,9 +2,10 @@ import { findKey, isJsonObject, type Json, type JsonObject, jsonTypeOf, readJson
 import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
 import type { FieldChange } from "./diff";
-import { FIELDS_BY_NAME } from "./fields";
+import { DEFAULT_KIND } from "./kinds";
 import { maskChange, maskOutsideText } from "./mask";
 import { liveValue, type LiveProfile } from "./profile";
+import type { ResourceKind } from "./resource";
 
 /**
  * POST /v1/validations/address, as the public record shows it: since June 2021 a 200 with
@@ -16,15 +17,22 @@ import { liveValue, type LiveProfile } from "./profile";
 export const ADDRESS_VALIDATION_STATUSES = ["VerifiedShippable", "Verified", "InteractionRequired", "StreetPartial", "PremisesPartial", "Multiple", "None", "NotValidated"] as const;
 export type AddressValidationStatus = (typeof ADDRESS_VALIDATION_STATUSES)[number];
 
-/** The address parts the validation takes (PascalCase, as the request examples send them), each with its managed field. */
-const PARTS = [
-  ["AddressLine1", "Address_AddressLine1"],
-  ["AddressLine2", "Address_AddressLine2"],
-  ["City", "Address_City"],
-  ["State", "Address_State"],
-  ["PostalCode", "Address_PostalCode"],
-] as const;
-type Part = (typeof PARTS)[number][0];
+/** The address parts the validation takes (PascalCase, as the request examples send them). */
+const PART_NAMES = ["AddressLine1", "AddressLine2", "City", "State", "PostalCode"] as const;
+type Part = (typeof PART_NAMES)[number];
+
+/** Each part with the kind's managed field for it (none for a kind without an address). */
+function partsOf(kind: ResourceKind): (readonly [Part, string])[] {
+  const a = kind.address;
+  if (!a) return [];
+  return [
+    ["AddressLine1", a.addressLine1],
+    ["AddressLine2", a.addressLine2],
+    ["City", a.city],
+    ["State", a.state],
+    ["PostalCode", a.postalCode],
+  ];
+}
 
 /** The request body: AddressLine1, City, State, PostalCode and Country are required; AddressLine2 is sent when not empty. */
 export type PostalAddress = { [P in Part]?: string } & { Country: string };
@@ -50,15 +58,21 @@ export interface AddressValidationSummary {
 }
 
 /** A change to one of these makes a run validate the address before its PUT. */
-export function changesPostalAddress(changes: readonly FieldChange[]): boolean {
-  return changes.some((c) => PARTS.some(([, field]) => field === c.field));
+export function changesPostalAddress(changes: readonly FieldChange[], kind: ResourceKind = DEFAULT_KIND): boolean {
+  const parts = partsOf(kind);
+  return changes.some((c) => parts.some(([, field]) => field === c.field));
+}
+
+/** The live profile's country (upper case), from where its kind keeps it. */
+export function countryOf(live: LiveProfile): string {
+  return live.kind.address ? liveValue(live, live.kind.address.country).trim().toUpperCase() : "";
 }
 
 /** The address the PUT would leave: the live one with the planned changes applied. */
 export function addressToValidate(live: LiveProfile, changes: readonly FieldChange[]): PostalAddress {
-  const value = (field: string) => (changes.find((c) => c.field === field)?.to ?? liveValue(live, FIELDS_BY_NAME.get(field)!.path)).trim();
-  const address: PostalAddress = { Country: liveValue(live, ["Address", "Country"]).trim().toUpperCase() };
-  for (const [part, field] of PARTS) {
+  const value = (field: string) => (changes.find((c) => c.field === field)?.to ?? liveValue(live, live.kind.fieldsByName.get(field)!.path)).trim();
+  const address: PostalAddress = { Country: countryOf(live) };
+  for (const [part, field] of partsOf(live.kind)) {
     const v = value(field);
     if (part !== "AddressLine2" || v !== "") address[part] = v;
   }
@@ -76,7 +90,7 @@ function readAddress(value: Json | undefined): PostalAddress | undefined {
     return typeof v === "string" ? v : undefined;
   };
   const address: PostalAddress = { Country: (text("Country") ?? "").toUpperCase() };
-  for (const [part] of PARTS) {
+  for (const part of PART_NAMES) {
     const v = text(part);
     if (v !== undefined) address[part] = v;
   }
@@ -142,12 +156,12 @@ export function parseAddressValidation2007(description: string | undefined): Add
 }
 
 /** The changes a suggestion makes to the address sent, over the parts it names. */
-function suggestionChanges(sent: PostalAddress, suggestion: PostalAddress): FieldChange[] {
+function suggestionChanges(sent: PostalAddress, suggestion: PostalAddress, kind: ResourceKind): FieldChange[] {
   const out: FieldChange[] = [];
-  for (const [part, field] of PARTS) {
+  for (const [part, field] of partsOf(kind)) {
     const to = suggestion[part];
     if (to === undefined) continue;
-    if (!satisfies(FIELDS_BY_NAME.get(field)!, to, sent[part] ?? "")) out.push({ field, from: sent[part] ?? "", to: to.trim() });
+    if (!satisfies(kind.fieldsByName.get(field)!, to, sent[part] ?? "")) out.push({ field, from: sent[part] ?? "", to: to.trim() });
   }
   return out;
 }
@@ -163,8 +177,8 @@ const VERIFIED = new Set(["VerifiedShippable", "Verified", "Valid"]);
 const TO_CONFIRM = new Set(["InteractionRequired", "StreetPartial", "PremisesPartial", "Multiple", "Invalid"]);
 const INCORRECT = new Set(["None"]);
 
-function describeChanges(changes: readonly FieldChange[]): string {
-  return changes.map((c) => maskChange(c)).map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(", ");
+function describeChanges(changes: readonly FieldChange[], kind: ResourceKind): string {
+  return changes.map((c) => maskChange(c, kind)).map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(", ");
 }
 
 /**
@@ -177,10 +191,11 @@ function describeChanges(changes: readonly FieldChange[]): string {
  */
 export function judgeAddressValidation(validation: AddressValidation, sent: PostalAddress, desired: DesiredState): AddressVerdict {
   const accept = desired.acceptAddressSuggestion;
-  const all = validation.suggestions.map((s) => suggestionChanges(sent, s));
+  const kind = desired.resource.kind;
+  const all = validation.suggestions.map((s) => suggestionChanges(sent, s, kind));
   const summary: AddressValidationSummary = {
     status: validation.status,
-    suggestions: all.map((changes) => changes.map(maskChange)),
+    suggestions: all.map((changes) => changes.map((c) => maskChange(c, kind))),
     accepted: false,
     ...(validation.message ? { message: validation.message } : {}),
   };
@@ -195,7 +210,7 @@ export function judgeAddressValidation(validation: AddressValidation, sent: Post
     ...(leftAlone.length ? { warning: `The accepted address suggestion also changes ${leftAlone.map((c) => c.field).join(", ")}, which the desired row does not manage; left as they are.` } : {}),
   });
   const refuseWith = (lead: string) => {
-    const listed = all.length === 1 ? `: it suggests ${describeChanges(all[0]) || "the address as sent"}` : all.length > 1 ? `: it suggests ${all.map((c, i) => `(${i + 1}) ${describeChanges(c) || "the address as sent"}`).join("; ")}` : "";
+    const listed = all.length === 1 ? `: it suggests ${describeChanges(all[0], kind) || "the address as sent"}` : all.length > 1 ? `: it suggests ${all.map((c, i) => `(${i + 1}) ${describeChanges(c, kind) || "the address as sent"}`).join("; ")}` : "";
     return { kind: "refuse" as const, summary, message: `${said}${listed}. ${lead}` };
   };
 

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { normalise } from "./compare";
 import type { DesiredState } from "./desired";
 import { planChanges, type FieldChange } from "./diff";
-import { FIELDS_BY_NAME } from "./fields";
+import { anyFieldNamed } from "./kinds";
 import { maskChange } from "./mask";
 import type { LiveProfile } from "./profile";
+import type { ResourceKind } from "./resource";
 
 /**
  * A field the service did not take as sent: we PUT `desired` and it kept `service`.
@@ -36,18 +37,18 @@ export interface ContestPolicy {
 /** Three corrections of one field within a day: someone keeps reverting it. */
 export const DEFAULT_CONTEST_POLICY: Readonly<ContestPolicy> = { windowInMs: 24 * 60 * 60 * 1000, threshold: 3 };
 
-export function valueHash(fieldName: string, value: string): string {
-  const field = FIELDS_BY_NAME.get(fieldName);
+export function valueHash(fieldName: string, value: string, kind?: ResourceKind): string {
+  const field = kind ? kind.fieldsByName.get(fieldName) : anyFieldNamed(fieldName);
   const normalised = field ? normalise(field, value) : value;
   return createHash("sha256").update(`${fieldName}\u0000${normalised}`).digest("hex").slice(0, 32);
 }
 
-function notConverged(change: FieldChange): NotConvergedField {
-  const masked = maskChange(change);
+function notConverged(change: FieldChange, kind: ResourceKind): NotConvergedField {
+  const masked = maskChange(change, kind);
   return {
     field: change.field,
-    desiredHash: valueHash(change.field, change.to),
-    serviceHash: valueHash(change.field, change.from),
+    desiredHash: valueHash(change.field, change.to, kind),
+    serviceHash: valueHash(change.field, change.from, kind),
     desired: masked.to,
     service: masked.from,
   };
@@ -58,12 +59,16 @@ function notConverged(change: FieldChange): NotConvergedField {
  * effect: while neither the desired nor the live value has changed since, sending the
  * same change again would only repeat the failure.
  */
-export function splitSuppressed(changes: readonly FieldChange[], memory: readonly NotConvergedField[]): { apply: FieldChange[]; suppressed: NotConvergedField[] } {
+export function splitSuppressed(
+  changes: readonly FieldChange[],
+  memory: readonly NotConvergedField[],
+  kind?: ResourceKind,
+): { apply: FieldChange[]; suppressed: NotConvergedField[] } {
   const apply: FieldChange[] = [];
   const suppressed: NotConvergedField[] = [];
   for (const change of changes) {
     const known = memory.find((m) => m.field === change.field);
-    if (known && known.desiredHash === valueHash(change.field, change.to) && known.serviceHash === valueHash(change.field, change.from)) {
+    if (known && known.desiredHash === valueHash(change.field, change.to, kind) && known.serviceHash === valueHash(change.field, change.from, kind)) {
       suppressed.push(known);
     } else {
       apply.push(change);
@@ -77,7 +82,7 @@ export function residualAfterPut(desired: DesiredState, applied: readonly FieldC
   const sent = new Set(applied.map((c) => c.field));
   return planChanges(desired, response)
     .filter((c) => sent.has(c.field))
-    .map(notConverged);
+    .map((c) => notConverged(c, desired.resource.kind));
 }
 
 export interface CorrectionRecord {

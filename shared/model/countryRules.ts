@@ -1,5 +1,7 @@
 import { getPath, type Json, jsonTypeOf, readJsonObject, SyncError, type SyncErrorOptions } from "../core";
 import type { FieldChange } from "./diff";
+import { DEFAULT_KIND } from "./kinds";
+import type { AddressRoles, ResourceKind } from "./resource";
 
 /**
  * A country's validation rules as GET /v1/countryvalidationrules/{iso2} answers them (the
@@ -37,9 +39,17 @@ export interface RuleCheck {
   readonly unchecked: string[];
 }
 
-/** A change to one of these makes a run read the country's rules before its PUT. */
-export function touchesCountryRules(changes: readonly FieldChange[]): boolean {
-  return changes.some((c) => c.field.startsWith("Address_") || c.field === "PrimaryContact_PhoneNumber" || c.field === "TaxId");
+type Role = Exclude<keyof AddressRoles, "country">;
+
+/** The role a field plays for the country's rules, in this kind. */
+function roleOf(roles: AddressRoles | undefined, field: string): Role | undefined {
+  if (!roles) return undefined;
+  return (Object.keys(roles) as (keyof AddressRoles)[]).find((role): role is Role => role !== "country" && roles[role] === field);
+}
+
+/** A change to one of these (an address part, the phone, the tax id) makes a run read the country's rules before its PUT. */
+export function touchesCountryRules(changes: readonly FieldChange[], kind: ResourceKind = DEFAULT_KIND): boolean {
+  return changes.some((c) => roleOf(kind.address, c.field) !== undefined);
 }
 
 const BOOLEANS = ["isStateRequired", "isPostalCodeRequired", "isCityRequired", "isTaxIdSupported", "isTaxIdOptional", "isVatIdSupported"] as const;
@@ -115,7 +125,7 @@ function compile(pattern: string): RegExp | undefined {
  * and state, the state list and the phone pattern; the postal code pattern and the tax
  * id rules are checked here too, as the rules state them.
  */
-export function checkCountryRules(rules: CountryRules, changes: readonly FieldChange[]): RuleCheck {
+export function checkCountryRules(rules: CountryRules, changes: readonly FieldChange[], kind: ResourceKind = DEFAULT_KIND): RuleCheck {
   const violations: RuleViolation[] = [];
   const unchecked: string[] = [];
   const country = rules.iso2Code;
@@ -132,48 +142,48 @@ export function checkCountryRules(rules: CountryRules, changes: readonly FieldCh
     return forms.some((form) => regex.test(form));
   };
   for (const { field, to } of changes) {
-    switch (field) {
-      case "Address_City":
-        if (rules.isCityRequired && to === "") broken(field, "isCityRequired", `Address_City must not be empty: ${country} requires a city`);
+    switch (roleOf(kind.address, field)) {
+      case "city":
+        if (rules.isCityRequired && to === "") broken(field, "isCityRequired", `${field} must not be empty: ${country} requires a city`);
         break;
-      case "Address_PostalCode":
+      case "postalCode":
         if (to === "") {
-          if (rules.isPostalCodeRequired) broken(field, "isPostalCodeRequired", `Address_PostalCode must not be empty: ${country} requires a postal code`);
+          if (rules.isPostalCodeRequired) broken(field, "isPostalCodeRequired", `${field} must not be empty: ${country} requires a postal code`);
         } else if (!matches("postalCodeRegex", to)) {
-          broken(field, "postalCodeRegex", `Address_PostalCode ${JSON.stringify(to)} does not match the postal code pattern of ${country}, ${rules.postalCodeRegex}`);
+          broken(field, "postalCodeRegex", `${field} ${JSON.stringify(to)} does not match the postal code pattern of ${country}, ${rules.postalCodeRegex}`);
         }
         break;
-      case "Address_State": {
+      case "state": {
         if (!rules.isStateRequired) break;
         const states = rules.supportedStatesList ?? [];
         if (to === "") {
-          broken(field, "isStateRequired", `Address_State must not be empty: ${country} requires a state`);
+          broken(field, "isStateRequired", `${field} must not be empty: ${country} requires a state`);
         } else if (states.length > 0 && !states.includes(to)) {
           const sameIgnoringCase = states.find((s) => s.toLowerCase() === to.toLowerCase());
           const hint = sameIgnoringCase ? `did you mean ${JSON.stringify(sameIgnoringCase)}?` : `e.g. ${states.slice(0, 3).join(", ")}`;
-          broken(field, "supportedStatesList", `Address_State ${JSON.stringify(to)} is not one of the ${states.length} state codes ${country} supports; ${hint}`);
+          broken(field, "supportedStatesList", `${field} ${JSON.stringify(to)} is not one of the ${states.length} state codes ${country} supports; ${hint}`);
         }
         break;
       }
-      case "PrimaryContact_PhoneNumber": {
+      case "phone": {
         if (to === "" || rules.phoneNumberRegex === undefined) break;
         const forms = phoneForms(to, rules.countryCallingCodesList ?? []);
         if (!forms) {
-          unchecked.push(`PrimaryContact_PhoneNumber is written with another country's calling code: the phone number pattern of ${country} (phoneNumberRegex) was not applied.`);
+          unchecked.push(`${field} is written with another country's calling code: the phone number pattern of ${country} (phoneNumberRegex) was not applied.`);
         } else if (!matches("phoneNumberRegex", ...forms)) {
-          broken(field, "phoneNumberRegex", `PrimaryContact_PhoneNumber does not match the phone number pattern of ${country}, ${rules.phoneNumberRegex}`);
+          broken(field, "phoneNumberRegex", `${field} does not match the phone number pattern of ${country}, ${rules.phoneNumberRegex}`);
         }
         break;
       }
-      case "TaxId":
+      case "taxId":
         if (to === "") {
-          if (rules.isTaxIdSupported === true && rules.isTaxIdOptional === false) broken(field, "isTaxIdOptional", `TaxId must not be empty: ${country} requires a tax id`);
+          if (rules.isTaxIdSupported === true && rules.isTaxIdOptional === false) broken(field, "isTaxIdOptional", `${field} must not be empty: ${country} requires a tax id`);
         } else if (rules.isTaxIdSupported === false && rules.isVatIdSupported === false) {
-          broken(field, "isTaxIdSupported", `TaxId cannot be set: ${country} supports neither a tax id nor a VAT id (isVatIdSupported is false too)`);
+          broken(field, "isTaxIdSupported", `${field} cannot be set: ${country} supports neither a tax id nor a VAT id (isVatIdSupported is false too)`);
         } else if (rules.isTaxIdSupported !== true && rules.isVatIdSupported === true && !matches("vatIdRegex", to)) {
           // Where only a VAT id is supported, the tax id field holds the VAT id.
           const format = rules.taxIdFormat ? ` (format ${rules.taxIdFormat})` : "";
-          broken(field, "vatIdRegex", `TaxId does not match the VAT id pattern of ${country}${format}`);
+          broken(field, "vatIdRegex", `${field} does not match the VAT id pattern of ${country}${format}`);
         }
         break;
     }

@@ -1,5 +1,6 @@
 import { GUID, isJsonObject, type Json, type JsonObject, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
-import { CONTROL_PROPERTIES, FIELDS_BY_NAME, MANAGED_FIELDS, NOT_SETTABLE, type ManagedField } from "./fields";
+import { KEY_PROPERTIES, kindOfEntity } from "./kinds";
+import { CONTROL_PROPERTIES, type ManagedField, type ResourceKind, type ResourceRef } from "./resource";
 
 export type Mode = "enforce" | "observe";
 
@@ -14,6 +15,8 @@ export interface AccountRef {
 /** A validated BillingProfileDesired row. Only the fields named in `fields` are ours. */
 export interface DesiredState {
   readonly target: string;
+  /** What the row is about: its kind (from the key property it has) and, for a customer, whose profile. */
+  readonly resource: ResourceRef;
   readonly mode: Mode;
   readonly suspended: boolean;
   readonly account: AccountRef;
@@ -32,6 +35,8 @@ const SYSTEM_PROPERTIES = new Set(["partitionKey", "rowKey", "timestamp", "etag"
 // A pragmatic check, the same spirit as the PowerShell module's: one @, no spaces, a dot in the domain.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^[0-9+()\-. /x]*$/i;
+// A BCP 47-style tag as the service uses them: "en", "en-US", "zh-CHS".
+const CULTURE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -48,10 +53,17 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The known property a misspelt one most likely meant (case, separators, or a typo or two). */
-function closest(name: string): string | undefined {
+export function closestProperty(name: string, kind: ResourceKind): string | undefined {
   const plain = (n: string) => n.toLowerCase().replace(/[_.\s/-]/g, "");
-  const all = [...FIELDS_BY_NAME.keys(), ...CONTROL_PROPERTIES];
+  const all = [...kind.fieldsByName.keys(), ...CONTROL_PROPERTIES, ...KEY_PROPERTIES];
   return all.find((n) => plain(n) === plain(name)) ?? all.find((n) => editDistance(plain(n), plain(name)) <= 2);
+}
+
+/** What is wrong with one value of one field (never echoing it), or undefined when it is valid. */
+export function fieldProblem(field: ManagedField, raw: unknown): string | undefined {
+  const problems: string[] = [];
+  checkValue(field, raw, problems);
+  return problems[0];
 }
 
 function checkValue(field: ManagedField, raw: unknown, problems: string[]): string | undefined {
@@ -70,16 +82,34 @@ function checkValue(field: ManagedField, raw: unknown, problems: string[]): stri
     problems.push(`${field.name} is not a valid e-mail address`);
   } else if (value !== "" && field.kind === "phone" && !PHONE.test(value)) {
     problems.push(`${field.name} may hold only digits, spaces and + ( ) - . / x`);
+  } else if (value !== "" && field.kind === "culture" && !CULTURE.test(value)) {
+    problems.push(`${field.name} must be a language tag such as "en" or "en-US"`);
   }
   return value;
 }
+
+/** A row checked: its state when valid, else every problem, each naming its property. */
+export type DesiredCheck = { ok: true; state: DesiredState } | { ok: false; problems: string[]; resource: ResourceRef };
 
 /**
  * Validates a desired-state row (Table entity properties). Every problem is reported at
  * once, each naming its property; values are not echoed, since most are personal data.
  */
 export function parseDesiredEntity(target: string, entity: Record<string, unknown>): DesiredState {
+  const checked = checkDesiredEntity(target, entity);
+  if (checked.ok) return checked.state;
+  const { kind } = checked.resource;
+  const about = kind.key ? ` (The row has ${kind.key.property}, so it describes a ${kind.title}.)` : "";
+  throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${checked.problems.join("; ")}.${about}`, {
+    statusCode: 400,
+  });
+}
+
+/** parseDesiredEntity without the throw: for checking many rows (an import) and listing each one's problems. */
+export function checkDesiredEntity(target: string, entity: Record<string, unknown>): DesiredCheck {
+  const kind = kindOfEntity(entity);
   const problems: string[] = [];
+  let id: string | undefined;
   const fields = new Map<string, string>();
   let mode: Mode = "enforce";
   let suspended = false;
@@ -113,26 +143,30 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
       else problems.push("AcceptAddressSuggestion must be a boolean (true or false)");
       continue;
     }
-    const field = FIELDS_BY_NAME.get(name);
+    if (kind.key && name === kind.key.property) {
+      id = kind.key.parse(raw);
+      if (id === undefined) problems.push(`${name} must be ${kind.key.description}`);
+      continue;
+    }
+    const field = kind.fieldsByName.get(name);
     if (field) {
       const value = checkValue(field, raw, problems);
       if (value !== undefined) fields.set(name, value);
       continue;
     }
-    if (NOT_SETTABLE.some((n) => n.toLowerCase() === name.toLowerCase())) {
+    if (kind.notSettable.some((n) => n.toLowerCase() === name.toLowerCase())) {
       problems.push(`${name} cannot be set by partners, so it cannot be managed`);
       continue;
     }
-    const hint = closest(name);
+    const hint = closestProperty(name, kind);
     problems.push(`${name} is not a known property${hint ? ` (did you mean ${hint}?)` : ""}`);
   }
-  if (problems.length > 0) {
-    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.`, {
-      statusCode: 400,
-    });
-  }
-  return { target, mode, suspended, acceptAddressSuggestion, account: { tenantId, credentialRef }, fields };
+  if (problems.length === 0 && kind.validateRow) problems.push(...kind.validateRow(fields));
+  if (problems.length > 0) return { ok: false, problems, resource: { kind, id } };
+  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, acceptAddressSuggestion, account: { tenantId, credentialRef }, fields } };
 }
+
+const isControl = (name: string) => (CONTROL_PROPERTIES as readonly string[]).includes(name) || KEY_PROPERTIES.includes(name);
 
 /**
  * Flattens a profile-shaped document ({"PrimaryContact": {"Email": ...}, "Mode": ...})
@@ -140,9 +174,19 @@ export function parseDesiredEntity(target: string, entity: Record<string, unknow
  * parseDesiredEntity, so the file and the table go through one validation.
  */
 export function entityFromDocument(target: string, doc: unknown): Record<string, unknown> {
-  if (!isJsonObject(doc)) {
-    throw new SyncError("InvalidDesiredState", "The desired-state document must be a JSON object shaped like the billing profile.");
+  const flat = flattenDocument(doc);
+  if (!flat.ok) {
+    throw new SyncError("InvalidDesiredState", flat.problems.length === 0 ? NOT_AN_OBJECT : `Desired state for target "${target}" is invalid: ${flat.problems.join("; ")}.`);
   }
+  parseDesiredEntity(target, flat.entity);
+  return flat.entity;
+}
+
+const NOT_AN_OBJECT = "The desired-state document must be a JSON object shaped like the billing profile.";
+
+/** The shape half of entityFromDocument: nested objects to row properties, values unchecked. No problems listed = not an object. */
+export function flattenDocument(doc: unknown): { ok: true; entity: Record<string, unknown> } | { ok: false; problems: string[] } {
+  if (!isJsonObject(doc)) return { ok: false, problems: [] };
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   const walk = (node: JsonObject, prefix: string[]) => {
@@ -152,7 +196,7 @@ export function entityFromDocument(target: string, doc: unknown): Record<string,
         continue;
       }
       const path = [...prefix, key];
-      if (isJsonObject(value) && !(prefix.length === 0 && (CONTROL_PROPERTIES as readonly string[]).includes(key))) {
+      if (isJsonObject(value) && !(prefix.length === 0 && isControl(key))) {
         walk(value, path);
       } else {
         out[path.join("_")] = value;
@@ -160,20 +204,19 @@ export function entityFromDocument(target: string, doc: unknown): Record<string,
     }
   };
   walk(doc, []);
-  if (problems.length > 0) {
-    throw new SyncError("InvalidDesiredState", `Desired state for target "${target}" is invalid: ${problems.join("; ")}.`);
-  }
-  parseDesiredEntity(target, out);
-  return out;
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, entity: out };
 }
 
 /** The desired row as a profile-shaped document, control properties at the top. */
 export function documentFromDesired(state: DesiredState): JsonObject {
-  const doc: JsonObject = { Mode: state.mode, Suspended: state.suspended };
+  const doc: JsonObject = {};
+  const { kind, id } = state.resource;
+  if (kind.key && id !== undefined) doc[kind.key.property] = id;
+  Object.assign(doc, { Mode: state.mode, Suspended: state.suspended });
   if (state.account.tenantId) doc.TenantId = state.account.tenantId;
   if (state.account.credentialRef) doc.CredentialRef = state.account.credentialRef;
   if (state.acceptAddressSuggestion) doc.AcceptAddressSuggestion = true;
-  for (const field of MANAGED_FIELDS) {
+  for (const field of kind.fields) {
     const value = state.fields.get(field.name);
     if (value === undefined) continue;
     let node = doc;
@@ -188,7 +231,10 @@ export function documentFromDesired(state: DesiredState): JsonObject {
 
 /** Row properties for a desired state (the inverse of parseDesiredEntity). */
 export function entityFromDesired(state: DesiredState): Record<string, string | boolean> {
-  const entity: Record<string, string | boolean> = { Mode: state.mode, Suspended: state.suspended };
+  const entity: Record<string, string | boolean> = {};
+  const { kind, id } = state.resource;
+  if (kind.key && id !== undefined) entity[kind.key.property] = id;
+  Object.assign(entity, { Mode: state.mode, Suspended: state.suspended });
   if (state.account.tenantId) entity.TenantId = state.account.tenantId;
   if (state.account.credentialRef) entity.CredentialRef = state.account.credentialRef;
   if (state.acceptAddressSuggestion) entity.AcceptAddressSuggestion = true;

@@ -1,6 +1,7 @@
 import { satisfies } from "./compare";
 import type { DesiredState } from "./desired";
-import { MANAGED_FIELDS } from "./fields";
+import { DEFAULT_KIND } from "./kinds";
+import type { ResourceKind } from "./resource";
 import { cloneJson, findKey, getPath, isJsonObject, type JsonObject, setPath } from "../core";
 import { liveValue, type LiveProfile } from "./profile";
 
@@ -13,7 +14,7 @@ export interface FieldChange {
 /** Field-level changes that bring `live` to `desired`, sorted by field name. Pure. */
 export function planChanges(desired: DesiredState, live: LiveProfile): FieldChange[] {
   const changes: FieldChange[] = [];
-  for (const field of MANAGED_FIELDS) {
+  for (const field of desired.resource.kind.fields) {
     const to = desired.fields.get(field.name);
     if (to === undefined) continue;
     const from = liveValue(live, field.path);
@@ -30,7 +31,7 @@ export function planChanges(desired: DesiredState, live: LiveProfile): FieldChan
 export function buildPutBody(live: LiveProfile, changes: readonly FieldChange[]): JsonObject {
   const body = cloneJson(live.body);
   for (const change of changes) {
-    const field = MANAGED_FIELDS.find((f) => f.name === change.field);
+    const field = live.kind.fieldsByName.get(change.field);
     if (!field) throw new Error(`planChanges produced an unknown field ${change.field}`);
     setPath(body, field.path, change.to);
   }
@@ -38,6 +39,8 @@ export function buildPutBody(live: LiveProfile, changes: readonly FieldChange[])
 }
 
 export interface WithoutManagedOptions {
+  /** Whose managed fields; default the partner billing profile. */
+  kind?: ResourceKind;
   /** Only these managed fields (row names); default all. */
   only?: ReadonlySet<string>;
   /** Also drop a managed parent (Address, PrimaryContact) left empty or null: a PUT may create one. */
@@ -50,7 +53,7 @@ export interface WithoutManagedOptions {
  */
 export function withoutManaged(body: JsonObject, options: WithoutManagedOptions = {}): JsonObject {
   const copy = cloneJson(body);
-  const fields = MANAGED_FIELDS.filter((f) => !options.only || options.only.has(f.name));
+  const fields = (options.kind ?? DEFAULT_KIND).fields.filter((f) => !options.only || options.only.has(f.name));
   for (const field of fields) {
     const parent = field.path.length === 1 ? copy : getPath(copy, field.path.slice(0, -1));
     if (!isJsonObject(parent ?? null)) continue;

@@ -1,6 +1,7 @@
 import { redactSecrets } from "../core";
 import type { FieldChange } from "./diff";
-import { FIELDS_BY_NAME } from "./fields";
+import { anyFieldNamed } from "./kinds";
+import type { ResourceKind } from "./resource";
 
 /**
  * The one masking function: logs, telemetry, CLI output and run results all show
@@ -14,17 +15,18 @@ export function maskValue(value: string): string {
   return `${[...value][0]}***`;
 }
 
-export function isPersonal(fieldName: string): boolean {
-  return FIELDS_BY_NAME.get(fieldName)?.personal ?? true;
+/** Whether a field holds personal data; a field not known (to the kind, when given) counts as personal. */
+export function isPersonal(fieldName: string, kind?: ResourceKind): boolean {
+  return (kind ? kind.fieldsByName.get(fieldName) : anyFieldNamed(fieldName))?.personal ?? true;
 }
 
-export function maskChange(change: FieldChange): FieldChange {
-  if (!isPersonal(change.field)) return change;
+export function maskChange(change: FieldChange, kind?: ResourceKind): FieldChange {
+  if (!isPersonal(change.field, kind)) return change;
   return { field: change.field, from: maskValue(change.from), to: maskValue(change.to) };
 }
 
-export function maskChanges(changes: readonly FieldChange[]): FieldChange[] {
-  return changes.map(maskChange);
+export function maskChanges(changes: readonly FieldChange[], kind?: ResourceKind): FieldChange[] {
+  return changes.map((c) => maskChange(c, kind));
 }
 
 const EMAIL = /[^\s@"'<>;,()]+@[^\s@"'<>;,()]+/g;

@@ -1,8 +1,10 @@
 import { findCaseCollision, getPath, isJsonObject, isLosslessNumber, type Json, type JsonObject, JsonReadError, jsonTypeOf, lineAndColumn, parseJsonText, stripBom, SyncError, type SyncErrorOptions } from "../core";
-import { MANAGED_FIELDS } from "./fields";
+import { DEFAULT_KIND } from "./kinds";
+import type { ResourceKind } from "./resource";
 
 /** A billing profile as the service returned it, read and checked, ready to diff and to PUT back. */
 export interface LiveProfile {
+  readonly kind: ResourceKind;
   /** The parsed body, untouched: unknown fields, links and attributes included; numbers as written. */
   readonly body: JsonObject;
   /**
@@ -15,8 +17,6 @@ export interface LiveProfile {
 
 const ETAG_PATH = ["Attributes", "Etag"] as const;
 const OBJECT_TYPE_PATH = ["Attributes", "ObjectType"] as const;
-/** What the billing profile's attributes call it (the documented examples). */
-export const BILLING_PROFILE_OBJECT_TYPE = "BillingProfile";
 /** A billing profile is 3 levels deep; far deeper is not a profile, and would exhaust the stack of the parser and the walks below. */
 export const MAX_PROFILE_DEPTH = 64;
 
@@ -41,7 +41,7 @@ function readEtag(body: JsonObject, fail: (problem: string) => SyncError): strin
  * a billing profile) is a ResponseParseError: nothing built from it is ever PUT back.
  * Numbers keep their digits (see core/json).
  */
-export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}): LiveProfile {
+export function parseProfile(text: string, what: string, context: SyncErrorOptions = {}, kind: ResourceKind = DEFAULT_KIND): LiveProfile {
   const fail = (problem: string) =>
     new SyncError("ResponseParseError", `The ${what} response body ${problem}; nothing was written.`, { ...context, retryable: false });
   const stripped = stripBom(text);
@@ -62,12 +62,12 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   const etag = readEtag(body, fail);
   // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
   // (an empty object, or another resource, would be PUT back as the profile): it must at
-  // least say it is a billing profile, as every documented one does.
+  // least say it is this kind's profile, as every documented one does.
   const objectType = getPath(body, OBJECT_TYPE_PATH);
-  if (etag === undefined && (typeof objectType !== "string" || objectType.toLowerCase() !== BILLING_PROFILE_OBJECT_TYPE.toLowerCase())) {
+  if (etag === undefined && (typeof objectType !== "string" || objectType.toLowerCase() !== kind.objectType.toLowerCase())) {
     throw fail(`has no Attributes.Etag and does not say it is a billing profile (Attributes.ObjectType ${typeof objectType === "string" ? JSON.stringify(objectType.slice(0, 40)) : "absent"})`);
   }
-  for (const field of MANAGED_FIELDS) {
+  for (const field of kind.fields) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
       throw fail(`has ${field.path[0]} of type ${jsonTypeOf(parent)}, expected an object`);
@@ -77,7 +77,7 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
       throw fail(`has ${field.path.join(".")} of type ${jsonTypeOf(value)}, expected a string`);
     }
   }
-  return etag === undefined ? { body } : { body, etag };
+  return etag === undefined ? { kind, body } : { kind, body, etag };
 }
 
 /** The live value of a managed field as a string; absent and null read as "". */

@@ -1,16 +1,16 @@
 import { getPath, type JsonObject } from "../core";
-import { FIELDS_BY_NAME, MANAGED_FIELDS } from "./fields";
+import { anyFieldNamed, RESOURCE_KINDS } from "./kinds";
 import { maskKnownValues, maskOutsideText } from "./mask";
 
-/** Where a billing profile holds personal data: the managed personal fields and the ones partners cannot set. */
-export const PERSONAL_PROFILE_PATHS: readonly (readonly string[])[] = [
-  ...MANAGED_FIELDS.filter((f) => f.personal).map((f) => f.path),
-  ["Address", "FirstName"],
-  ["Address", "MiddleName"],
-  ["Address", "LastName"],
-  ["Address", "PhoneNumber"],
-  ["PrimaryContact", "MiddleName"],
-];
+/**
+ * Where a billing profile of any kind holds personal data: each kind's managed personal
+ * fields and the ones partners cannot set. One list for every kind: a path of another
+ * kind finds nothing in a body, and a value found is masked all the same.
+ */
+export const PERSONAL_PROFILE_PATHS: readonly (readonly string[])[] = RESOURCE_KINDS.flatMap((kind) => [
+  ...kind.fields.filter((f) => f.personal).map((f) => f.path),
+  ...kind.unmanagedPersonal.map((name) => name.split("_")),
+]);
 
 /**
  * The personal values one run knows, and the masking that uses them. A run creates one,
@@ -33,7 +33,7 @@ export class Redactor {
   /** The personal properties of a desired row, as stored (valid or not). */
   addDesiredProperties(properties: Record<string, unknown>): this {
     for (const [name, value] of Object.entries(properties)) {
-      if (FIELDS_BY_NAME.get(name)?.personal && typeof value === "string") this.#add(value);
+      if (typeof value === "string" && anyFieldNamed(name)?.personal) this.#add(value);
     }
     return this;
   }

@@ -12,6 +12,9 @@ export const OUTCOMES = [
   "in-progress",
   "failed",
   "not-converged",
+  // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
+  // ended before anything was written and its message comes back after retryAfterInMs.
+  "deferred",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -31,6 +34,11 @@ export interface RunError {
 export interface RunResult {
   runId: string;
   target: string;
+  /**
+   * What the target's desired row is about: `{ kind: "partner-billing-profile" }`, or
+   * `{ kind: "customer-billing-profile", customerTenantId }`. Absent when there was no row.
+   */
+  resource?: { kind: string } & Record<string, string>;
   trigger: Trigger;
   dryRun: boolean;
   outcome: Outcome;
@@ -56,6 +64,8 @@ export interface RunResult {
   violations?: RuleViolation[];
   /** What Partner Center's address validation answered, when the run changed the address (suggestions masked). */
   addressValidation?: AddressValidationSummary;
+  /** A deferred run: when its queue message comes back. */
+  retryAfterInMs?: number;
 }
 
 export interface MultiRunResult {

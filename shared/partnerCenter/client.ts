@@ -30,11 +30,13 @@ import {
   parseProfile,
   type PostalAddress,
   Redactor,
+  type ResourceRef,
 } from "../model";
 import { processCallGate } from "./callGate";
+import { CUSTOMERS_PATH, type CustomerPage, MAX_CUSTOMER_PAGE_SIZE, parseCustomerPage } from "./customers";
+import { RateController, type RateControllerOptions, type RateTicket } from "./rateController";
 import { PROCESS_RESPONSE_CACHE, type ResponseCache } from "./responseCache";
 
-export const BILLING_PROFILE_PATH = "/v1/profiles/billing";
 export const COUNTRY_RULES_PATH = "/v1/countryvalidationrules";
 export const ADDRESS_VALIDATION_PATH = "/v1/validations/address";
 
@@ -54,6 +56,8 @@ export interface PartnerCenterClientOptions {
   onCall?: (call: CallRecord) => void;
   /** Limits requests in flight; default the process's gate (see ./callGate), shared by every client. */
   gate?: Semaphore;
+  /** Pacing of this account's calls (see RateController): the known limit, or where to look for it. */
+  rate?: RateControllerOptions;
   /** Where country rules and address verdicts are kept (default: one cache per process, a day). */
   cache?: ResponseCache;
 }
@@ -69,12 +73,32 @@ export interface CallOptions {
    * one (or before the run read the profile) the text is withheld and only its code kept.
    */
   redactor?: Redactor;
+  /**
+   * Waiting for the account's call rate (a pacing slot, a Retry-After) longer than this is
+   * not done here: the call fails Throttled with retryAfterInMs, for the caller to come
+   * back later (a queue message). Unset: wait, as the CLI and the timer do.
+   */
+  maxThrottleWaitInMs?: number;
+}
+
+export interface ListCustomersOptions extends CallOptions {
+  /** 1-500; default 500, the service's largest. */
+  pageSize?: number;
+  maxPages?: number;
+}
+
+export interface UpdateProfileOptions extends CallOptions {
+  /** The ETag of the GET this PUT is built from (it is also in the body); none for an unguarded write. */
+  etag: string | undefined;
 }
 
 /** What one HTTP attempt was and what the service said about it; safe to log (no token, no body). */
 export interface CallRecord {
   method: Method;
+  /** Without the query (a continuation token is no one's business). */
   path: string;
+  /** The method and path with ids as placeholders: one name per operation, not per customer. */
+  operation: string;
   status?: number;
   /** Ours, sent as MS-RequestId; the same across retries of one request. */
   requestId: string;
@@ -107,8 +131,22 @@ export interface AddressValidationResponse {
 
 interface HttpRequest {
   method: Method;
+  /** Path and query under the API base. */
   path: string;
+  /** How telemetry names the call (see CallRecord.operation). */
+  operation: string;
   data?: string;
+  headers?: Record<string, string>;
+}
+
+/** If-Match wants a quoted entity tag; the service's ETags come bare (numeric strings) or already quoted. */
+export function quoteEtag(etag: string): string {
+  return /^(W\/)?".*"$/.test(etag) ? etag : `"${etag.replace(/"/g, "")}"`;
+}
+
+/** A path for messages and records: without the query. */
+function shown(path: string): string {
+  return path.split("?")[0];
 }
 
 /** An answer as the readers see it: status, body text, where it came from. */
@@ -210,16 +248,21 @@ function transportCode(err: unknown): string {
 }
 
 /**
- * The Partner Center billing-profile client. Axios stays inside this file: callers get
- * LiveProfile or SyncError, never an axios object (whose config holds the Authorization
- * header).
+ * The Partner Center client of one partner account: the billing profiles of every
+ * resource kind, the customer list, country rules and address validation. Axios stays
+ * inside this file: callers get parsed results or SyncError, never an axios object (whose
+ * config holds the Authorization header).
  */
 export class PartnerCenterClient {
   private readonly http: AxiosInstance;
   private readonly options: PartnerCenterClientOptions;
+  /** Shared by every call of this account in this process. */
+  readonly rate: RateController;
 
   constructor(options: PartnerCenterClientOptions) {
     this.options = options;
+    // The retry loop's clock (tests move it on by the waits they shorten) paces the calls too.
+    this.rate = new RateController({ now: options.retry?.now, ...options.rate });
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutInMs ?? 30_000,
@@ -233,19 +276,48 @@ export class PartnerCenterClient {
     });
   }
 
-  async getBillingProfile(options: CallOptions): Promise<ProfileResponse> {
-    const { value, requestId, calls } = await this.send({ method: "GET", path: BILLING_PROFILE_PATH }, options, (a) => this.readProfile(a, "GET", options));
+  /** GET the live profile of one resource (the partner's own, or a customer's). */
+  async getProfile(resource: ResourceRef, options: CallOptions): Promise<ProfileResponse> {
+    const path = resource.kind.path(resource.id);
+    const request: HttpRequest = { method: "GET", path, operation: `GET ${resource.kind.pathTemplate}` };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "GET", resource, options));
     return { profile: value, requestId, calls };
   }
 
   /**
    * PUT the whole profile back. `body` carries Attributes.Etag from this run's GET when the
-   * profile had one; numbers go out exactly as they were read.
+   * profile had one; numbers go out exactly as they were read. Kinds that ask for it also
+   * get `If-Match` with the same ETag, quoted.
    */
-  async updateBillingProfile(body: JsonObject, options: CallOptions): Promise<ProfileResponse> {
-    const request: HttpRequest = { method: "PUT", path: BILLING_PROFILE_PATH, data: toJsonText(body) };
-    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT", options));
+  async updateProfile(resource: ResourceRef, body: JsonObject, options: UpdateProfileOptions): Promise<ProfileResponse> {
+    const path = resource.kind.path(resource.id);
+    const headers = resource.kind.etag.ifMatchHeader && options.etag !== undefined ? { "If-Match": quoteEtag(options.etag) } : undefined;
+    const request: HttpRequest = { method: "PUT", path, operation: `PUT ${resource.kind.pathTemplate}`, data: toJsonText(body), headers };
+    const { value, requestId, calls } = await this.send(request, options, (a) => this.readProfile(a, "PUT", resource, options));
     return { profile: value, requestId, calls };
+  }
+
+  /**
+   * Every customer of the account, page by page (links.next with MS-ContinuationToken).
+   * Stops at `maxPages` and when a continuation token comes back a second time.
+   */
+  async *listCustomers(options: ListCustomersOptions): AsyncGenerator<CustomerPage> {
+    const size = Math.min(MAX_CUSTOMER_PAGE_SIZE, Math.max(1, options.pageSize ?? MAX_CUSTOMER_PAGE_SIZE));
+    let next: CustomerPage["next"] = { path: `${CUSTOMERS_PATH}?size=${size}`, headers: {} };
+    const seen = new Set<string>();
+    for (let page = 0; next; page++) {
+      if (page >= (options.maxPages ?? 10_000)) throw new SyncError("PartnerCenterError", `The customer list did not end after ${page} pages; paging stopped.`);
+      const token = next.headers["MS-ContinuationToken"];
+      if (token !== undefined && seen.has(token)) throw new SyncError("PartnerCenterError", "The customer list sent the same continuation token twice; paging stopped.");
+      if (token !== undefined) seen.add(token);
+      const request: HttpRequest = { method: "GET", path: next.path, operation: `GET ${CUSTOMERS_PATH}`, headers: next.headers };
+      const { value } = await this.send(request, options, (a) => {
+        if (a.response.status >= 200 && a.response.status < 300) return parseCustomerPage(a.text, `GET ${CUSTOMERS_PATH}`, a.where);
+        return this.fail(a, "GET", CUSTOMERS_PATH, options);
+      });
+      yield value;
+      next = value.next;
+    }
   }
 
   /** GET /v1/countryvalidationrules/{iso2}, kept a day per API base URL and country. */
@@ -258,7 +330,7 @@ export class PartnerCenterClient {
         if (a.response.status >= 200 && a.response.status < 300) return parseCountryRules(a.text, iso2, a.where);
         return this.fail(a, "GET", path, options);
       };
-      return (await this.send({ method: "GET", path }, options, read)).value;
+      return (await this.send({ method: "GET", path, operation: `GET ${COUNTRY_RULES_PATH}/{iso2}` }, options, read)).value;
     });
     return { rules: value, cached };
   }
@@ -284,7 +356,7 @@ export class PartnerCenterClient {
         }
         return this.fail(a, "POST", ADDRESS_VALIDATION_PATH, options);
       };
-      return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, data }, options, read)).value;
+      return (await this.send({ method: "POST", path: ADDRESS_VALIDATION_PATH, operation: `POST ${ADDRESS_VALIDATION_PATH}`, data }, options, read)).value;
     });
     return { validation: value, cached };
   }
@@ -298,10 +370,14 @@ export class PartnerCenterClient {
     const calls: CallRecord[] = [];
     const value = await withRetry(
       async (attempt) => {
+        // The account's pace: a slot, and no call during a Retry-After pause. A caller that
+        // will not wait that long gets Throttled here, before anything is sent or recorded.
+        const ticket = await this.rate.acquire({ abortSignal: options.abortSignal, maxWaitInMs: options.maxThrottleWaitInMs });
         const startedAt = new Date();
         const call: CallRecord = {
           method: request.method,
-          path: request.path,
+          path: shown(request.path),
+          operation: request.operation,
           requestId,
           correlationId: options.correlationId,
           attempt,
@@ -309,7 +385,7 @@ export class PartnerCenterClient {
           durationMs: 0,
         };
         try {
-          const response = await this.attempt(request, requestId, options);
+          const response = await this.attempt(request, requestId, options, ticket);
           call.status = response.status;
           call.msCv = idHeader(response, "MS-CV");
           call.msServerId = idHeader(response, "MS-ServerId");
@@ -322,6 +398,10 @@ export class PartnerCenterClient {
         } catch (err) {
           if (err instanceof AttemptError) call.errorCode = err.error.code;
           else if (err instanceof SyncError) call.errorCode = err.code;
+          // Throttled, and the wait is longer than this caller takes: hand it back instead of sleeping.
+          if (err instanceof AttemptError && err.failure.status === 429 && options.maxThrottleWaitInMs !== undefined && (err.failure.retryAfterInMs ?? Infinity) > options.maxThrottleWaitInMs) {
+            throw err.error;
+          }
           throw err;
         } finally {
           call.durationMs = Date.now() - startedAt.getTime();
@@ -335,7 +415,7 @@ export class PartnerCenterClient {
     return { value, requestId, calls };
   }
 
-  private async attempt(request: HttpRequest, requestId: string, options: CallOptions): Promise<AxiosResponse<string>> {
+  private async attempt(request: HttpRequest, requestId: string, options: CallOptions, ticket: RateTicket): Promise<AxiosResponse<string>> {
     const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
@@ -343,12 +423,13 @@ export class PartnerCenterClient {
     registerSecret(token.token);
     const where = { correlationId: options.correlationId, requestId };
     try {
-      return await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
+      const response = await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
         method,
         url: path,
         data,
         signal: options.abortSignal,
         headers: {
+          ...request.headers,
           Authorization: `Bearer ${token.token}`,
           Accept: "application/json",
           ...(data === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" }),
@@ -359,22 +440,26 @@ export class PartnerCenterClient {
           "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
         },
       }));
+      if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));
+      else this.rate.onSuccess(ticket);
+      return response;
     } catch (err) {
       // Build a fresh error from the code alone: the axios error's config holds the token.
       const networkCode = transportCode(err);
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
-        throw new SyncError("Aborted", `${method} ${path} was aborted.`, where);
+        throw new SyncError("Aborted", `${method} ${shown(path)} was aborted.`, where);
       }
       const words = NETWORK_WORDS[networkCode] ?? "the request failed";
       const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
-      const error = new SyncError(code, `${method} ${path} failed: ${words} (${networkCode}).`, where);
+      const error = new SyncError(code, `${method} ${shown(path)} failed: ${words} (${networkCode}).`, where);
       throw new AttemptError(error, { networkCode });
     }
   }
 
-  private readProfile(answer: Answer, method: "GET" | "PUT", options: CallOptions): LiveProfile {
-    if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${BILLING_PROFILE_PATH}`, answer.where);
-    return this.fail(answer, method, BILLING_PROFILE_PATH, options);
+  private readProfile(answer: Answer, method: "GET" | "PUT", resource: ResourceRef, options: CallOptions): LiveProfile {
+    const path = resource.kind.path(resource.id);
+    if (answer.response.status >= 200 && answer.response.status < 300) return parseProfile(answer.text, `${method} ${path}`, answer.where, resource.kind);
+    return this.fail(answer, method, path, options);
   }
 
   /** A non-2xx answer as the error the retry loop decides on; the service's text only through the run's Redactor. */
@@ -388,7 +473,7 @@ export class PartnerCenterClient {
     const retryAfterInMs = parseRetryAfter(response.headers as Record<string, unknown>, Date.now());
     const error = new SyncError(
       code,
-      `Partner Center answered ${response.status} to ${method} ${path}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
+      `Partner Center answered ${response.status} to ${method} ${shown(path)}${detail ? ` (${detail})` : ""}.${hintFor(code, serviceCode)}`,
       { ...where, serviceCode, description, retryable: isRetryableStatus(response.status), retryAfterInMs },
     );
     throw new AttemptError(error, { status: response.status, retryAfterInMs });

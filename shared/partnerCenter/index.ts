@@ -1,7 +1,11 @@
 export { DEFAULT_PARTNER_CENTER_CALL_LIMIT, processCallGate } from "./callGate";
-export { PartnerCenterClient } from "./client";
-export type { AddressValidationResponse, CallOptions, CallRecord, CountryRulesResponse } from "./client";
+export { PartnerCenterClient, quoteEtag } from "./client";
+export type { AddressValidationResponse, CallOptions, CallRecord, CountryRulesResponse, ListCustomersOptions, ProfileResponse, UpdateProfileOptions } from "./client";
 export { CLOUDS, partnerCenterScope } from "./clouds";
 export type { CloudName } from "./clouds";
+export { nextPath, parseCustomerPage } from "./customers";
+export type { CustomerPage, CustomerSummary } from "./customers";
+export { DEFAULT_START_PER_MINUTE, RateController } from "./rateController";
+export type { RateControllerOptions, RateSnapshot } from "./rateController";
 export { DAY_IN_MS, PROCESS_RESPONSE_CACHE, ResponseCache } from "./responseCache";
 export type { ResponseCacheOptions } from "./responseCache";

@@ -47,6 +47,45 @@ export class DesiredStateStore {
   }
 
   /**
+   * Target names in order after `after` (exclusive), at most `pageSize`, and whether more
+   * follow: a page of /api/status.
+   */
+  async targetPage(options: { pageSize: number; after?: string }): Promise<{ targets: string[]; more: boolean }> {
+    const filter = options.after === undefined ? odata`RowKey eq ${DESIRED_ROW_KEY}` : odata`RowKey eq ${DESIRED_ROW_KEY} and PartitionKey gt ${options.after}`;
+    const targets: string[] = [];
+    try {
+      await this.tables.ensure(this.client);
+      const rows = this.client.listEntities({ queryOptions: { filter, select: ["PartitionKey"] } });
+      for await (const row of rows) {
+        if (targets.length === options.pageSize) return { targets, more: true };
+        targets.push(row.partitionKey as string);
+      }
+      return { targets, more: false };
+    } catch (err) {
+      throw storageError("list targets", err);
+    }
+  }
+
+  /**
+   * Every row, in target order, read page by page (ten thousand rows are ten requests).
+   * `select` trims the properties read (PartitionKey always comes).
+   */
+  async *rows(options: { select?: string[] } = {}): AsyncGenerator<DesiredRow> {
+    try {
+      await this.tables.ensure(this.client);
+      const select = options.select ? ["PartitionKey", ...options.select] : undefined;
+      const entities = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey eq ${DESIRED_ROW_KEY}`, select } });
+      for await (const entity of entities) {
+        const { partitionKey, rowKey: _r, etag, timestamp: _t, ...properties } = entity;
+        delete properties["odata.metadata"];
+        yield { target: partitionKey as string, properties, etag: etag as string };
+      }
+    } catch (err) {
+      throw storageError("list the desired rows", err);
+    }
+  }
+
+  /**
    * Replaces the whole row: a property left out stops being managed. With `etag`, the
    * write happens only if nobody changed the row since it was read.
    */
@@ -63,6 +102,18 @@ export class DesiredStateStore {
           statusCode: 412,
         });
       }
+      throw storageError(`write the desired state of "${target}"`, err);
+    }
+  }
+
+  /** Writes a new row; false (nothing written) when the target already has one. */
+  async create(target: string, properties: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.tables.ensure(this.client);
+      await this.client.createEntity({ ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 409) return false;
       throw storageError(`write the desired state of "${target}"`, err);
     }
   }

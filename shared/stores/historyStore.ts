@@ -7,6 +7,10 @@ import { statusOf, storageError as tableError, storageFailure, TABLES, type Tabl
 export interface HistoryRecord {
   runId: string;
   target: string;
+  /** The resource kind of the target's row (ResourceKind.name); absent in rows written before kinds existed. */
+  resourceKind?: string;
+  /** Which instance: the customer tenant id of a customer billing profile. */
+  resourceId?: string;
   trigger: Trigger;
   dryRun: boolean;
   outcome: Outcome;
@@ -56,9 +60,11 @@ export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   return { ...rest, restorable: rest.putMade || rest.putPending === true };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
+  /** What the status summary needs of a target's latest runs. */
+  status: [...SUMMARY_COLUMNS, "ErrorCode", "ErrorMessage", "Contested"],
   public: [
     ...SUMMARY_COLUMNS,
     "Changes",
@@ -135,6 +141,8 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     partitionKey: record.target,
     rowKey: historyRowKey(record.startedAt, record.runId),
     RunId: record.runId,
+    ResourceKind: record.resourceKind,
+    ResourceId: record.resourceId,
     Trigger: record.trigger,
     DryRun: record.dryRun,
     Outcome: record.outcome,
@@ -196,6 +204,8 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
   return {
     runId: String(entity.RunId),
     target: String(entity.partitionKey),
+    resourceKind: str(entity.ResourceKind),
+    resourceId: str(entity.ResourceId),
     trigger: entity.Trigger as Trigger,
     dryRun: entity.DryRun === true,
     outcome: entity.Outcome as Outcome,

@@ -84,6 +84,21 @@ export class LeaseStore {
     }
   }
 
+  /** Leases held now (the table holds a row only while a run holds one, so this is a small read). */
+  async listHeld(now = new Date()): Promise<(LeaseInfo & { target: string })[]> {
+    const held: (LeaseInfo & { target: string })[] = [];
+    try {
+      await this.tables.ensure(this.client);
+      for await (const e of this.client.listEntities<Record<string, string>>()) {
+        const expired = Date.parse(e.ExpiresAt) <= now.getTime();
+        if (!expired) held.push({ target: String(e.partitionKey), holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired });
+      }
+      return held;
+    } catch (err) {
+      throw storageError("list the leases", err);
+    }
+  }
+
   async get(target: string, now = new Date()): Promise<LeaseInfo | undefined> {
     try {
       await this.tables.ensure(this.client);

@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { QueueClient } from "@azure/storage-queue";
-import { SyncError } from "../core";
+import { mapWithConcurrency, SyncError } from "../core";
 import type { QueueSettings } from "../config";
 import { checkTargetName, type Trigger } from "../model";
 import { storageFailure } from "./tables";
@@ -13,9 +13,21 @@ export interface TargetMessage {
   target: string;
   trigger: Trigger;
   enqueuedAt: string;
+  /** How many times the run was throttled and its message put back (absent = never). */
+  deferrals?: number;
   /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
   dryRun?: boolean;
 }
+
+/** A message and when it becomes visible to the queue trigger. */
+export interface QueuedMessage {
+  message: TargetMessage;
+  /** Seconds before the trigger sees it (queue visibility timeout); default 0. */
+  delayInSeconds?: number;
+}
+
+/** Messages sent at once: ten thousand targets are not ten thousand sequential round trips. */
+const SEND_CONCURRENCY = 16;
 
 export interface PoisonEntry {
   target: string;
@@ -36,13 +48,14 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals } = value as Record<string, unknown>;
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
     enqueuedAt: typeof enqueuedAt === "string" ? enqueuedAt : "",
     // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
     ...(dryRun === true ? { dryRun: true } : {}),
+    ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
   };
 }
 
@@ -74,11 +87,15 @@ export class TargetQueue {
     return new QueueServiceClient(this.settings.queueServiceUri, this.credential).getQueueClient(name);
   }
 
-  async enqueue(messages: TargetMessage[]): Promise<void> {
+  async enqueue(messages: readonly (TargetMessage | QueuedMessage)[]): Promise<void> {
     const queue = this.client(TARGET_QUEUE);
     try {
       await queue.createIfNotExists();
-      for (const message of messages) await queue.sendMessage(encodeMessage(message));
+      await mapWithConcurrency(messages, SEND_CONCURRENCY, async (item) => {
+        const { message, delayInSeconds } = "message" in item ? item : { message: item, delayInSeconds: undefined };
+        // The queue holds a message for at most 7 days; a delay is far below that.
+        await queue.sendMessage(encodeMessage(message), delayInSeconds ? { visibilityTimeout: Math.ceil(delayInSeconds) } : undefined);
+      });
     } catch (err) {
       throw new SyncError("StorageError", `Could not queue targets in ${TARGET_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
@@ -99,4 +116,16 @@ export class TargetQueue {
       throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
   }
+}
+
+/**
+ * Delays that spread a fan-out: none while the targets fit in one minute of the account's
+ * calls (each instance's rate controller paces them); beyond that, evenly over the time
+ * the calls need at that rate, but never past `maxSpreadInMs` (most of the time until the
+ * timer fires again). One call per target is assumed: an in-sync run's GET.
+ */
+export function spreadDelaysInSeconds(count: number, callsPerMinute: number, maxSpreadInMs: number): number[] {
+  if (count <= callsPerMinute) return new Array<number>(count).fill(0);
+  const spreadInMs = Math.min((count / callsPerMinute) * 60_000, Math.max(0, maxSpreadInMs));
+  return Array.from({ length: count }, (_, i) => Math.floor((i * spreadInMs) / count / 1000));
 }

@@ -1,5 +1,5 @@
 import { getPath, type SyncError } from "../core";
-import { isPersonal, maskKnownValues, type Outcome, PERSONAL_PROFILE_PATHS } from "../model";
+import { isPersonal, kindNamed, maskKnownValues, type Outcome, PERSONAL_PROFILE_PATHS, RESOURCE_KINDS } from "../model";
 import type { CallRecord } from "../partnerCenter";
 import type { FinishedRun } from "../engine";
 
@@ -67,7 +67,8 @@ function str(value: string | number | boolean | undefined | null): string {
  */
 export function personalValues(run: FinishedRun): string[] {
   const values: string[] = [...(run.personalValues ?? [])];
-  for (const change of run.changes) if (isPersonal(change.field)) values.push(change.from, change.to);
+  const kind = kindNamed(run.record.resourceKind);
+  for (const change of run.changes) if (isPersonal(change.field, kind)) values.push(change.from, change.to);
   const before = run.record.profileBefore;
   if (before) {
     for (const path of PERSONAL_PROFILE_PATHS) {
@@ -110,7 +111,7 @@ function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) =
 function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): DependencyRecord {
   const startTime = new Date(call.startedAt);
   return {
-    name: `${call.method} ${call.path}`,
+    name: call.operation,
     method: call.method,
     url: `${apiBaseUrl}${call.path}`,
     status: call.status,
@@ -129,6 +130,17 @@ function dependencyOf(call: CallRecord, apiBaseUrl: string, base: Dimensions): D
   };
 }
 
+/**
+ * `resourceKind`, and the instance id under its kind's dimension (`customerTenantId`): ids,
+ * never personal. Every key dimension is present (empty when not this kind) so that queries
+ * can rely on the column.
+ */
+function resourceDimensions(resource: FinishedRun["result"]["resource"]): Dimensions {
+  const out: Dimensions = { resourceKind: resource?.kind ?? "" };
+  for (const kind of RESOURCE_KINDS) if (kind.key) out[kind.key.dimension] = resource?.[kind.key.dimension] ?? "";
+  return out;
+}
+
 /** The records of one finished run. Pure: the same run always gives the same records. */
 export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry {
   const { result, record, calls, error } = run;
@@ -140,6 +152,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const base: Dimensions = {
     runId: result.runId,
     target: result.target,
+    ...resourceDimensions(result.resource),
     trigger: result.trigger,
     outcome: result.outcome,
     dryRun: String(result.dryRun),

@@ -138,6 +138,8 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
     expect(props(trace)).toEqual({
       runId: result.runId,
       target: "tel",
+      resourceKind: "partner-billing-profile",
+      customerTenantId: "",
       trigger: "cli",
       outcome: "corrected",
       dryRun: "false",

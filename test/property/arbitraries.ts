@@ -43,6 +43,7 @@ const phone = () => fc.stringMatching(/^[0-9+()\-. /x]{0,40}$/).filter((s) => s.
 export function desiredValue(field: ManagedField): fc.Arbitrary<string> {
   if (field.kind === "email") return fc.oneof(email(), fc.constant(""));
   if (field.kind === "phone") return phone();
+  if (field.kind === "culture") return fc.oneof(fc.stringMatching(/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})?$/), fc.constant(""));
   return text(field.maxLength, field.minLength);
 }
 

@@ -11,6 +11,7 @@ function call(method: "GET" | "PUT", requestId: string, extra: Partial<CallRecor
   return {
     method,
     path: "/v1/profiles/billing",
+    operation: `${method} /v1/profiles/billing`,
     status: 200,
     requestId,
     correlationId: "corr-1",
@@ -43,6 +44,7 @@ function finished(
     result: {
       runId: "run-1",
       target: "contoso",
+      resource: { kind: "partner-billing-profile" },
       trigger: "timer",
       dryRun: options.dryRun ?? false,
       outcome,
@@ -56,6 +58,7 @@ function finished(
     record: {
       runId: "run-1",
       target: "contoso",
+      resourceKind: "partner-billing-profile",
       trigger: "timer",
       dryRun: options.dryRun ?? false,
       outcome,
@@ -85,6 +88,8 @@ describe("describeRun", () => {
     expect(t.trace.dimensions).toEqual({
       runId: "run-1",
       target: "contoso",
+      resourceKind: "partner-billing-profile",
+      customerTenantId: "",
       trigger: "timer",
       outcome: "corrected",
       dryRun: "false",
@@ -172,5 +177,48 @@ describe("describeRun", () => {
     expect(personalValues(run)).toEqual(expect.arrayContaining(["avery.former@contoso.example", "DE123456789", "Avery", "Example"]));
     for (const value of personalValues(run)) expect(everything).not.toContain(value);
     expect(personalValues(run)).not.toContain("PO-1");
+  });
+});
+
+describe("describeRun of a customer billing profile", () => {
+  const CUSTOMER = "c5757d70-06f3-4f23-8367-5a9e55019f94";
+  const path = `/v1/customers/${CUSTOMER}/profiles/billing`;
+  const customerCall = (method: "GET" | "PUT", requestId: string): CallRecord =>
+    call(method, requestId, { path, operation: `${method} /v1/customers/{customer-tenant-id}/profiles/billing` });
+  const changes = [
+    { field: "Email", from: "old.billing@fabrikam.example", to: "ap@fabrikam.example" },
+    { field: "FirstName", from: "Avery", to: "Robin" },
+  ];
+
+  function customerRun(): FinishedRun {
+    const run = finished("corrected", { calls: [customerCall("GET", "get-1"), customerCall("PUT", "put-1")], changes: changes as typeof CHANGES, putMade: true });
+    run.result.resource = { kind: "customer-billing-profile", customerTenantId: CUSTOMER };
+    run.record.resourceKind = "customer-billing-profile";
+    run.record.resourceId = CUSTOMER;
+    run.record.profileBefore = { firstName: "Avery", lastName: "Example", email: "old.billing@fabrikam.example", defaultAddress: { addressLine1: "1 Main St", phoneNumber: "4255550100" } };
+    return run;
+  }
+
+  it("every record carries the kind and the customer's tenant id (an id, not personal)", () => {
+    const t = describeRun(customerRun(), BASE_URL);
+    for (const dims of [t.run.dimensions, t.trace.dimensions, ...t.events.map((e) => e.dimensions), ...t.dependencies.map((d) => d.dimensions)]) {
+      expect(dims).toMatchObject({ resourceKind: "customer-billing-profile", customerTenantId: CUSTOMER });
+    }
+  });
+
+  it("dependencies are named by operation, not one name per customer; the URL is the real one", () => {
+    const t = describeRun(customerRun(), BASE_URL);
+    expect(t.dependencies.map((d) => [d.name, d.url])).toEqual([
+      ["GET /v1/customers/{customer-tenant-id}/profiles/billing", `${BASE_URL}${path}`],
+      ["PUT /v1/customers/{customer-tenant-id}/profiles/billing", `${BASE_URL}${path}`],
+    ]);
+  });
+
+  it("the customer's personal values, changed or only read, appear nowhere", () => {
+    const run = customerRun();
+    const values = personalValues(run);
+    expect(values).toEqual(expect.arrayContaining(["ap@fabrikam.example", "Robin", "Example", "1 Main St", "4255550100"]));
+    const everything = JSON.stringify(describeRun(run, BASE_URL));
+    for (const value of values) expect(everything).not.toContain(value);
   });
 });

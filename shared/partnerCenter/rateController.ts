@@ -1,0 +1,184 @@
+import { sleep, SyncError } from "../core";
+
+/**
+ * How fast one partner account's calls go out. Partner Center limits calls per partner
+ * tenant (500 a minute for the customer resources, the only figure the public record
+ * gives, partner-center-api-wave2.md §5) and answers 429 with Retry-After beyond that.
+ * One controller per account, shared by every run of the process, paces calls so that
+ * they stay under the limit instead of finding it by failing:
+ *
+ * - pacing: a call may go when the schedule says (GCRA: one call per 1/rate, a burst of
+ *   ten after idle), never before a Retry-After pause ends;
+ * - a known limit (PARTNER_CENTER_CALLS_PER_MINUTE) is the start and the ceiling;
+ * - an unknown one is found: from a start (500 a minute) the rate doubles every 20 answered calls
+ *   until the first 429, which halves it; after that every 429 takes 10% off and every
+ *   answered call adds 0.02% (about 10% per 480 calls). One decrease per burst of 429s:
+ *   calls sent before the last decrease say nothing new.
+ *
+ * The rate grows only while calls really go out near it (a caller that cannot use more says
+ * nothing about the limit), and a 429 takes its share off the rate calls went out at.
+ *
+ * Rates change per call, not per second, so the behaviour does not depend on how fast the
+ * clock runs (the benchmark scales time). The decisions are plain arithmetic on an
+ * injected clock; only `acquire` sleeps.
+ */
+export interface RateControllerOptions {
+  /** The account's limit, when known: never exceeded. */
+  limitPerMinute?: number;
+  /** Where an unknown limit is looked for from; default 500 a minute. */
+  startPerMinute?: number;
+  now?: () => number;
+}
+
+export type RatePhase = "known" | "probing" | "adapting";
+
+/** What a slot was granted at: reported back with the answer, so that old calls do not count twice. */
+export type RateTicket = number;
+
+/** The only published figure (Customer resources, per partner tenant): where an unknown limit is looked for from. */
+export const DEFAULT_START_PER_MINUTE = 500;
+const MIN_PER_MINUTE = 6;
+const MAX_PER_MINUTE = 600_000;
+/** Doubling every this many answered calls while probing. */
+const PROBE_DOUBLING_CALLS = 20;
+const DECREASE = 0.9;
+const FIRST_DECREASE = 0.5;
+const INCREASE_PER_CALL = 0.0002;
+/** Calls that may go at once after idle (a run's GET and PUT, a retry or two): far below any limit's minute. */
+const BURST = 10;
+/** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
+const WINDOW = 32;
+
+export interface RateSnapshot {
+  callsPerMinute: number;
+  phase: RatePhase;
+  granted: number;
+  succeeded: number;
+  throttled: number;
+  decreases: number;
+  /** Until when calls wait for a Retry-After (epoch ms), when they do. */
+  pausedUntil?: number;
+}
+
+export class RateController {
+  private perMs: number;
+  private readonly ceilingPerMs: number;
+  private phase: RatePhase;
+  /** GCRA's theoretical arrival time: when the next call is due at the current rate. */
+  private tat = -Infinity;
+  private pausedUntil = -Infinity;
+  private lastDecreaseAt = -Infinity;
+  private readonly now: () => number;
+  private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
+  /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
+  private readonly grants: number[] = [];
+  private readonly paced: boolean[] = [];
+  private nextGrant = 0;
+
+  constructor(options: RateControllerOptions = {}) {
+    this.now = options.now ?? Date.now;
+    const known = options.limitPerMinute;
+    this.phase = known !== undefined ? "known" : "probing";
+    this.ceilingPerMs = clamp(known ?? MAX_PER_MINUTE) / 60_000;
+    this.perMs = clamp(known ?? options.startPerMinute ?? DEFAULT_START_PER_MINUTE) / 60_000;
+  }
+
+  /** Milliseconds until a call could go now, without taking the slot. */
+  waitInMs(): number {
+    const now = this.now();
+    return Math.max(0, this.earliest() - now);
+  }
+
+  /** Takes the next slot: when it is (a ticket) and how long to wait for it. */
+  reserve(): { ticket: RateTicket; waitInMs: number } {
+    const now = this.now();
+    const earliest = this.earliest();
+    const at = Math.max(now, earliest);
+    this.tat = Math.max(this.tat, at) + 1 / this.perMs;
+    this.counts.granted++;
+    this.grants[this.nextGrant] = at;
+    // The caller came when the burst was (nearly) spent: it could have used more.
+    this.paced[this.nextGrant] = earliest > now - 1 / this.perMs;
+    this.nextGrant = (this.nextGrant + 1) % WINDOW;
+    return { ticket: at, waitInMs: at - now };
+  }
+
+  /** At least half the recent grants waited for the pace: the rate, not the caller, is what limits. */
+  private inUse(): boolean {
+    if (this.paced.length < WINDOW) return true;
+    return this.paced.filter(Boolean).length >= WINDOW / 2;
+  }
+
+  /** Calls per ms over the last WINDOW grants; undefined until there are enough. */
+  private measuredPerMs(): number | undefined {
+    if (this.grants.length < WINDOW) return undefined;
+    const newest = this.grants[(this.nextGrant + WINDOW - 1) % WINDOW];
+    const oldest = this.grants[this.nextGrant];
+    return newest > oldest ? (WINDOW - 1) / (newest - oldest) : undefined;
+  }
+
+  /** An answer other than 429: the call was admitted. */
+  onSuccess(_ticket: RateTicket): void {
+    this.counts.succeeded++;
+    if (!this.inUse()) return;
+    if (this.phase === "probing") this.perMs *= 2 ** (1 / PROBE_DOUBLING_CALLS);
+    else this.perMs += this.perMs * INCREASE_PER_CALL;
+    this.perMs = Math.min(this.perMs, this.ceilingPerMs);
+  }
+
+  /** A 429: wait what the service asked (all calls), and slow down once per burst of them. */
+  onThrottled(ticket: RateTicket, retryAfterInMs: number | undefined): void {
+    const now = this.now();
+    this.counts.throttled++;
+    this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterInMs ?? 1000));
+    if (ticket < this.lastDecreaseAt) return;
+    // A caller that did not use the allowed rate: from the rate its calls really went out at.
+    const measured = this.inUse() ? undefined : this.measuredPerMs();
+    const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
+    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
+    if (this.phase === "probing") this.phase = "adapting";
+    this.lastDecreaseAt = now;
+    this.counts.decreases++;
+  }
+
+  /**
+   * Waits for a slot. With `maxWaitInMs`, a wait longer than that is not taken: it throws
+   * Throttled with the wait as retryAfterInMs (a queue message then comes back later
+   * instead of a function sleeping). A pause that starts while waiting is waited out too.
+   */
+  async acquire(options: { abortSignal?: AbortSignal; maxWaitInMs?: number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> } = {}): Promise<RateTicket> {
+    const wait = options.sleep ?? sleep;
+    for (;;) {
+      const ahead = this.waitInMs();
+      if (options.maxWaitInMs !== undefined && ahead > options.maxWaitInMs) {
+        throw new SyncError("Throttled", `Partner Center calls of this account are paced (${Math.round(this.perMs * 60_000)} a minute): the next slot is ${Math.ceil(ahead / 1000)} s away.`, {
+          statusCode: 429,
+          retryable: true,
+          retryAfterInMs: ahead,
+        });
+      }
+      const { ticket, waitInMs } = this.reserve();
+      if (waitInMs > 0) await wait(waitInMs, options.abortSignal);
+      // A 429 elsewhere while this call waited: its slot is void, wait for the pause.
+      if (this.now() >= this.pausedUntil || ticket >= this.pausedUntil) return ticket;
+    }
+  }
+
+  get callsPerMinute(): number {
+    return this.perMs * 60_000;
+  }
+
+  snapshot(): RateSnapshot {
+    const now = this.now();
+    return { callsPerMinute: this.callsPerMinute, phase: this.phase, ...this.counts, ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}) };
+  }
+
+  private earliest(): number {
+    // One call per 1/rate; up to BURST at once after idle; nothing during a pause.
+    return Math.max(this.tat - (BURST - 1) / this.perMs, this.pausedUntil);
+  }
+}
+
+function clamp(perMinute: number): number {
+  return Math.min(MAX_PER_MINUTE, Math.max(MIN_PER_MINUTE, perMinute));
+}

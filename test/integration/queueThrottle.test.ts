@@ -1,0 +1,108 @@
+import { InvocationContext, type Timer } from "@azure/functions";
+import { QueueServiceClient } from "@azure/storage-queue";
+import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue";
+import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
+import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
+import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
+
+/**
+ * Throttling in Azure's shape: the queue trigger does not sleep through a Retry-After; the
+ * run ends `deferred` and the target goes back on the queue, visible later. The timer
+ * spreads a fan-out larger than a minute of the account's calls. Azurite's queue service
+ * and the simulator; the handlers are called as the host calls them.
+ */
+let h: Harness;
+const logged: string[] = [];
+const context = () => new InvocationContext({ functionName: "test", invocationId: "inv", logHandler: (level, ...args) => void logged.push(`${level} ${args.join(" ")}`) });
+const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } } as Timer;
+const queue = () => QueueServiceClient.fromConnectionString(h.storage.connectionString).getQueueClient(TARGET_QUEUE);
+
+beforeAll(async () => {
+  h = await startHarness({ customers: 4 }, { queue: true });
+  h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString });
+});
+afterAll(() => h.stop());
+
+async function drain(): Promise<void> {
+  await queue().createIfNotExists();
+  await queue().clearMessages();
+}
+
+describe("a throttled queue run", () => {
+  it("is deferred, not slept through: the target goes back on the queue for Retry-After, and the invocation succeeds", async () => {
+    await drain();
+    const id = h.sim.customers().id(0);
+    await h.setDesired(`customer-${id}`, { CustomerId: id, FirstName: "Robin" });
+    h.sim.inject({ method: "GET", on: "customer", fault: { kind: "throttle", retryAfterSeconds: 45 } });
+    const started = Date.now();
+    await billingProfileSyncQueue({ target: `customer-${id}`, trigger: "timer" }, context());
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const [row] = await historyRows(h, `customer-${id}`);
+    expect(row).toMatchObject({ Outcome: "deferred", ErrorCode: "Throttled", ErrorStatus: 429, PutMade: false });
+    // Queued again, and not visible yet: it comes back after the 45 s.
+    expect((await queue().getProperties()).approximateMessagesCount).toBe(1);
+    expect((await queue().peekMessages()).peekedMessageItems).toHaveLength(0);
+    expect(logged.join("\n")).toMatch(new RegExp(`Sync of customer-${id} throttled: queued again, visible in 45 s`));
+    expect(h.sim.count("PUT")).toBe(0);
+  });
+
+  it("while the account is paused for a Retry-After, other targets of this process are deferred without a call", async () => {
+    await drain();
+    h.sim.resetRequests();
+    const id = h.sim.customers().id(1);
+    await h.setDesired(`customer-${id}`, { CustomerId: id, FirstName: "Robin" });
+    await billingProfileSyncQueue({ target: `customer-${id}`, trigger: "timer" }, context());
+    expect(h.sim.count()).toBe(0);
+    const [row] = await historyRows(h, `customer-${id}`);
+    expect(row).toMatchObject({ Outcome: "deferred", ErrorCode: "Throttled", RequestIds: "[]" });
+    expect((await queue().getProperties()).approximateMessagesCount).toBe(1);
+  });
+
+  it("a message put back too many times fails for the host to retry and poison", async () => {
+    const id = h.sim.customers().id(2);
+    await h.setDesired(`customer-${id}`, { CustomerId: id });
+    await expect(billingProfileSyncQueue({ target: `customer-${id}`, trigger: "timer", deferrals: 24 }, context())).rejects.toThrow(/throttled 25 time\(s\) in a row/);
+  });
+});
+
+describe("the timer's fan-out", () => {
+  it("spreads more targets than a minute of calls over the time they need: the first visible now, the rest later", async () => {
+    // A fresh process engine with a known limit of 6 calls a minute: 9 targets need 90 s.
+    h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString, PARTNER_CENTER_CALLS_PER_MINUTE: "6" });
+    await drain();
+    const targets = (await h.engine().listTargets()).length;
+    for (let i = targets; i < 9; i++) await h.setDesired(`spread-${i}`, { PurchaseOrderNumber: "9888" });
+    const count = (await h.engine().listTargets()).length;
+    logged.length = 0;
+    await billingProfileSyncTimer(timer, context());
+    expect((await queue().getProperties()).approximateMessagesCount).toBe(count);
+    const visible = (await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
+    expect(visible.length).toBeGreaterThanOrEqual(1);
+    expect(visible.length).toBeLessThan(count);
+    const spread = Math.floor(((count - 1) * ((count / 6) * 60)) / count);
+    expect(logged.join("\n")).toContain(`Queued ${count} target(s) for sync, spread over ${spread} s`);
+  });
+
+  it("a fan-out within a minute of calls is not spread: every message visible at once", async () => {
+    h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString, PARTNER_CENTER_CALLS_PER_MINUTE: "auto" });
+    await drain();
+    await billingProfileSyncTimer(timer, context());
+    const count = (await h.engine().listTargets()).length;
+    expect((await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(count);
+  });
+});
+
+describe("a short Retry-After in a queue run", () => {
+  it("is waited out in the run (under the queue's longest wait) and the run corrects", async () => {
+    h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString, PARTNER_CENTER_CALLS_PER_MINUTE: "auto", BILLING_SYNC_SCHEDULE: "0 */5 * * * *" });
+    await drain();
+    const id = h.sim.customers().id(3);
+    await h.setDesired(`customer-${id}`, { CustomerId: id, FirstName: "Robin" });
+    h.sim.inject({ method: "GET", on: "customer", fault: { kind: "throttle", retryAfterSeconds: 1 } });
+    await billingProfileSyncQueue({ target: `customer-${id}`, trigger: "timer" }, context());
+    const rows = await historyRows(h, `customer-${id}`);
+    expect(rows[0]).toMatchObject({ Outcome: "corrected" });
+    expect((await queue().getProperties()).approximateMessagesCount).toBe(0);
+    expect(await historyRowOf(h, { target: `customer-${id}`, runId: rows[0].RunId as string })).toBeDefined();
+  });
+});
