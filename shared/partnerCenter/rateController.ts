@@ -103,6 +103,12 @@ export class RateController {
     return { ticket: at, waitInMs: at - now };
   }
 
+  /** Gives back the latest slot, not used: the schedule moves one interval earlier (never into the past). */
+  release(): void {
+    this.tat = Math.max(this.now(), this.tat - 1 / this.perMs);
+    this.counts.granted--;
+  }
+
   /** At least half the recent grants waited for the pace: the rate, not the caller, is what limits. */
   private inUse(): boolean {
     if (this.paced.length < WINDOW) return true;
@@ -158,7 +164,15 @@ export class RateController {
         });
       }
       const { ticket, waitInMs } = this.reserve();
-      if (waitInMs > 0) await wait(waitInMs, options.abortSignal);
+      if (waitInMs > 0) {
+        try {
+          await wait(waitInMs, options.abortSignal);
+        } catch (err) {
+          // A run stopped while it waited never used its slot: later calls must not queue behind it.
+          this.release();
+          throw err;
+        }
+      }
       // A 429 elsewhere while this call waited: its slot is void, wait for the pause.
       if (this.now() >= this.pausedUntil || ticket >= this.pausedUntil) return ticket;
     }

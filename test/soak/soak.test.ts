@@ -40,6 +40,7 @@ describe(`soak: ${RUNS} runs with random faults, a concurrent writer and storage
 
   it("had no unhandled rejection, and every profile ends in its desired state", () => {
     expect(report.unhandledRejections).toBe(0);
+    expect(report.finalNotInSync).toEqual([]);
     expect(report.finalInDesiredState).toBe(true);
   });
 });

@@ -73,6 +73,8 @@ export interface SoakReport {
   unhandledRejections: number;
   finalOutcomes: string[];
   finalInDesiredState: boolean;
+  /** The final dry runs that did not find the profile as desired, with why: empty when finalInDesiredState. */
+  finalNotInSync: string[];
   memory: { start: MemorySample; end: MemorySample; samples: MemorySample[] };
   durationMs: number;
 }
@@ -336,6 +338,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     unhandledRejections: unhandled,
     finalOutcomes: finals.map((f) => `${f.target}: ${f.outcome}`),
     finalInDesiredState,
+    finalNotInSync: checks.filter((c) => c.outcome !== "in-sync").map((c) => `${c.target}: ${c.outcome}${c.error ? ` (${c.error.code}: ${c.error.message})` : ""}${c.changes.length ? ` changes ${c.changes.map((x) => x.field).join(",")}` : ""}`),
     memory: { start, end, samples },
     durationMs: Date.now() - started,
   };

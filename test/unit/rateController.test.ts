@@ -97,6 +97,18 @@ describe("RateController decisions (fake time)", () => {
     expect(rate.snapshot().granted).toBe(granted);
   });
 
+  it("a call stopped while it waits gives its slot back: the next one does not queue behind it", async () => {
+    const c = clock();
+    const rate = new RateController({ limitPerMinute: 60, now: c.now });
+    for (let i = 0; i < 10; i++) rate.reserve(); // the burst is spent: the next slot is 1 s away
+    const stopped = new AbortController();
+    const waiting = rate.acquire({ abortSignal: stopped.signal, sleep: (_ms, signal) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted")))) });
+    stopped.abort();
+    await expect(waiting).rejects.toThrow("aborted");
+    expect(rate.snapshot().granted).toBe(10);
+    expect(Math.round(rate.reserve().waitInMs)).toBe(1_000);
+  });
+
   it("acquire sleeps until the slot, and again when a pause began while it slept", async () => {
     const c = clock();
     const rate = new RateController({ limitPerMinute: 600, now: c.now });
