@@ -207,16 +207,22 @@ export function flattenDocument(doc: unknown): { ok: true; entity: Record<string
   return problems.length > 0 ? { ok: false, problems } : { ok: true, entity: out };
 }
 
+/** What both shapes of a desired state start with: the resource's key and the control properties that are set. */
+function controlProperties(state: DesiredState): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  const { kind, id } = state.resource;
+  if (kind.key && id !== undefined) out[kind.key.property] = id;
+  Object.assign(out, { Mode: state.mode, Suspended: state.suspended });
+  if (state.account.tenantId) out.TenantId = state.account.tenantId;
+  if (state.account.credentialRef) out.CredentialRef = state.account.credentialRef;
+  if (state.acceptAddressSuggestion) out.AcceptAddressSuggestion = true;
+  return out;
+}
+
 /** The desired row as a profile-shaped document, control properties at the top. */
 export function documentFromDesired(state: DesiredState): JsonObject {
-  const doc: JsonObject = {};
-  const { kind, id } = state.resource;
-  if (kind.key && id !== undefined) doc[kind.key.property] = id;
-  Object.assign(doc, { Mode: state.mode, Suspended: state.suspended });
-  if (state.account.tenantId) doc.TenantId = state.account.tenantId;
-  if (state.account.credentialRef) doc.CredentialRef = state.account.credentialRef;
-  if (state.acceptAddressSuggestion) doc.AcceptAddressSuggestion = true;
-  for (const field of kind.fields) {
+  const doc: JsonObject = controlProperties(state);
+  for (const field of state.resource.kind.fields) {
     const value = state.fields.get(field.name);
     if (value === undefined) continue;
     let node = doc;
@@ -231,13 +237,7 @@ export function documentFromDesired(state: DesiredState): JsonObject {
 
 /** Row properties for a desired state (the inverse of parseDesiredEntity). */
 export function entityFromDesired(state: DesiredState): Record<string, string | boolean> {
-  const entity: Record<string, string | boolean> = {};
-  const { kind, id } = state.resource;
-  if (kind.key && id !== undefined) entity[kind.key.property] = id;
-  Object.assign(entity, { Mode: state.mode, Suspended: state.suspended });
-  if (state.account.tenantId) entity.TenantId = state.account.tenantId;
-  if (state.account.credentialRef) entity.CredentialRef = state.account.credentialRef;
-  if (state.acceptAddressSuggestion) entity.AcceptAddressSuggestion = true;
+  const entity = controlProperties(state);
   for (const [name, value] of state.fields) entity[name] = value;
   return entity;
 }
