@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     const runs = await engineRuns(azurite.connectionString);
     const fan = await fanout(azurite.connectionString, sizes);
     const http = await httpLoad();
-    const customers = await customersBench(azurite.connectionString);
+    // Its own Table Storage: an untargeted sync runs every target, and the fan-out's 2,000 rows are not customers.
+    const customerStorage = await startAzuriteProcess();
+    const customers = await customersBench(customerStorage.connectionString).finally(() => customerStorage.stop());
     const goals: [string, boolean, string][] = [
       ["cold start of the deployed entry <= 300 ms", cold.bundledMs <= 300, `${cold.bundledMs.toFixed(1)} ms`],
       ["cold start >= 5x faster than unbundled + classic App Insights", cold.naiveMs / cold.bundledMs >= 5, `${(cold.naiveMs / cold.bundledMs).toFixed(1)}x`],
