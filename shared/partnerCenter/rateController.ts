@@ -14,13 +14,18 @@ import { sleep, SyncError } from "../core";
  *   until the first 429, which halves it; after that every 429 takes 10% off and every
  *   answered call adds 0.02% (about 10% per 480 calls). One decrease per burst of 429s:
  *   calls sent before the last decrease say nothing new.
+ * - what a decrease took comes back within a minute without another 429 (geometrically,
+ *   back to the rate the 429 cut): a stray 429, or one caused by another tool of the same
+ *   tenant, must not leave the account crawling. Per-call growth alone is 0.02% a call, so
+ *   an account cut to 30 a minute would need half an hour to find its rate again; a limit
+ *   really lower is found again by the next 429, which cuts from there.
  *
  * The rate grows only while calls really go out near it (a caller that cannot use more says
  * nothing about the limit), and a 429 takes its share off the rate calls went out at.
  *
  * Rates change per call, not per second, so the behaviour does not depend on how fast the
- * clock runs (the benchmark scales time). The decisions are plain arithmetic on an
- * injected clock; only `acquire` sleeps.
+ * clock runs (the benchmark scales time); only the return after a decrease is timed.
+ * The decisions are plain arithmetic on an injected clock; only `acquire` sleeps.
  */
 export interface RateControllerOptions {
   /** The account's limit, when known: never exceeded. */
@@ -46,6 +51,8 @@ const FIRST_DECREASE = 0.5;
 const INCREASE_PER_CALL = 0.0002;
 /** Calls that may go at once after idle (a run's GET and PUT, a retry or two): far below any limit's minute. */
 const BURST = 10;
+/** How long what a decrease took takes to come back. */
+const RECOVERY_MS = 60_000;
 /** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
 const WINDOW = 32;
 
@@ -68,6 +75,8 @@ export class RateController {
   private tat = -Infinity;
   private pausedUntil = -Infinity;
   private lastDecreaseAt = -Infinity;
+  /** The return after the last decrease: from the rate it left, to the rate it cut (per ms). */
+  private recovery?: { from: number; to: number; since: number };
   private readonly now: () => number;
   private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
   /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
@@ -86,12 +95,14 @@ export class RateController {
   /** Milliseconds until a call could go now, without taking the slot. */
   waitInMs(): number {
     const now = this.now();
+    this.recover(now);
     return Math.max(0, this.earliest() - now);
   }
 
   /** Takes the next slot: when it is (a ticket) and how long to wait for it. */
   reserve(): { ticket: RateTicket; waitInMs: number } {
     const now = this.now();
+    this.recover(now);
     const earliest = this.earliest();
     const at = Math.max(now, earliest);
     this.tat = Math.max(this.tat, at) + 1 / this.perMs;
@@ -126,6 +137,7 @@ export class RateController {
   /** An answer other than 429: the call was admitted. */
   onSuccess(_ticket: RateTicket): void {
     this.counts.succeeded++;
+    this.recover(this.now());
     if (!this.inUse()) return;
     if (this.phase === "probing") this.perMs *= 2 ** (1 / PROBE_DOUBLING_CALLS);
     else this.perMs += this.perMs * INCREASE_PER_CALL;
@@ -138,10 +150,14 @@ export class RateController {
     this.counts.throttled++;
     this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterInMs ?? 1000));
     if (ticket < this.lastDecreaseAt) return;
+    this.recover(now);
+    const cut = this.perMs;
     // A caller that did not use the allowed rate: from the rate its calls really went out at.
     const measured = this.inUse() ? undefined : this.measuredPerMs();
     const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
     this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
+    // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut.
+    this.recovery = { from: this.perMs, to: cut, since: now };
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
     this.counts.decreases++;
@@ -179,12 +195,32 @@ export class RateController {
   }
 
   get callsPerMinute(): number {
+    this.recover(this.now());
     return this.perMs * 60_000;
   }
 
   snapshot(): RateSnapshot {
     const now = this.now();
+    this.recover(now);
     return { callsPerMinute: this.callsPerMinute, phase: this.phase, ...this.counts, ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}) };
+  }
+
+  /** Calls that could go at once now, up to the burst: what a run of several calls can count on. */
+  readyInMs(calls: number): number {
+    const now = this.now();
+    this.recover(now);
+    const n = Math.min(Math.max(1, calls), BURST);
+    return Math.max(0, this.tat - (BURST - n) / this.perMs - now, this.pausedUntil - now);
+  }
+
+  /** The return after a decrease: the rate is at least where the minute-long curve has come to. */
+  private recover(now: number): void {
+    if (!this.recovery) return;
+    const { from, to, since } = this.recovery;
+    const done = Math.min(1, Math.max(0, (now - since) / RECOVERY_MS));
+    const back = from * (to / from) ** done;
+    if (back > this.perMs) this.perMs = Math.min(back, this.ceilingPerMs);
+    if (done >= 1) this.recovery = undefined;
   }
 
   private earliest(): number {

@@ -75,6 +75,10 @@ export interface SoakReport {
   finalInDesiredState: boolean;
   /** The final dry runs that did not find the profile as desired, with why: empty when finalInDesiredState. */
   finalNotInSync: string[];
+  /** Each account's pace at the end (calls a minute): stray 429s must not leave an account crawling. */
+  finalCallsPerMinute: Record<string, number>;
+  /** How long the final syncs waited for the accounts' pace (see above). */
+  finalPaceWaitMs: number;
   memory: { start: MemorySample; end: MemorySample; samples: MemorySample[] };
   durationMs: number;
 }
@@ -285,8 +289,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   sim.clearFaults();
   // Leases left by runs whose release failed (storage down) expire on their own.
   await sleep(LEASE_MS + 100);
+  // The soak's runs have 1.2 s (production's have minutes): the final sync waits until each
+  // account's pace lets a run's calls go at once, so that a recent 429's cut cannot time it out.
+  let finalPaceWaitMs = 0;
+  const waitForPace = async (calls: number) => {
+    const started = Date.now();
+    const ahead = () => Math.max(...targets.map((t) => engine.partnerClient({ credentialRef: t }).rate.readyInMs(calls)));
+    while (ahead() > 0 && Date.now() - started < 30_000) await sleep(Math.min(ahead(), 1_000));
+    finalPaceWaitMs += Date.now() - started;
+  };
+  await waitForPace(5);
   const finals: RunResult[] = [];
   for (const target of targets) finals.push(await engine.syncTarget({ target, trigger: "cli" }));
+  await waitForPace(2);
   const checks = await Promise.all(targets.map((target) => engine.syncTarget({ target, trigger: "cli", dryRun: true })));
   const finalInDesiredState = checks.every((c) => c.outcome === "in-sync");
 
@@ -338,7 +353,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     unhandledRejections: unhandled,
     finalOutcomes: finals.map((f) => `${f.target}: ${f.outcome}`),
     finalInDesiredState,
-    finalNotInSync: checks.filter((c) => c.outcome !== "in-sync").map((c) => `${c.target}: ${c.outcome}${c.error ? ` (${c.error.code}: ${c.error.message})` : ""}${c.changes.length ? ` changes ${c.changes.map((x) => x.field).join(",")}` : ""}`),
+    finalPaceWaitMs,
+    finalCallsPerMinute: Object.fromEntries(targets.map((t) => [t, Math.round(engine.partnerClient({ credentialRef: t }).rate.callsPerMinute)])),
+    finalNotInSync: checks
+      .filter((c) => c.outcome !== "in-sync")
+      .map((c) => `${c.target}: ${c.outcome}${c.error ? ` (${c.error.code}: ${c.error.message})` : ""}${c.changes.length ? ` changes ${c.changes.map((x) => x.field).join(",")}` : ""}; pace ${JSON.stringify(engine.partnerClient({ credentialRef: c.target }).rate.snapshot())}`),
     memory: { start, end, samples },
     durationMs: Date.now() - started,
   };

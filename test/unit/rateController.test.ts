@@ -48,7 +48,7 @@ describe("RateController decisions (fake time)", () => {
     expect(rate.snapshot().decreases).toBe(2);
   });
 
-  it("an unknown limit: doubles every 20 answered calls, halves at the first 429, then adds 0.02% a call", () => {
+  it("an unknown limit: doubles every 20 answered calls, halves at the first 429, comes back within a minute, then adds 0.02% a call", () => {
     const c = clock();
     expect(new RateController({ now: c.now }).snapshot()).toMatchObject({ phase: "probing", callsPerMinute: 500 });
     const rate = new RateController({ startPerMinute: 60, now: c.now });
@@ -62,8 +62,58 @@ describe("RateController decisions (fake time)", () => {
     expect(rate.callsPerMinute).toBeCloseTo(240, 6);
     rate.onThrottled(call(), 1_000);
     expect(rate.snapshot()).toMatchObject({ phase: "adapting", callsPerMinute: expect.closeTo(120, 6) });
+    // A minute without a 429 gives back what the 429 took, and no more.
+    const cutAt = c.now();
+    while (c.now() < cutAt + 60_000) rate.onSuccess(call());
+    expect(rate.callsPerMinute).toBeGreaterThanOrEqual(240);
+    expect(rate.callsPerMinute).toBeLessThan(240 * 1.0002 ** 300);
+    const back = rate.callsPerMinute;
     for (let i = 0; i < 200; i++) rate.onSuccess(call());
-    expect(rate.callsPerMinute).toBeCloseTo(120 * 1.0002 ** 200, 6);
+    expect(rate.callsPerMinute).toBeCloseTo(back * 1.0002 ** 200, 6);
+  });
+
+  it("a stray 429 costs a sparse caller at most a minute: the rate it cut comes back, geometrically, with no call needed", () => {
+    const c = clock();
+    const rate = new RateController({ startPerMinute: 600, now: c.now });
+    for (let i = 0; i < 64; i++) {
+      c.advance(1_000);
+      rate.onSuccess(rate.reserve().ticket);
+    }
+    const before = rate.callsPerMinute;
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    const after = rate.callsPerMinute;
+    expect(after).toBeLessThan(before / 10); // cut from the ~60 a minute really sent
+    c.advance(30_000);
+    expect(rate.callsPerMinute).toBeCloseTo(after * Math.sqrt(before / after), 3); // halfway, geometrically
+    c.advance(30_000);
+    expect(rate.callsPerMinute).toBeCloseTo(before, 6);
+    c.advance(60_000);
+    expect(rate.callsPerMinute).toBeCloseTo(before, 6); // the return ends there: no growth without use
+  });
+
+  it("a 429 during the return cuts from where the rate has come to, and returns only there", () => {
+    const c = clock();
+    const rate = new RateController({ limitPerMinute: 600, now: c.now });
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    expect(rate.callsPerMinute).toBeCloseTo(540, 6);
+    c.advance(30_000);
+    const midway = rate.callsPerMinute;
+    expect(midway).toBeCloseTo(540 * Math.sqrt(600 / 540), 6);
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    expect(rate.callsPerMinute).toBeCloseTo(midway * 0.9, 6);
+    c.advance(120_000);
+    expect(rate.callsPerMinute).toBeCloseTo(midway, 6);
+  });
+
+  it("readyInMs: when a run's several calls could all go at once", () => {
+    const c = clock();
+    const rate = new RateController({ limitPerMinute: 600, now: c.now });
+    expect(rate.readyInMs(4)).toBe(0);
+    for (let i = 0; i < 10; i++) rate.reserve(); // the burst is spent
+    expect(Math.round(rate.readyInMs(1))).toBe(100);
+    expect(Math.round(rate.readyInMs(4))).toBe(400);
+    rate.onThrottled(c.now(), 2_000);
+    expect(Math.round(rate.readyInMs(1))).toBeGreaterThanOrEqual(2_000);
   });
 
   it("does not speed up while the caller cannot use the rate, and slows down from what it really sent", () => {
