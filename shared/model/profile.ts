@@ -60,13 +60,6 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);
   const etag = readEtag(body, fail);
-  // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
-  // (an empty object, or another resource, would be PUT back as the profile): it must at
-  // least say it is this kind's profile, as every documented one does.
-  const objectType = getPath(body, OBJECT_TYPE_PATH);
-  if (etag === undefined && (typeof objectType !== "string" || objectType.toLowerCase() !== kind.objectType.toLowerCase())) {
-    throw fail(`has no Attributes.Etag and does not say it is a billing profile (Attributes.ObjectType ${typeof objectType === "string" ? JSON.stringify(objectType.slice(0, 40)) : "absent"})`);
-  }
   for (const field of kind.fields) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
@@ -77,6 +70,26 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
       throw fail(`has ${field.path.join(".")} of type ${jsonTypeOf(value)}, expected a string`);
     }
   }
+  // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
+  // (an empty object, or another resource, would be PUT back as the profile): it must at
+  // least say it is this kind's profile, as every documented one does.
+  // With an ETag, a body that says it is something else, or that holds nothing of a
+  // profile (`{"attributes":{"etag":"1"}}`), is refused too: the ETag would let the service
+  // accept a PUT that clears every field we do not own.
+  const objectType = getPath(body, OBJECT_TYPE_PATH);
+  const saysKind = typeof objectType === "string" && objectType.toLowerCase() === kind.objectType.toLowerCase();
+  const objectTypeText = typeof objectType === "string" ? JSON.stringify(objectType.slice(0, 40)) : "absent";
+  if (etag === undefined && !saysKind) {
+    throw fail(`has no Attributes.Etag and does not say it is a billing profile (Attributes.ObjectType ${objectTypeText})`);
+  }
+  if (objectType !== undefined && objectType !== null && !saysKind) {
+    throw fail(`says it is not a billing profile (Attributes.ObjectType ${objectTypeText}, expected ${JSON.stringify(kind.objectType)})`);
+  }
+  const holdsAField = kind.fields.some((f) => {
+    const value = getPath(body, f.path);
+    return value !== undefined && value !== null;
+  });
+  if (!saysKind && !holdsAField) throw fail("has an ETag but no field of a billing profile and no Attributes.ObjectType");
   return etag === undefined ? { kind, body } : { kind, body, etag };
 }
 

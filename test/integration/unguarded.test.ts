@@ -68,6 +68,16 @@ describe("a profile without an ETag", () => {
     }
   });
 
+  it("a body with an ETag that holds nothing of a profile, or says it is another resource, is refused too: the ETag would let its PUT clear every field we do not own", async () => {
+    for (const body of ['{"attributes":{"etag":"1"}}', '{"purchaseOrderNumber":"1","attributes":{"etag":"1","objectType":"LegalBusinessProfile"}}']) {
+      h.sim.resetRequests();
+      h.sim.inject({ method: "GET", fault: { kind: "malformed", body } });
+      const result = await h.engine().syncTarget({ target: "unguarded", trigger: "cli" });
+      expect(result).toMatchObject({ outcome: "failed", error: { code: "ResponseParseError", message: expect.stringMatching(/has an ETag but no field of a billing profile|says it is not a billing profile/) } });
+      expect(h.sim.count("PUT")).toBe(0);
+    }
+  });
+
   it("last writer wins: a change someone makes between our GET and PUT is overwritten, as the warning says", async () => {
     h.sim.inject({ method: "PUT", fault: { kind: "concurrentWrite", set: { "primaryContact.lastName": "Other-Writer" } } });
     const result = await h.engine().syncTarget({ target: "unguarded", trigger: "cli" });

@@ -149,14 +149,15 @@ export function liveProfile(): fc.Arbitrary<Template> {
       fc.tuple(...top.map((f) => fc.tuple(casing(f.name), liveLeaf(f)))),
       fc.tuple(casing("Address"), section("Address")),
       fc.tuple(casing("PrimaryContact"), section("PrimaryContact")),
-      fc.tuple(casing("Attributes"), casing("Etag"), fc.string({ minLength: 1, maxLength: 30 }), unknownFields(["Etag"], 1)),
+      // Every documented profile says what it is (Attributes.ObjectType), in any casing.
+      fc.tuple(casing("Attributes"), casing("Etag"), fc.string({ minLength: 1, maxLength: 30 }), casing("ObjectType"), casing("BillingProfile"), unknownFields(["Etag", "ObjectType"], 1)),
       fc.tuple(casing("CompanyName"), fc.oneof(fc.string(), fc.constant(null))),
       fc.tuple(casing("BillingDay"), fc.oneof(fc.integer({ min: 1, max: 28 }), fc.constant(null))),
       fc.tuple(casing("Links"), json(3)),
       unknownFields(known, 3),
       fc.nat(),
     )
-    .map(([leaves, [aKey, address], [cKey, contact], [attrKey, etagKey, etag, attrExtra], [coKey, company], [bdKey, billingDay], [lKey, links], unknown, seed]) => (desired: DesiredState) => {
+    .map(([leaves, [aKey, address], [cKey, contact], [attrKey, etagKey, etag, typeKey, typeValue, attrExtra], [coKey, company], [bdKey, billingDay], [lKey, links], unknown, seed]) => (desired: DesiredState) => {
       const entries: [string, Json][] = [];
       leaves.forEach(([key, leaf], i) => {
         const value = leafValue(leaf, top[i], desired);
@@ -164,7 +165,7 @@ export function liveProfile(): fc.Arbitrary<Template> {
       });
       if (address !== undefined) entries.push([aKey, address === null ? null : address(desired)]);
       if (contact !== undefined) entries.push([cKey, contact === null ? null : contact(desired)]);
-      entries.push([attrKey, Object.fromEntries([[etagKey, etag], ...attrExtra])]);
+      entries.push([attrKey, Object.fromEntries([[etagKey, etag], [typeKey, typeValue], ...attrExtra])]);
       entries.push([coKey, company], [bdKey, billingDay], [lKey, links], ...unknown);
       return Object.fromEntries(shuffle(entries, seed));
     });

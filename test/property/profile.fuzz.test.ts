@@ -20,6 +20,7 @@ const MESSAGE = new RegExp(
     "has property names that differ only by case \\(.*\\)|has a property name twice, with different values( \\(line \\d+, column \\d+\\))?|" +
     "has Attributes\\.Etag of type \\w+, expected a string or a number|" +
     "has no Attributes\\.Etag and does not say it is a billing profile \\(Attributes\\.ObjectType (absent|\".*\")\\)|" +
+    "says it is not a billing profile \\(Attributes\\.ObjectType \".*\", expected \"BillingProfile\"\\)|has an ETag but no field of a billing profile and no Attributes\\.ObjectType|" +
     "is nested more than 64 levels deep|has \\w+ of type \\w+, expected an object|has [\\w.]+ of type \\w+, expected a string); nothing was written\\.$",
   "s",
 );

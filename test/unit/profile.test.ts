@@ -55,7 +55,7 @@ describe("parseProfile", () => {
         expect.objectContaining({ code: "ResponseParseError", message: expect.stringMatching(/is nested more than 64 levels deep/) }),
       );
     }
-    expect(parseProfile(`{"x":${"[".repeat(60)}${"]".repeat(60)},"attributes":{"etag":"e"}}`, "GET").etag).toBe("e");
+    expect(parseProfile(`{"x":${"[".repeat(60)}${"]".repeat(60)},"attributes":{"etag":"e","objectType":"BillingProfile"}}`, "GET").etag).toBe("e");
   });
 
   it.each([
@@ -79,8 +79,8 @@ describe("parseProfile", () => {
   });
 
   it("reads an unquoted (numeric) ETag as its digits, and a quoted one as the string", () => {
-    expect(parseProfile('{"attributes":{"etag":-4242348048554929329}}', "GET").etag).toBe("-4242348048554929329");
-    expect(parseProfile('{"attributes":{"etag":"\\"-4242348048554929329\\""}}', "GET").etag).toBe('"-4242348048554929329"');
+    expect(parseProfile('{"attributes":{"etag":-4242348048554929329,"objectType":"BillingProfile"}}', "GET").etag).toBe("-4242348048554929329");
+    expect(parseProfile('{"attributes":{"etag":"\\"-4242348048554929329\\"","objectType":"BillingProfile"}}', "GET").etag).toBe('"-4242348048554929329"');
   });
 
   it("reads a key repeated with the same value once (nothing is lost), and keeps refusing case twins", () => {
@@ -104,8 +104,24 @@ describe("parseProfile", () => {
   });
 
   it("reads null and absent managed fields as empty", () => {
-    const p = parseProfile(JSON.stringify({ taxId: null, attributes: { etag: "e" } }), "GET");
+    const p = parseProfile(JSON.stringify({ taxId: null, attributes: { etag: "e", objectType: "BillingProfile" } }), "GET");
     expect(liveValue(p, ["TaxId"])).toBe("");
     expect(liveValue(p, ["PrimaryContact", "Email"])).toBe("");
+  });
+
+  it("with an ETag, refuses a body that says it is something else, or holds nothing of a profile: its PUT would clear what we do not own", () => {
+    for (const [body, problem] of [
+      [{ attributes: { etag: "1" } }, /has an ETag but no field of a billing profile and no Attributes\.ObjectType/],
+      [{ taxId: null, attributes: { etag: "1" } }, /has an ETag but no field of a billing profile/],
+      [{ purchaseOrderNumber: "1", attributes: { etag: "1", objectType: "LegalBusinessProfile" } }, /says it is not a billing profile \(Attributes\.ObjectType "LegalBusinessProfile", expected "BillingProfile"\)/],
+      [{ items: [], attributes: { etag: "1", objectType: "Collection" } }, /says it is not a billing profile/],
+    ] as const) {
+      expect(() => parseProfile(JSON.stringify(body), "GET")).toThrow(expect.objectContaining({ code: "ResponseParseError", message: expect.stringMatching(problem) }));
+    }
+  });
+
+  it("with an ETag, still reads a body without ObjectType that holds a profile's fields, and an empty one that says what it is", () => {
+    expect(parseProfile(JSON.stringify({ purchaseOrderNumber: "1", attributes: { etag: "1" } }), "GET").etag).toBe("1");
+    expect(parseProfile(JSON.stringify({ attributes: { etag: "1", objectType: "billingprofile" } }), "GET").etag).toBe("1");
   });
 });
