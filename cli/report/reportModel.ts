@@ -146,8 +146,7 @@ function changeRows(run: HistoryRecord, showPersonal: boolean): CorrectionRow[] 
     trigger: run.trigger,
     field: change.field,
     from: shown(change.field, change.from, valueBefore(run.profileBefore, change.field), showPersonal),
-    // The new value is kept only masked in history; the desired state below holds today's.
-    to: shown(change.field, change.to, undefined, showPersonal),
+    to: shown(change.field, change.to, run.valuesSent?.[change.field], showPersonal),
     correlationId: run.correlationId,
     putRequestId: run.putRequestId,
     pending: run.putPending === true,

@@ -1,4 +1,4 @@
-import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
+import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, isPersonal, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
 import { type Logger, type SyncError, toSyncError } from "../core";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord } from "../stores";
@@ -51,6 +51,12 @@ function warningsOf(run: RunState): string[] {
   return [...unguarded, ...(run.warnings ?? [])];
 }
 
+/** The personal values a PUT sent, unmasked, for the history row alone (see HistoryRecord.valuesSent). */
+function personalValuesSent(run: RunFacts["run"]): Record<string, string> | undefined {
+  const personal = run.changes.filter((c) => isPersonal(c.field, run.resource?.kind));
+  return personal.length ? Object.fromEntries(personal.map((c) => [c.field, c.to])) : undefined;
+}
+
 function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRecord {
   const { run, request } = facts;
   // Warnings may carry a service's text (an address validation message): masked with the run's values too.
@@ -74,6 +80,7 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     etagBefore: run.etagBefore,
     etagAfter: run.etagAfter,
     profileBefore: run.putMade || run.putPending ? run.profileBefore : undefined,
+    valuesSent: run.putMade || run.putPending ? personalValuesSent(run) : undefined,
     error: run.error ? runError(run.error, facts.correlationId, facts.redactor) : null,
     startedAt: facts.started.toISOString(),
     durationMs: facts.finished.getTime() - facts.started.getTime(),

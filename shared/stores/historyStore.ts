@@ -30,6 +30,11 @@ export interface HistoryRecord {
   profileBefore?: JsonObject;
   /** Why a PUT's profileBefore is not in the row (too large for a table entity). */
   profileBeforeOmitted?: string;
+  /**
+   * The personal values a PUT sent (field → value), unmasked: with profileBefore, the only
+   * unmasked copies; what the audit report shows as a correction's new value with --show-personal.
+   */
+  valuesSent?: Record<string, string>;
   error: RunError | null;
   startedAt: string;
   durationMs: number;
@@ -51,11 +56,11 @@ export interface HistoryRecord {
   addressValidation?: AddressValidationSummary;
 }
 
-export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore"> & { restorable: boolean };
+export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent"> & { restorable: boolean };
 
-/** A record without the unmasked profile it keeps for restore: safe to print or return. */
+/** A record without the unmasked values it keeps (for restore, for the audit report): safe to print or return. */
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
-  const { profileBefore: _profileBefore, ...rest } = record;
+  const { profileBefore: _profileBefore, valuesSent: _valuesSent, ...rest } = record;
   // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
   return { ...rest, restorable: rest.putMade || rest.putPending === true };
 }
@@ -157,6 +162,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     EtagBefore: record.etagBefore,
     EtagAfter: record.etagAfter,
     ...profileProperties(record),
+    ValuesSent: record.valuesSent && Object.keys(record.valuesSent).length ? JSON.stringify(record.valuesSent) : undefined,
     ErrorCode: record.error?.code,
     ErrorMessage: record.error?.message,
     ErrorStatus: record.error?.status,
@@ -221,6 +227,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     etagAfter: str(entity.EtagAfter),
     profileBefore: parseProfileText(profileFromEntity(entity)),
     profileBeforeOmitted: str(entity.ProfileBeforeOmitted),
+    valuesSent: parseJson<Record<string, string> | undefined>(entity.ValuesSent, undefined),
     error: errorCode
       ? {
           code: errorCode,

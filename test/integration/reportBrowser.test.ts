@@ -193,7 +193,7 @@ describe("billing-sync report, opened in headless Chromium", () => {
     expect(opened.requests).toEqual([pathToFileURL(file()).href]);
   });
 
-  it("with --show-personal, shows the values the runs replaced and the desired values", async () => {
+  it("with --show-personal, shows the values the runs replaced, the values they sent, and the desired values", async () => {
     const personal = join(dir, "report-personal.html");
     const result = await report(["--out", personal, "--target", "contoso", "--since", START.toISOString(), "--show-personal"]);
     expect(result.stdout).toMatch(/1 target, .*personal values SHOWN\.\n$/);
@@ -203,6 +203,10 @@ describe("billing-sync report, opened in headless Chromium", () => {
       expect({ value, shown: text.includes(value) }).toEqual({ value, shown: true });
     }
     expect(text).toContain("This report shows personal data");
+    // The corrections table itself: the e-mail someone else wrote, put back to the desired one.
+    const rows = await page.$$eval("table.corrections tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")));
+    expect(rows.map(([, , field, from, to]) => [field, from, to])).toContainEqual(["PrimaryContact_Email", "someone.else@contoso.example", "billing@contoso.example"]);
+    expect(rows.map(([, , field, from, to]) => [field, from, to])).toContainEqual(["TaxId", "US-00-0000000", "DE811907980"]);
     expect(consoleErrors).toEqual([]);
     expect(requests).toEqual([pathToFileURL(personal).href]);
     expect(statSync(personal).mode & 0o777).toBe(0o600);

@@ -2,6 +2,7 @@ import type { Engine } from "../../shared/engine/engine";
 import { withoutManaged } from "../../shared/model/diff";
 import { getPath, type JsonObject } from "../../shared/core/json";
 import type { RunResult } from "../../shared/model/runResult";
+import { publicRecord } from "../../shared/stores";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { fixtureText } from "../support/fixtures";
 import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
@@ -46,6 +47,18 @@ describe("sync against the simulator and Azurite", () => {
     expect(result.outcome).toBe("in-sync");
     expect([h.sim.count("GET"), h.sim.count("PUT")]).toEqual([1, 0]);
     expect(await historyOf(result)).toMatchObject({ Outcome: "in-sync", PutMade: false, ChangedFields: "" });
+  });
+
+  it("a correction's history row keeps the personal values it sent, unmasked, beside the profile before; public records drop both", async () => {
+    const result = await run(DESIRED);
+    expect(result.outcome).toBe("corrected");
+    expect(await historyOf(result)).toMatchObject({ ValuesSent: JSON.stringify({ PrimaryContact_Email: "billing@contoso.example" }) });
+    const [stored] = await engine.history.list(result.target, { limit: 1 });
+    expect(stored.valuesSent).toEqual({ PrimaryContact_Email: "billing@contoso.example" });
+    expect(stored.changes.find((c) => c.field === "PrimaryContact_Email")?.to).not.toContain("billing@contoso.example");
+    expect(JSON.stringify(publicRecord(stored))).not.toContain("billing@contoso.example");
+    const [listed] = await engine.history.list(result.target, { limit: 1, columns: "public" });
+    expect(listed.valuesSent).toBeUndefined();
   });
 
   it("drift: 1 GET and 1 PUT whose body is the GET body with only the managed fields replaced", async () => {

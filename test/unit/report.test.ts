@@ -37,6 +37,7 @@ const CORRECTED = run("corrected", "2026-05-03T10:00:00.000Z", {
   ],
   putRequestId: "put-1",
   profileBefore: { purchaseOrderNumber: "9888", taxId: "US-91-1144442", primaryContact: { email: "avery.former@contoso.example" } },
+  valuesSent: { TaxId: "DE123456789", PrimaryContact_Email: "billing@contoso.example" },
 });
 
 function target(runs: HistoryRecord[], desiredRow: Record<string, unknown> = { PurchaseOrderNumber: "PO-2026", TaxId: "DE123456789", PrimaryContact_Email: "billing@contoso.example" }): TargetHistory {
@@ -62,13 +63,16 @@ describe("the report model", () => {
     ]);
   });
 
-  it("with --show-personal, shows the old values from the profile the run kept, and the desired values; new values stay as history keeps them", () => {
+  it("with --show-personal, shows the old values from the profile the run kept, the new ones it sent, and the desired values", () => {
     const model = buildReportModel(input([target([CORRECTED])], true));
     expect(model.corrections.map((c) => [c.field, c.from.text, c.to])).toEqual([
       ["PurchaseOrderNumber", "9888", { text: "PO-2026", masked: false }],
-      ["TaxId", "US-91-1144442", { text: "D***", masked: true }],
-      ["PrimaryContact_Email", "avery.former@contoso.example", { text: "b***@***", masked: true }],
+      ["TaxId", "US-91-1144442", { text: "DE123456789", masked: false }],
+      ["PrimaryContact_Email", "avery.former@contoso.example", { text: "billing@contoso.example", masked: false }],
     ]);
+    // A row written before ValuesSent existed: the new value stays as history kept it.
+    const older = buildReportModel(input([target([{ ...CORRECTED, valuesSent: undefined }])], true));
+    expect(older.corrections.map((c) => c.to)).toEqual([{ text: "PO-2026", masked: false }, { text: "D***", masked: true }, { text: "b***@***", masked: true }]);
     expect(model.desired[0].fields).toEqual([
       { field: "PrimaryContact_Email", value: { text: "billing@contoso.example", masked: false } },
       { field: "PurchaseOrderNumber", value: { text: "PO-2026", masked: false } },
