@@ -23,13 +23,18 @@ describe(`soak: ${RUNS} runs with random faults, a concurrent writer and storage
   });
 
   it("lost no record: every run has its history row, or its error line when its history write was failed on purpose", () => {
-    expect(report.recordsLost).toBe(0);
-    expect(report.recordedButMissing).toBe(0);
-    expect(report.unrecordedUnexplained).toBe(0);
-    expect(report.unrecordedWithErrorLine).toBe(report.unrecordedDeliberately);
+    // One comparison of every count, so that a failure shows them all (and the seed to replay it).
+    const { seed, recordsLost, recordedButMissing, unrecordedUnexplained, unrecordedWithErrorLine, historyRows, historyRowsExpected } = report;
+    expect({ seed, recordsLost, recordedButMissing, unrecordedUnexplained, unrecordedWithErrorLine, historyRows, historyRowsExpected }).toEqual({
+      seed,
+      recordsLost: 0,
+      recordedButMissing: 0,
+      unrecordedUnexplained: 0,
+      unrecordedWithErrorLine: report.unrecordedDeliberately,
+      historyRows: report.historyRowsExpected,
+      historyRowsExpected: report.runsInAll - report.unrecordedDeliberately,
+    });
     expect(report.unrecordedDeliberately).toBeGreaterThan(0);
-    expect(report.historyRows).toBe(report.historyRowsExpected);
-    expect(report.historyRowsExpected).toBe(report.runsInAll - report.unrecordedDeliberately);
   });
 
   it("made no PUT that changed a field its target does not own, nor one built from a body it was not served", () => {
