@@ -16,7 +16,8 @@ import { DESIRED, FAULT_MATRIX, renderFaultTable, type FaultCase } from "./fault
  * Every fault of the matrix (faultMatrix.ts), through the real CLI (`sync --target T
  * --json`), against the simulator over HTTP and Azurite behind a TCP relay that a case
  * takes down at the moment it names. Retry waits are recorded at full value and slept
- * for at most 20 ms; the client's per-request timeout is 150 ms so a "timeout" case is quick.
+ * for at most 20 ms; the client's per-request timeout is 400 ms, so a "timeout" case is quick and
+ * an answer slowed by a loaded machine (CI runs test files side by side) is not one.
  */
 let h: Harness;
 let proxy: TcpProxy;
@@ -27,7 +28,7 @@ let finished: FinishedRun[] = [];
 const engineOptions = (waits: number[]) => ({
   onRunFinished: (run: FinishedRun) => void finished.push(run),
   retry: fastRetry(waits),
-  timeoutInMs: 150,
+  timeoutInMs: 400,
   storageRetry: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
 });
 

@@ -9,7 +9,8 @@ let seq = 0;
 
 beforeAll(async () => {
   h = await startHarness();
-  engine = h.engine({ timeoutInMs: 150 });
+  // Short enough that a "timeout" case is quick, long enough that a loaded machine does not make one.
+  engine = h.engine({ timeoutInMs: 400 });
 });
 afterAll(() => h.stop());
 beforeEach(() => {
