@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError, PRODUCT_VERSION } from "../shared/core";
 import {
   adoptAllCustomers,
   applyDesiredEdit,
@@ -152,6 +152,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   const program = new Command("billing-sync")
     .description("Keeps the Partner Center billing profile in its desired state.")
+    .version(PRODUCT_VERSION, "-V, --version", "print the version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();

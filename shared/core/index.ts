@@ -10,4 +10,5 @@ export type { LogProperties, Logger } from "./logger";
 export { Semaphore, mapWithConcurrency } from "./pool";
 export { isRetryableStatus, parseRetryAfter } from "./retry";
 export { redactKnownSecrets, registerSecret } from "./secrets";
+export { PRODUCT_NAME, PRODUCT_VERSION, USER_AGENT } from "./version";
 export { azureErrorCode, isOAuthErrorCode, numericCode, oauthError } from "./serviceCodes";

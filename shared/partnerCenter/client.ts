@@ -18,6 +18,7 @@ import {
   SyncError,
   type SyncErrorCode,
   toJsonText,
+  USER_AGENT,
   withRetry,
 } from "../core";
 import {
@@ -438,6 +439,8 @@ export class PartnerCenterClient {
           "MS-Contract-Version": "v1",
           "X-Locale": this.options.locale ?? "en-US",
           "MS-PartnerCenter-Application": this.options.applicationName ?? "partner-billing-sync",
+          // Not axios's own: the service's logs say which build called.
+          "User-Agent": USER_AGENT,
         },
       }));
       if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));

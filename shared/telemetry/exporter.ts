@@ -11,7 +11,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { redactSecrets } from "../core";
+import { PRODUCT_VERSION, redactSecrets } from "../core";
 import type { FinishedRun } from "../engine";
 import type { TelemetrySettings } from "../config";
 import { describeRun, DRIFTED_FIELDS_METRIC, RUN_RECORD, type Dimensions, type RunTelemetry, type Severity } from "./records";
@@ -124,7 +124,8 @@ export class RunTelemetryExporter implements TelemetrySink {
     }
     const clientOptions = exporterOptions(settings, mode, options);
     const onFailure = (error?: Error) => options.onExportFailure(redactSecrets(error?.message ?? "the ingestion endpoint refused the telemetry"));
-    const resource = resourceFromAttributes({ "service.name": options.roleName });
+    // service.version becomes application_Version: which build sent a trace.
+    const resource = resourceFromAttributes({ "service.name": options.roleName, "service.version": PRODUCT_VERSION });
     const batch = { exportTimeoutMillis: options.flushTimeoutInMs, scheduledDelayMillis: 5_000 };
     this.tracerProvider = new BasicTracerProvider({
       resource,

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
@@ -111,6 +111,12 @@ describe("billing-sync CLI", () => {
     const observed = await cli("sync", "--target", "cliobs");
     expect(observed.code).toBe(2);
     expect(observed.stdout).toMatch(/observe mode, nothing written/);
+  });
+
+  it("--version prints this build's version (package.json) and exits 0", async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    expect(await cli("--version")).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(await cli("-V")).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
   it("an unknown target or a bad target name exits 1 with a clear message", async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Engine } from "../../shared/engine/engine";
 import { withoutManaged } from "../../shared/model/diff";
 import { getPath, type JsonObject } from "../../shared/core/json";
@@ -38,6 +40,7 @@ async function run(doc: unknown, options: { dryRun?: boolean } = {}): Promise<Ru
 }
 
 const historyOf = (result: RunResult) => historyRowOf(h, result);
+const PACKAGE = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
 
 const putBodies = () => h.sim.requests.filter((r) => r.method === "PUT").map((r) => JSON.parse(r.body) as JsonObject);
 
@@ -104,6 +107,9 @@ describe("sync against the simulator and Azurite", () => {
         "ms-correlationid": result.correlationId,
         "ms-contract-version": "v1",
         "x-locale": "en-US",
+        "ms-partnercenter-application": "partner-billing-sync",
+        // This build, as package.json names it (not axios's default user agent).
+        "user-agent": `partner-billing-sync/${PACKAGE.version}`,
       });
     }
     expect(get.headers["ms-requestid"]).not.toBe(put.headers["ms-requestid"]);

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -126,6 +126,9 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
     const operationIds = new Set(records.map((e) => e.tags["ai.operation.id"]));
     expect(operationIds.size).toBe(1);
     expect([...operationIds][0]).toMatch(/^[0-9a-f]{32}$/);
+    // Every record says which build sent it (service.version → application_Version).
+    const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    expect(new Set(records.map((e) => e.tags["ai.application.ver"]))).toEqual(new Set([version]));
 
     const request = only(ofKind(records, "Request"));
     expect(request.data.baseData).toMatchObject({ name: "BillingProfileSyncRun", success: true });
