@@ -1,5 +1,5 @@
 import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, isPersonal, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
-import { type Logger, type SyncError, toSyncError } from "../core";
+import { type Logger, PRODUCT_VERSION, type SyncError, toSyncError } from "../core";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord } from "../stores";
 
@@ -92,6 +92,7 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     warnings: warnings.length ? warnings : undefined,
     violations: run.violations?.length ? run.violations : undefined,
     addressValidation: run.addressValidation,
+    version: PRODUCT_VERSION,
   };
 }
 

@@ -54,6 +54,8 @@ export interface HistoryRecord {
   violations?: RuleViolation[];
   /** Masked, as in the run result. */
   addressValidation?: AddressValidationSummary;
+  /** The build that made the run (package.json's version); absent in rows written before it was kept. */
+  version?: string;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent"> & { restorable: boolean };
@@ -92,6 +94,7 @@ const COLUMNS = {
     "Warnings",
     "Violations",
     "AddressValidation",
+    "Version",
   ],
 } as const;
 
@@ -178,6 +181,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     Warnings: record.warnings?.length ? JSON.stringify(record.warnings) : undefined,
     Violations: record.violations?.length ? JSON.stringify(record.violations) : undefined,
     AddressValidation: record.addressValidation ? JSON.stringify(record.addressValidation) : undefined,
+    Version: record.version,
   };
 }
 
@@ -248,6 +252,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     warnings: parseJson<string[] | undefined>(entity.Warnings, undefined),
     violations: parseJson<RuleViolation[] | undefined>(entity.Violations, undefined),
     addressValidation: parseJson<AddressValidationSummary | undefined>(entity.AddressValidation, undefined),
+    version: str(entity.Version),
   };
 }
 

@@ -49,7 +49,7 @@ describe("sync against the simulator and Azurite", () => {
     const result = await run(IN_SYNC);
     expect(result.outcome).toBe("in-sync");
     expect([h.sim.count("GET"), h.sim.count("PUT")]).toEqual([1, 0]);
-    expect(await historyOf(result)).toMatchObject({ Outcome: "in-sync", PutMade: false, ChangedFields: "" });
+    expect(await historyOf(result)).toMatchObject({ Outcome: "in-sync", PutMade: false, ChangedFields: "", Version: PACKAGE.version });
   });
 
   it("a correction's history row keeps the personal values it sent, unmasked, beside the profile before; public records drop both", async () => {
