@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { type Engine, MAX_STATUS_PAGE_SIZE } from "../engine";
-import { isSyncError, type Logger, SyncError } from "../core";
+import { isSyncError, type Logger, PRODUCT_VERSION, SyncError } from "../core";
 import { checkTargetName, type MultiRunResult, type RunResult } from "../model";
 
 /** The largest POST /api/sync body accepted: the contract needs a few dozen bytes. */
@@ -143,13 +143,14 @@ export async function statusResponse(engine: Engine, log: Logger, query: URLSear
         return problem(400, "InvalidTargetName", (err as Error).message);
       }
       if (!(await engine.desired.get(target))) return problem(404, "TargetNotFound", `Target "${target}" has no desired-state row.`);
-      return { status: 200, jsonBody: { targets: [await engine.targetStatus(target)] } };
+      return { status: 200, jsonBody: { version: PRODUCT_VERSION, targets: [await engine.targetStatus(target)] } };
     }
     const [page, counts] = await Promise.all([
       engine.statusPage({ pageSize, continuationToken: query.get("continuationToken") ?? undefined }),
       summary === "true" ? engine.statusSummary() : Promise.resolve(undefined),
     ]);
-    return { status: 200, jsonBody: { ...(counts ? { summary: counts } : {}), ...page } };
+    // The build that answers: which one is deployed, without the portal.
+    return { status: 200, jsonBody: { version: PRODUCT_VERSION, ...(counts ? { summary: counts } : {}), ...page } };
   } catch (err) {
     if (isSyncError(err) && err.code === "InvalidRequest") return problem(400, "InvalidQuery", err.message);
     return errorResponse(err, log);

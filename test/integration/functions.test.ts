@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { statusHttp } from "../../functions/statusHttp";
@@ -95,13 +97,16 @@ describe("GET /api/status", () => {
   it("returns the latest record of each target, without the stored profile", async () => {
     const res = (await statusHttp(new HttpRequest({ method: "GET", url: "http://localhost:7071/api/status" }), context("status"))) as {
       status: number;
-      jsonBody: { targets: { target: string; lastRun: Record<string, unknown> }[] };
+      jsonBody: { version: string; targets: { target: string; lastRun: Record<string, unknown> }[] };
     };
     responses.push(res);
     expect(res.status).toBe(200);
     const byTarget = Object.fromEntries(res.jsonBody.targets.map((t) => [t.target, t.lastRun]));
     expect(byTarget.default).toMatchObject({ outcome: "corrected", trigger: "http" });
     expect(byTarget.default).not.toHaveProperty("profileBefore");
+    expect(byTarget.default).not.toHaveProperty("valuesSent");
+    // Which build is deployed, from the API itself.
+    expect(res.jsonBody.version).toBe((JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version);
     expect(JSON.stringify(res)).not.toContain("avery.former@contoso.example");
   });
 });
