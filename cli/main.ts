@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, jsonErrorPosition, streamLogger, stripBom, SyncError, toSyncError, PRODUCT_VERSION } from "../shared/core";
+import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import {
   adoptAllCustomers,
   applyDesiredEdit,
