@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       [
         "",
-        `runs soaked:                      ${report.runs} (+${report.runsInAll - report.runs} final syncs and checks), seed ${report.seed}, ${Math.round(report.durationMs / 1000)} s`,
+        `runs soaked:                      ${report.runs} (+${report.runsInAll + report.sharedDryRuns - report.runs} final syncs and checks; ${report.sharedDryRuns} dry runs shared), seed ${report.seed}, ${Math.round(report.durationMs / 1000)} s`,
         `faults injected (served):         ${report.faultsTotal} ${JSON.stringify(report.faultsInjected)}`,
         `storage outages:                  ${report.storageOutages.beforeRun} before a run, ${report.storageOutages.betweenGetAndPut} between GET and PUT`,
         `concurrent writes:                ${report.concurrentWrites}`,

@@ -60,6 +60,8 @@ export interface SoakReport {
   unrecordedWithErrorLine: number;
   /** Runs with recorded=false that no outage explains. */
   unrecordedUnexplained: number;
+  /** Callers that got another caller's dry run (the same run id): counted once in runsInAll. */
+  sharedDryRuns: number;
   /** Runs in all, the final syncs and checks included, and how many rows they should have left. */
   runsInAll: number;
   historyRowsExpected: number;
@@ -309,7 +311,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const table = TableClient.fromConnectionString(connectionString, TABLES.history, { allowInsecureConnection: true });
   const rowIds = new Set<string>();
   for await (const row of table.listEntities<{ RunId: string }>({ queryOptions: { select: ["RunId"] } })) rowIds.add(row.RunId);
-  const all = [...results, ...finals.map(keep), ...checks.map(keep)];
+  // Concurrent dry runs of one target share one run (the engine's dry-run sharing): one
+  // run id, one history row, however many callers got its result.
+  const asked = [...results, ...finals.map(keep), ...checks.map(keep)];
+  const all = [...new Map(asked.map((r) => [r.runId, r])).values()];
   const outcomes: Record<string, number> = {};
   for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
   let recordsLost = 0;
@@ -342,6 +347,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     concurrentWrites,
     historyRows: rowIds.size,
     runsInAll: all.length,
+    sharedDryRuns: asked.length - all.length,
     historyRowsExpected: all.filter((r) => r.recorded).length,
     unrecordedDeliberately: deliberate.size,
     unrecordedWithErrorLine,
