@@ -9,7 +9,7 @@ let report: SoakReport;
 beforeAll(async () => {
   storage = await startAzurite();
   report = await runSoak({ runs: RUNS, tableEndpoint: storage.tableEndpoint, seed: Number(process.env.SOAK_SEED ?? 20261122) });
-}, 120_000);
+}, 240_000);
 afterAll(() => storage.stop());
 
 describe(`soak: ${RUNS} runs with random faults, a concurrent writer and storage outages`, () => {
