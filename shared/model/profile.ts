@@ -60,6 +60,7 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   const collision = findCaseCollision(body);
   if (collision) throw fail(`has property names that differ only by case (${collision})`);
   const etag = readEtag(body, fail);
+  let holdsAField = false;
   for (const field of kind.fields) {
     const parent = getPath(body, field.path.slice(0, -1));
     if (field.path.length > 1 && parent !== undefined && parent !== null && !isJsonObject(parent)) {
@@ -69,6 +70,7 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
     if (value !== undefined && value !== null && typeof value !== "string") {
       throw fail(`has ${field.path.join(".")} of type ${jsonTypeOf(value)}, expected a string`);
     }
+    if (value !== undefined && value !== null) holdsAField = true;
   }
   // A PUT replaces the whole profile. Without an ETag nothing else vouches for the body
   // (an empty object, or another resource, would be PUT back as the profile): it must at
@@ -85,10 +87,6 @@ export function parseProfile(text: string, what: string, context: SyncErrorOptio
   if (objectType !== undefined && objectType !== null && !saysKind) {
     throw fail(`says it is not a billing profile (Attributes.ObjectType ${objectTypeText}, expected ${JSON.stringify(kind.objectType)})`);
   }
-  const holdsAField = kind.fields.some((f) => {
-    const value = getPath(body, f.path);
-    return value !== undefined && value !== null;
-  });
   if (!saysKind && !holdsAField) throw fail("has an ETag but no field of a billing profile and no Attributes.ObjectType");
   return etag === undefined ? { kind, body } : { kind, body, etag };
 }

@@ -202,7 +202,7 @@ export class RateController {
   snapshot(): RateSnapshot {
     const now = this.now();
     this.recover(now);
-    return { callsPerMinute: this.callsPerMinute, phase: this.phase, ...this.counts, ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}) };
+    return { callsPerMinute: this.perMs * 60_000, phase: this.phase, ...this.counts, ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}) };
   }
 
   /** Calls that could go at once now, up to the burst: what a run of several calls can count on. */

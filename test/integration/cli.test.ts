@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../cli/main";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
+import { packageVersion } from "../support/fixtures";
 
 let h: Harness;
 let dir: string;
@@ -114,9 +115,8 @@ describe("billing-sync CLI", () => {
   });
 
   it("--version prints this build's version (package.json) and exits 0", async () => {
-    const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
-    expect(await cli("--version")).toMatchObject({ code: 0, stdout: `${version}\n` });
-    expect(await cli("-V")).toMatchObject({ code: 0, stdout: `${version}\n` });
+    expect(await cli("--version")).toMatchObject({ code: 0, stdout: `${packageVersion()}\n` });
+    expect(await cli("-V")).toMatchObject({ code: 0, stdout: `${packageVersion()}\n` });
   });
 
   it("an unknown target or a bad target name exits 1 with a clear message", async () => {

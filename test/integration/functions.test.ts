@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { statusHttp } from "../../functions/statusHttp";
 import { syncHttp } from "../../functions/syncHttp";
 import { historyRows, startHarness, type Harness } from "../support/harness";
+import { packageVersion } from "../support/fixtures";
 
 // The Functions host cannot run here: the exported handlers are called the way the host
 // calls them, with the library's own InvocationContext and HttpRequest.
@@ -106,7 +105,7 @@ describe("GET /api/status", () => {
     expect(byTarget.default).not.toHaveProperty("profileBefore");
     expect(byTarget.default).not.toHaveProperty("valuesSent");
     // Which build is deployed, from the API itself.
-    expect(res.jsonBody.version).toBe((JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version);
+    expect(res.jsonBody.version).toBe(packageVersion());
     expect(JSON.stringify(res)).not.toContain("avery.former@contoso.example");
   });
 });

@@ -1,12 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Engine } from "../../shared/engine/engine";
 import { withoutManaged } from "../../shared/model/diff";
 import { getPath, type JsonObject } from "../../shared/core/json";
 import type { RunResult } from "../../shared/model/runResult";
 import { publicRecord } from "../../shared/stores";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
-import { fixtureText } from "../support/fixtures";
+import { fixtureText, packageVersion } from "../support/fixtures";
 import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
 
 /** The desired state used throughout: two fields differ from the simulator's default profile. */
@@ -40,7 +38,6 @@ async function run(doc: unknown, options: { dryRun?: boolean } = {}): Promise<Ru
 }
 
 const historyOf = (result: RunResult) => historyRowOf(h, result);
-const PACKAGE = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
 
 const putBodies = () => h.sim.requests.filter((r) => r.method === "PUT").map((r) => JSON.parse(r.body) as JsonObject);
 
@@ -49,7 +46,7 @@ describe("sync against the simulator and Azurite", () => {
     const result = await run(IN_SYNC);
     expect(result.outcome).toBe("in-sync");
     expect([h.sim.count("GET"), h.sim.count("PUT")]).toEqual([1, 0]);
-    expect(await historyOf(result)).toMatchObject({ Outcome: "in-sync", PutMade: false, ChangedFields: "", Version: PACKAGE.version });
+    expect(await historyOf(result)).toMatchObject({ Outcome: "in-sync", PutMade: false, ChangedFields: "", Version: packageVersion() });
   });
 
   it("a correction's history row keeps the personal values it sent, unmasked, beside the profile before; public records drop both", async () => {
@@ -109,7 +106,7 @@ describe("sync against the simulator and Azurite", () => {
         "x-locale": "en-US",
         "ms-partnercenter-application": "partner-billing-sync",
         // This build, as package.json names it (not axios's default user agent).
-        "user-agent": `partner-billing-sync/${PACKAGE.version}`,
+        "user-agent": `partner-billing-sync/${packageVersion()}`,
       });
     }
     expect(get.headers["ms-requestid"]).not.toBe(put.headers["ms-requestid"]);

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { DEFAULT_FLUSH_TIMEOUT_IN_MS } from "../../shared/telemetry/facade";
 import { startHarness, type Harness } from "../support/harness";
+import { packageVersion } from "../support/fixtures";
 import { closedPortUrl, IngestionCapture, startSilentEndpoint, type Envelope } from "../support/ingestion";
 
 // The real Azure Monitor exporter sends to a local HTTPS capture endpoint. The syncs run
@@ -127,8 +128,7 @@ describe("Application Insights telemetry of runs (real exporter, local HTTPS ing
     expect(operationIds.size).toBe(1);
     expect([...operationIds][0]).toMatch(/^[0-9a-f]{32}$/);
     // Every record says which build sent it (service.version → application_Version).
-    const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
-    expect(new Set(records.map((e) => e.tags["ai.application.ver"]))).toEqual(new Set([version]));
+    expect(new Set(records.map((e) => e.tags["ai.application.ver"]))).toEqual(new Set([packageVersion()]));
 
     const request = only(ofKind(records, "Request"));
     expect(request.data.baseData).toMatchObject({ name: "BillingProfileSyncRun", success: true });

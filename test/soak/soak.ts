@@ -297,7 +297,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const waitForPace = async (calls: number) => {
     const started = Date.now();
     const ahead = () => Math.max(...targets.map((t) => engine.partnerClient({ credentialRef: t }).rate.readyInMs(calls)));
-    while (ahead() > 0 && Date.now() - started < 120_000) await sleep(Math.min(ahead(), 1_000));
+    for (let wait = ahead(); wait > 0 && Date.now() - started < 120_000; wait = ahead()) await sleep(Math.min(wait, 1_000));
     finalPaceWaitMs += Date.now() - started;
   };
   await waitForPace(5);
