@@ -95,7 +95,7 @@ var effectivePartnerTenantId = !empty(partnerCenterTenantId) ? partnerCenterTena
 var functionAppName = 'func-billing-sync-${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
   location: location
   tags: tags

@@ -62,7 +62,7 @@ param syncSchedule string = '0 0 * * * *'
 @description('Subnet (delegated to Microsoft.App/environments) the app is integrated into, so that it reaches storage and Key Vault through their private endpoints. Empty: no virtual network.')
 param virtualNetworkSubnetId string = ''
 
-resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
 
@@ -70,7 +70,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -84,7 +84,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   }
 }
 
-resource app 'Microsoft.Web/sites@2024-11-01' = {
+resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   // azd finds the app to deploy the `api` service of azure.yaml to by this tag.
@@ -103,7 +103,6 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
     }
     functionAppConfig: {
@@ -133,7 +132,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
 // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE are
 // not set here. None of these values is a secret: the App Insights connection string only
 // names the component (local auth is off, so it cannot be used to send telemetry alone).
-resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: app
   name: 'appsettings'
   properties: {
@@ -167,8 +166,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
 }
 
 // Deployments go through Entra ID (azd, az functionapp deployment); basic-auth
-// publishing credentials for FTP and the SCM site stay off.
-resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+// publishing credentials for FTP and the SCM site stay off. This policy is what keeps FTP
+// off: siteConfig.ftpsState is not supported on Flex Consumption (functions-app-settings,
+// "Flex Consumption plan deprecations"), so it is not set.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: app
   name: 'ftp'
   properties: {
@@ -176,7 +177,7 @@ resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: app
   name: 'scm'
   properties: {

@@ -98,7 +98,7 @@ union
 | where runs > 0 and rotations == 0
 '''
 
-resource failedSync 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource failedSync 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-sync-failed'
   location: location
   tags: tags
@@ -152,7 +152,7 @@ resource failedSync 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-resource driftCorrected 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource driftCorrected 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-drift-corrected'
   location: location
   tags: tags
@@ -205,7 +205,7 @@ resource driftCorrected 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-resource refreshTokenFailing 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource refreshTokenFailing 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-refresh-token-failing'
   location: location
   tags: tags
@@ -257,7 +257,7 @@ resource refreshTokenFailing 'Microsoft.Insights/scheduledQueryRules@2023-12-01'
   }
 }
 
-resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
   name: '${namePrefix}-refresh-token-not-rotated'
   location: location
   tags: tags

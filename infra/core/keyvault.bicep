@@ -21,7 +21,7 @@ param vnetEnabled bool = false
 @description('Resource id of the Log Analytics workspace the audit log goes to.')
 param logAnalyticsWorkspaceId string
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
   name: name
   location: location
   tags: tags

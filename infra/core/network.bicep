@@ -19,15 +19,15 @@ param addressPrefix string = '10.0.0.0/16'
 param privateEndpointSubnetPrefix string = '10.0.1.0/24'
 param appSubnetPrefix string = '10.0.2.0/24'
 
-resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
 }
 
-resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
+resource vnet 'Microsoft.Network/virtualNetworks@2025-09-01' = {
   name: name
   location: location
   tags: tags
@@ -102,7 +102,7 @@ var endpoints = [
   }
 ]
 
-resource zones 'Microsoft.Network/privateDnsZones@2020-06-01' = [
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
   for endpoint in endpoints: {
     name: endpoint.zone
     location: 'global'
@@ -110,7 +110,7 @@ resource zones 'Microsoft.Network/privateDnsZones@2020-06-01' = [
   }
 ]
 
-resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = [
+resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [
   for (endpoint, i) in endpoints: {
     parent: zones[i]
     name: '${name}-link'
@@ -125,7 +125,7 @@ resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-0
   }
 ]
 
-resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
+resource privateEndpoints 'Microsoft.Network/privateEndpoints@2025-09-01' = [
   for endpoint in endpoints: {
     name: 'pe-${endpoint.onVault ? keyVaultName : storageAccountName}-${endpoint.name}'
     location: location
@@ -149,7 +149,7 @@ resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
   }
 ]
 
-resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = [
+resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2025-09-01' = [
   for (endpoint, i) in endpoints: {
     parent: privateEndpoints[i]
     name: 'default'

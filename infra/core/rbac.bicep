@@ -54,45 +54,45 @@ var roles = {
 }
 var blobContainerNames = concat([deploymentContainerName], hostContainerNames)
 
-resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-04-01' existing = {
   parent: storage
   name: 'default'
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = [
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-04-01' existing = [
   for containerName in blobContainerNames: {
     parent: blobService
     name: containerName
   }
 ]
 
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' existing = {
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2026-04-01' existing = {
   parent: storage
   name: 'default'
 }
 
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = [
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-04-01' existing = [
   for queueName in queueNames: {
     parent: queueService
     name: queueName
   }
 ]
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2024-01-01' existing = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-04-01' existing = {
   parent: storage
   name: 'default'
 }
 
-resource desiredTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' existing = {
+resource desiredTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-04-01' existing = {
   parent: tableService
   name: desiredTableName
 }
 
-resource writtenTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' existing = [
+resource writtenTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-04-01' existing = [
   for tableName in writtenTableNames: {
     parent: tableService
     name: tableName
@@ -103,7 +103,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
 }
 
