@@ -167,7 +167,6 @@ module rbac './core/rbac.bicep' = {
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
     storageAccountName: storage.outputs.name
-    deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
   }

@@ -1,7 +1,10 @@
-// Role assignments: exactly what the code does, each at the narrowest scope that exists
-// at deployment time: the blob containers, queues and tables themselves, not the storage
-// account. Role definition ids are the built-in ones (the same GUID in every tenant), as
-// listed in Microsoft's "Azure built-in roles" reference.
+// Role assignments. The app's data (the sync engine's tables) is granted table by table,
+// as the code uses it; the platform's storage (the Flex Consumption deployment package, the
+// Functions host's blobs and queues) is granted on the account, as Microsoft's Flex
+// Consumption templates grant it: the account is this app's alone, and the host and the
+// deployment service create containers and queues of their own (docs/deploy.md). Role
+// definition ids are the built-in ones (the same GUID in every tenant), as listed in
+// Microsoft's "Azure built-in roles" reference.
 
 @description('Principal (object) id of the app\'s user-assigned managed identity.')
 param appPrincipalId string
@@ -20,21 +23,6 @@ param storageAccountName string
 param applicationInsightsName string
 param keyVaultName string
 
-@description('The Flex Consumption deployment container (storage.bicep).')
-param deploymentContainerName string
-
-@description('The Functions host\'s own containers (storage.bicep hostContainerNames).')
-param hostContainerNames array = [
-  'azure-webjobs-hosts'
-  'azure-webjobs-secrets'
-]
-
-@description('The fan-out queue and its poison queue (storage.bicep queueNames).')
-param queueNames array = [
-  'billing-sync-targets'
-  'billing-sync-targets-poison'
-]
-
 @description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
 param desiredTableName string = 'BillingProfileDesired'
 
@@ -52,35 +40,10 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
-var blobContainerNames = concat([deploymentContainerName], hostContainerNames)
 
 resource storage 'Microsoft.Storage/storageAccounts@2026-04-01' existing = {
   name: storageAccountName
 }
-
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-04-01' existing = {
-  parent: storage
-  name: 'default'
-}
-
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-04-01' existing = [
-  for containerName in blobContainerNames: {
-    parent: blobService
-    name: containerName
-  }
-]
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2026-04-01' existing = {
-  parent: storage
-  name: 'default'
-}
-
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2026-04-01' existing = [
-  for queueName in queueNames: {
-    parent: queueService
-    name: queueName
-  }
-]
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-04-01' existing = {
   parent: storage
@@ -107,37 +70,36 @@ resource vault 'Microsoft.KeyVault/vaults@2026-02-01' existing = {
   name: keyVaultName
 }
 
-// Storage Blob Data Owner on three containers only: the Flex Consumption platform reads the
-// app package from the deployment container with this identity; the Functions host
-// (AzureWebJobsStorage__blobServiceUri) keeps the timer's schedule status and singleton
-// locks in azure-webjobs-hosts and its keys in azure-webjobs-secrets. Owner (not
-// Contributor) is what the host documents for identity-based AzureWebJobsStorage.
-resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (containerName, i) in blobContainerNames: {
-    name: guid(containers[i].id, appPrincipalId, roles.storageBlobDataOwner)
-    scope: containers[i]
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
-      principalId: appPrincipalId
-      principalType: 'ServicePrincipal'
-    }
+// Storage Blob Data Owner on the account: the Flex Consumption platform reads the app
+// package from the deployment container with this identity (functionAppConfig.deployment),
+// and the Functions host (AzureWebJobsStorage__blobServiceUri) creates and uses its own
+// containers: azure-webjobs-hosts (the timer's schedule status, singleton and host locks),
+// azure-webjobs-secrets (the host keys). Owner, not Contributor: what the host documents for
+// identity-based AzureWebJobsStorage, and what Microsoft's Flex Consumption templates grant.
+resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
   }
-]
+}
 
-// Storage Queue Data Contributor on the fan-out queue and its poison queue: the timer run
-// enqueues one message per target on billing-sync-targets; the host's queue trigger reads
-// and deletes them and moves a message that keeps failing to billing-sync-targets-poison.
-resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (queueName, i) in queueNames: {
-    name: guid(queues[i].id, appPrincipalId, roles.storageQueueDataContributor)
-    scope: queues[i]
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-      principalId: appPrincipalId
-      principalType: 'ServicePrincipal'
-    }
+// Storage Queue Data Contributor on the account: the timer run enqueues one message per
+// target on billing-sync-targets; the host's queue trigger reads, updates and deletes them,
+// watches the queue's length to scale, and moves a message that keeps failing to
+// billing-sync-targets-poison (creating it if it is missing), as Microsoft's templates grant
+// it to a Functions app whose triggers use queues.
+resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
   }
-]
+}
 
 // Storage Table Data Reader on BillingProfileDesired: a run reads the desired state and
 // the list of targets; only operators change it (CLI desired set, restore, adopt).

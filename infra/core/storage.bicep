@@ -1,8 +1,9 @@
 // One storage account for everything the app keeps: the Functions host's own state
 // (AzureWebJobsStorage: blob leases for the timer, queues for fan-out), the Flex
-// Consumption deployment package, and the sync engine's tables. No account key is ever
-// handed out: shared key access is off, so only Entra ID (managed identity, az login)
-// can read or write data.
+// Consumption deployment package, and the sync engine's tables. The host creates its own
+// containers (azure-webjobs-hosts, azure-webjobs-secrets) on first start (rbac.bicep).
+// No account key is ever handed out: shared key access is off, so only Entra ID (managed
+// identity, az login) can read or write data.
 
 param name string
 param location string
@@ -22,12 +23,6 @@ param tableNames array = [
 param queueNames array = [
   'billing-sync-targets'
   'billing-sync-targets-poison'
-]
-
-@description('Blob containers of the Functions host (AzureWebJobsStorage): timer schedule status and singleton locks, and the host keys. Created here so that the app\'s identity needs rights on these containers only, not on the account.')
-param hostContainerNames array = [
-  'azure-webjobs-hosts'
-  'azure-webjobs-secrets'
 ]
 
 @description('Private endpoints only (network.bicep): public network access disabled.')
@@ -76,16 +71,6 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
-
-resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-04-01' = [
-  for containerName in hostContainerNames: {
-    parent: blobService
-    name: containerName
-    properties: {
-      publicAccess: 'None'
-    }
-  }
-]
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-04-01' = {
   parent: account

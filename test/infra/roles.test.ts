@@ -136,13 +136,13 @@ describe("role assignments", () => {
     expect(new Set(assignments.map((assignment) => assignment.guid))).toEqual(new Set(Object.values(BUILT_IN_ROLES)));
   });
 
-  it("give the app's managed identity exactly those roles, each on the resource it uses, none on the whole storage account", async () => {
+  it("give the app's managed identity exactly those roles: the platform's storage roles on the account, the others on the resource each is for", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
     const granted = forApp.map((assignment) => `${assignment.role} on ${assignment.scopeType}`).sort();
     expect(granted).toEqual(
       [
-        "Storage Blob Data Owner on Microsoft.Storage/storageAccounts/blobServices/containers",
-        "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts/queueServices/queues",
+        "Storage Blob Data Owner on Microsoft.Storage/storageAccounts",
+        "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts",
         "Storage Table Data Reader on Microsoft.Storage/storageAccounts/tableServices/tables",
         "Storage Table Data Contributor on Microsoft.Storage/storageAccounts/tableServices/tables",
         "Monitoring Metrics Publisher on Microsoft.Insights/components",
@@ -164,25 +164,27 @@ describe("role assignments", () => {
     const contributor = forApp.find((assignment) => assignment.role === "Storage Table Data Contributor");
     expect(reader?.scopeNames).toEqual([TABLES.desired]);
     expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases].sort());
+    // No table right on the account: the table rights are for the app's data, table by table.
+    expect(forApp.filter((assignment) => assignment.role?.startsWith("Storage Table") && assignment.scopeType === "Microsoft.Storage/storageAccounts")).toEqual([]);
   });
 
-  it("give blob rights on the deployment container and the host's two containers only, all created by storage.bicep", async () => {
-    const blob = (await allAssignments()).find((assignment) => assignment.principal === "appPrincipalId" && assignment.role === "Storage Blob Data Owner");
-    expect(blob?.loop).toBe(true);
-    expect(blob?.scopeNames).toEqual(["azure-webjobs-hosts", "azure-webjobs-secrets"]);
-    // ...plus the deployment container, a parameter main.bicep passes to both modules.
-    const rbac = await infraFile("core/rbac.bicep");
-    expect(variables(rbac).get("blobContainerNames")?.text).toBe("concat([deploymentContainerName], hostContainerNames)");
-    const storage = await infraFile("core/storage.bicep");
-    const hostContainers = parameters(storage).find((param) => param.name === "hostContainerNames")?.defaultValue;
-    expect(hostContainers ? children(hostContainers).map((item) => stringLiteral(item)) : []).toEqual(blob?.scopeNames);
+  it("give blob and queue rights on the app's own storage account, the one storage.bicep creates and the host and the deployment use", async () => {
+    const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
+    for (const role of ["Storage Blob Data Owner", "Storage Queue Data Contributor"]) {
+      const assignment = forApp.find((candidate) => candidate.role === role);
+      expect({ role, scope: assignment?.scopeType, loop: assignment?.loop }).toEqual({ role, scope: "Microsoft.Storage/storageAccounts", loop: false });
+    }
     const main = await infraFile("main.bicep");
-    for (const module of ["storage", "rbac"]) expect({ module, passes: moduleParams(main, module).get("deploymentContainerName") }).toEqual({ module, passes: "deploymentContainerName" });
+    expect(moduleParams(main, "rbac").get("storageAccountName")).toBe("storage.outputs.name");
+    expect(moduleParams(main, "functionApp").get("storageAccountName")).toBe("storage.outputs.name");
+    // The account holds nothing but this app's: a dedicated account, not one passed in.
+    expect(moduleParams(main, "storage").get("name")).toBe("'st${resourceToken}'");
   });
 
-  it("give queue rights on the fan-out queue and its poison queue only", async () => {
-    const queue = (await allAssignments()).find((assignment) => assignment.principal === "appPrincipalId" && assignment.role === "Storage Queue Data Contributor");
-    expect(queue?.scopeNames).toEqual([TARGET_QUEUE, POISON_QUEUE]);
+  it("create the fan-out queue and its poison queue, the names the code uses", async () => {
+    const storage = await infraFile("core/storage.bicep");
+    const queues = parameters(storage).find((param) => param.name === "queueNames")?.defaultValue;
+    expect(queues ? children(queues).map((item) => stringLiteral(item)) : []).toEqual([TARGET_QUEUE, POISON_QUEUE]);
   });
 
   it("give the deploying operator only table data and secrets, and only when a principal id is given", async () => {
