@@ -13,8 +13,49 @@ targetScope = 'subscription'
 @description('Name of the azd environment (dev, prod, ...): names the resource group and seeds the resource names.')
 param environmentName string
 
+// Only the regions that offer the Flex Consumption plan, so that azd's prompt lists those
+// and a wrong region fails at once rather than at plan creation. Source, read 2026-12-07:
+// Microsoft's Flex Consumption azd quickstart (Azure-Samples/functions-quickstart-typescript-azd,
+// infra/main.bicep @157d2cec), which limits `location` the same way; Microsoft Learn, "Create
+// and manage function apps in the Flex Consumption plan", section "View currently supported
+// regions", names `az functionapp list-flexconsumption-locations` as the current list. Left
+// out: eastus2euap, an early-access (canary) region the quickstart lists. When Microsoft adds
+// a region, add it here (docs/deploy.md).
 @minLength(1)
-@description('Region of every resource. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@description('Region of every resource: one that offers the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
