@@ -1,6 +1,6 @@
 /**
  * The next time an NCRONTAB schedule fires after `from`, in UTC as the Functions host
- * evaluates it (unless WEBSITE_TIME_ZONE says otherwise, which status does not model).
+ * evaluates it: on Flex Consumption always (WEBSITE_TIME_ZONE and TZ are not supported).
  * cron-parser is loaded here, on first use: only status needs it.
  */
 export function nextRun(schedule: string, from: Date): string | undefined {
