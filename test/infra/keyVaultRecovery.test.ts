@@ -122,7 +122,8 @@ describe("Key Vault recovery after azd down (preprovision hook)", () => {
   it("on a first standalone azd provision (no subscription or region yet, no vault name) does not match by tags: default, without asking az, and says why", async () => {
     // A same-named environment's vault elsewhere: matching it by tags would recover a vault that cannot be this one.
     const tagTwin = [deletedVault("kv-elsewhere", { location: "eastus", subscription: "99999999-1111-2222-3333-444444444444" })];
-    for (const env of [{ AZURE_ENV_NAME: "dev" }, { AZURE_ENV_NAME: "dev", AZURE_SUBSCRIPTION_ID: SUBSCRIPTION }, { AZURE_ENV_NAME: "dev", AZURE_LOCATION: "eastus" }]) {
+    const envs: Record<string, string>[] = [{ AZURE_ENV_NAME: "dev" }, { AZURE_ENV_NAME: "dev", AZURE_SUBSCRIPTION_ID: SUBSCRIPTION }, { AZURE_ENV_NAME: "dev", AZURE_LOCATION: "eastus" }];
+    for (const env of envs) {
       const run = await runHook({ deleted: tagTwin }, env);
       expect({ env, azCalls: run.azCalls, set: run.azdArgs, code: run.code }).toEqual({ env, azCalls: [], set: SET_DEFAULT, code: 0 });
       expect(run.stdout).toMatch(/default \((AZURE_SUBSCRIPTION_ID|AZURE_LOCATION).* not known yet .*azd env set AZURE_KEY_VAULT_CREATE_MODE_OVERRIDE recover/);

@@ -115,7 +115,7 @@ class Checker {
     if (index === undefined) {
       const known = Object.entries(this.data.apiVersions).find(([name]) => name.toLowerCase() === type.toLowerCase())?.[1];
       if (!known) this.report(at, declaration.node, `resource type ${type} is not in the type data (misspelled, or a type the fixture does not hold yet: test/fixtures/azure-types/extract.mjs)`);
-      else if (known.includes(apiVersion)) this.report(at, declaration.node, `${type}@${apiVersion} exists but is not in the fixture: rebuild it (test/fixtures/azure-types/extract.mjs)`);
+      else if (known.includes(apiVersion)) this.report(at, declaration.node, `${type}@${apiVersion} exists but the fixture holds only the apiVersions infra/ uses: use ${newestGa(this.data, type)} (its newest GA), or rebuild the fixture (test/fixtures/azure-types/extract.mjs)`);
       else this.report(at, declaration.node, `unknown apiVersion ${apiVersion} of ${type}; known GA versions end with ${known.filter(isGa).slice(-3).join(", ")}`);
       return;
     }
