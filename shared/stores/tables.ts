@@ -10,6 +10,7 @@ export const TABLES = {
   desired: "BillingProfileDesired",
   history: "BillingProfileHistory",
   leases: "BillingProfileLeases",
+  sweeps: "BillingProfileSweeps",
 } as const;
 
 export interface TableFactoryOptions {

@@ -174,6 +174,8 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const events: RunTelemetry["events"] = [];
   if (record.putMade || result.outcome === "corrected") events.push({ name: DRIFT_CORRECTED_EVENT, dimensions: eventDimensions });
   else if (record.changedFields.length > 0) events.push({ name: DRIFT_DETECTED_EVENT, dimensions: eventDimensions });
+  // MassDriftHeld, once per sweep: ids, counts and a message built from them only.
+  for (const event of run.events ?? []) events.push({ name: event.name, dimensions: { ...base, ...event.dimensions } });
   return {
     target: result.target,
     run: { name: RUN_RECORD, startTime, endTime, success: !FAILED_OUTCOMES.has(result.outcome), dimensions: base },
