@@ -194,7 +194,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   };
   // Before a PUT: what earlier runs learned, and (at the same time) the write-ahead history
   // row with the profile the PUT replaces. Both are table I/O: without storage, no PUT.
-  const gate = new SweepGate(request, deps, now);
+  const gate = new SweepGate(request, { ...deps, log }, now);
   const beforePut = async () => {
     if (!(await gate.admit(run))) return undefined;
     memory ??= loadRecent();
