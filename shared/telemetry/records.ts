@@ -159,6 +159,9 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
     correlationId: result.correlationId,
     getRequestId: str(record.getRequestId),
     putRequestId: str(record.putRequestId),
+    // A run of a sweep names it (the mass-drift alert counts a sweep's held runs by it).
+    ...(result.sweepId !== undefined ? { sweepId: result.sweepId } : {}),
+    ...(result.heldReason !== undefined ? { heldReason: result.heldReason } : {}),
   };
   const changedFields = record.changedFields.join(",");
   // Exactly the dimensions of CONTRACTS.md: the alerts query them.
