@@ -22,7 +22,7 @@ export async function runTimer(context: InvocationContext): Promise<void> {
   if (engine.queue) {
     const { targets, spreadInSeconds, sweepId } = await engine.enqueueAll("timer");
     // Names only for a small fan-out: ten thousand of them are no log line.
-    log.info(`Queued ${targets.length} target(s) for sync (sweep ${sweepId})${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}`, {
+    log.info(`Queued ${targets.length} target(s) for sync${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}`, {
       sweepId,
       targets: targets.length <= 50 ? targets : undefined,
       count: targets.length,
