@@ -51,6 +51,17 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
     case "suspended":
       lines.push("  Suspended in the desired state: not compared, nothing written.");
       break;
+    case "held":
+      lines.push(...changeLines(run, color));
+      lines.push(
+        yellow(
+          color,
+          run.heldReason === "sweep-limit" && run.sweepId
+            ? `  Held: ${fields} to change, nothing written: sweep ${run.sweepId} reached its PUT limit. \`billing-sync approve --sweep ${run.sweepId}\` (or --target ${run.target}) lets it through on its next run.`
+            : `  Held (${run.heldReason ?? "a guard"}): ${fields} to change, nothing written.`,
+        ),
+      );
+      break;
     default:
       lines.push(...changeLines(run, color));
       if (run.error) {

@@ -1,6 +1,7 @@
 import { InvocationContext, type Timer } from "@azure/functions";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { runCli } from "../../cli/main";
+import { renderRun } from "../../cli/views";
 import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue";
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { mapWithConcurrency } from "../../shared/core/pool";
@@ -143,6 +144,7 @@ describe("held, one target at a time", () => {
     const held1 = await run(1);
     expect(held1).toMatchObject({ outcome: "held", heldReason: "sweep-limit", sweepId: sweep, changes: [expect.objectContaining({ field: "FirstName" })] });
     expect((await run(2)).outcome).toBe("held");
+    expect(renderRun(held1, { color: false })).toContain(`Held: 1 field to change, nothing written: sweep ${sweep} reached its PUT limit. \`billing-sync approve --sweep ${sweep}\``);
     const events = finished.flatMap((f) => describeRun(f, "http://x").events).filter((e) => e.name === MASS_DRIFT_HELD_EVENT);
     expect(events).toEqual([{ name: MASS_DRIFT_HELD_EVENT, dimensions: expect.objectContaining({ sweepId: sweep, putLimit: "1", targetsDiffering: "2", message: expect.stringMatching(/^mass drift: 2 targets differ from their desired state/) }) }]);
 
@@ -176,6 +178,9 @@ describe("held, one target at a time", () => {
   });
 
   it("an untargeted CLI sync is a sweep: past its limit it exits 2 and says held; approve --all clears every held sweep", async () => {
+    // A smaller fleet for the two whole syncs of this test: 13 customers.
+    const admin = instance();
+    await mapWithConcurrency(Array.from({ length: TARGETS - 13 }, (_, i) => i + 13), 16, (i) => admin.desired.delete(target(i)));
     await drift("Cli", [10, 11, 12]);
     const env = { BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP: "2" };
     let stdout = "";
