@@ -13,7 +13,7 @@ export function renderApproved(approved: Approved): string {
   const lines = approved.sweeps.map((s) =>
     s.target
       ? `Approved ${s.target}, held by sweep ${s.sweepId}: corrected on its next run.`
-      : `Approved sweep ${s.sweepId} (${s.putsMade}/${s.putLimit} PUTs made, ${s.held} target(s) held): its held targets are corrected on their next run.`,
+      : `Approved sweep ${s.sweepId} (${s.putsMade} of ${s.putLimit} PUTs made): the targets it held are corrected on their next run.`,
   );
   return `${lines.join("\n")}${approved.reason ? `\nReason: ${approved.reason}` : ""}\n`;
 }

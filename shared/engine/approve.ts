@@ -15,12 +15,12 @@ export type ApproveScope = { sweep: string } | { target: string } | { all: true 
 
 export interface Approved {
   /** The sweeps approved, with what they held. */
-  sweeps: { sweepId: string; putLimit: number; putsMade: number; held: number; target?: string }[];
+  sweeps: { sweepId: string; putLimit: number; putsMade: number; target?: string }[];
   reason?: string;
 }
 
 function summary(sweep: Sweep, target?: string): Approved["sweeps"][number] {
-  return { sweepId: sweep.sweepId, putLimit: sweep.putLimit, putsMade: sweep.putsMade, held: sweep.held, ...(target ? { target } : {}) };
+  return { sweepId: sweep.sweepId, putLimit: sweep.putLimit, putsMade: sweep.putsMade, ...(target ? { target } : {}) };
 }
 
 export async function approveHeld(deps: Pick<EngineDeps, "history"> & { sweeps: SweepStore }, scope: ApproveScope, options: { reason?: string; now?: Date } = {}): Promise<Approved> {

@@ -66,8 +66,9 @@ export class SweepGate {
     run.heldReason = "sweep-limit";
     if (reservation.firstHeld) {
       const { sweep } = reservation;
-      const differing = sweep.putsMade + sweep.held;
-      const message = `mass drift: ${differing} targets differ from their desired state (sweep ${sweepId} reached its limit of ${sweep.putLimit} PUTs; the rest are held until \`billing-sync approve --sweep ${sweepId}\`)`;
+      // The sweep's PUTs and this target: at least so many differ (the rest of the sweep may add more).
+      const differing = sweep.putsMade + 1;
+      const message = `mass drift: ${differing} targets differ from their desired state (at least: sweep ${sweepId} made its limit of ${sweep.putLimit} PUTs and holds the rest until \`billing-sync approve --sweep ${sweepId}\`)`;
       this.deps.log.warn(message, { sweepId, putLimit: sweep.putLimit, targets: sweep.targets });
       run.events = [
         ...(run.events ?? []),

@@ -22,9 +22,11 @@ export interface Sweep {
   putLimit: number;
   /** Slots reserved: PUTs made or about to go out; a slot whose PUT is not made is given back. */
   putsMade: number;
-  /** Targets held because the limit was reached. */
-  held: number;
-  /** True once a run has raised the sweep's one MassDriftHeld alert. */
+  /**
+   * True once a run was held at the limit (it raised the sweep's one MassDriftHeld alert).
+   * Held runs are not counted here: each would be one more write racing for this row;
+   * their history rows (outcome held, SweepId) count them.
+   */
   alerted: boolean;
   /** The whole sweep's held targets are approved. */
   approved: boolean;
@@ -53,7 +55,6 @@ function fromEntity(e: Record<string, unknown>): Sweep {
     targets: Number(e.Targets ?? 0),
     putLimit: Number(e.PutLimit ?? 0),
     putsMade: Number(e.PutsMade ?? 0),
-    held: Number(e.Held ?? 0),
     alerted: e.Alerted === true,
     approved: e.Approved === true,
     approvals,
@@ -69,7 +70,6 @@ function toEntity(s: Sweep): Record<string, unknown> & { partitionKey: string; r
     Targets: s.targets,
     PutLimit: s.putLimit,
     PutsMade: s.putsMade,
-    Held: s.held,
     Alerted: s.alerted,
     Approved: s.approved,
     Approvals: JSON.stringify(s.approvals),
@@ -92,10 +92,10 @@ export class SweepStore {
   }
 
   /** Creates the sweep's row; an existing row (a retried timer, another helper's start) is kept as it is. */
-  async create(sweep: Omit<Sweep, "putsMade" | "held" | "alerted" | "approved" | "approvals">): Promise<void> {
+  async create(sweep: Omit<Sweep, "putsMade" | "alerted" | "approved" | "approvals">): Promise<void> {
     try {
       await this.tables.ensure(this.client);
-      await this.client.createEntity(toEntity({ ...sweep, putsMade: 0, held: 0, alerted: false, approved: false, approvals: [] }));
+      await this.client.createEntity(toEntity({ ...sweep, putsMade: 0, alerted: false, approved: false, approvals: [] }));
     } catch (err) {
       if (statusOf(err) === 409) return;
       throw storageError(`start sweep ${sweep.sweepId}`, err);
@@ -112,12 +112,12 @@ export class SweepStore {
     }
   }
 
-  /** Sweeps with held targets not yet approved as a whole (what `approve --all` lets through). */
+  /** Sweeps that held targets and are not yet approved as a whole (what `approve --all` lets through). */
   async listHeld(): Promise<Sweep[]> {
     const out: Sweep[] = [];
     try {
       await this.tables.ensure(this.client);
-      for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`Held gt 0` } })) {
+      for await (const e of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`Alerted eq ${true}` } })) {
         const sweep = fromEntity(e);
         if (!sweep.approved) out.push(sweep);
       }
@@ -163,9 +163,10 @@ export class SweepStore {
   }
 
   /**
-   * Takes one PUT slot of the sweep before a PUT; at the limit, counts the target held
-   * and tells the first held run so (it raises the sweep's one alert). A sweep the row of
-   * which is missing (its start was not recorded) gets one with `fallbackLimit`.
+   * Takes one PUT slot of the sweep before a PUT. At the limit nothing is written, but for
+   * the first held run, which marks the row alerted and is told so (it raises the sweep's
+   * one alert): past the limit a held run costs one read. A sweep whose row is missing
+   * (its start was not recorded) gets one with `fallback.putLimit`.
    */
   reserve(sweepId: string, fallback: { putLimit: number; trigger: string; now: Date }): Promise<Reservation> {
     return this.update<Reservation>(
@@ -173,10 +174,11 @@ export class SweepStore {
       `reserve a PUT of sweep ${sweepId}`,
       (sweep) => {
         if (sweep.approved || sweep.putsMade < sweep.putLimit) return { next: { ...sweep, putsMade: sweep.putsMade + 1 }, answer: { granted: true } };
-        const next = { ...sweep, held: sweep.held + 1, alerted: true };
-        return { next, answer: { granted: false, sweep: next, firstHeld: !sweep.alerted } };
+        if (sweep.alerted) return { answer: { granted: false, sweep, firstHeld: false } };
+        const next = { ...sweep, alerted: true };
+        return { next, answer: { granted: false, sweep: next, firstHeld: true } };
       },
-      () => ({ sweepId, trigger: fallback.trigger, createdAt: fallback.now.toISOString(), targets: 0, putLimit: fallback.putLimit, putsMade: 0, held: 0, alerted: false, approved: false, approvals: [] }),
+      () => ({ sweepId, trigger: fallback.trigger, createdAt: fallback.now.toISOString(), targets: 0, putLimit: fallback.putLimit, putsMade: 0, alerted: false, approved: false, approvals: [] }),
     );
   }
 
