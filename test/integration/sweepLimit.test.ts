@@ -12,7 +12,10 @@ import type { FinishedRun } from "../../shared/engine/run";
 import { MASS_DRIFT_HELD_EVENT } from "../../shared/engine/sweepGate";
 import { loadSettings } from "../../shared/config/settings";
 import { ResponseCache } from "../../shared/partnerCenter/responseCache";
-import { TABLES } from "../../shared/stores/tables";
+import { TABLES, TableFactory } from "../../shared/stores/tables";
+import { SweepStore } from "../../shared/stores/sweepStore";
+import { reconcile } from "../../shared/engine/reconcile";
+import { parseStorage } from "../../shared/config/settings";
 import { parseTargetMessage, TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { describeRun } from "../../shared/telemetry/records";
 import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
@@ -197,6 +200,17 @@ describe("held, one target at a time", () => {
     expect((await cli("approve", "--all")).stdout).toBe("No sweep has held targets waiting for approval.\n");
     const again = await runCli(["sync"], { stdout: () => {}, stderr: () => {}, env: { ...h.env, ...env } });
     expect(again).toBe(0);
+  });
+
+  it("without the sweep's row (storage out of reach) no PUT goes out: the run fails naming the table", async () => {
+    await drift("Dark", [7]);
+    const engine = instance();
+    const dark = new TableFactory(parseStorage({ BILLING_SYNC_STORAGE: h.storage.connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, "TableEndpoint=http://127.0.0.1:9") }), { maxRetries: 0 });
+    h.sim.resetRequests();
+    const run = await reconcile({ target: target(7), trigger: "queue", sweepId: "20261207T030000Z-timer-00000000" }, { ...engine.deps, sweeps: new SweepStore(dark) });
+    expect(run).toMatchObject({ outcome: "failed", error: { code: "StorageError", message: expect.stringContaining("BillingProfileSweeps") } });
+    expect(h.sim.count("PUT")).toBe(0);
+    expect(firstName(7)).not.toBe("Dark7");
   });
 
   it("approve refuses an unknown sweep, a target with nothing held, and no or two scopes", async () => {
