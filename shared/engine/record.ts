@@ -95,7 +95,8 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     version: PRODUCT_VERSION,
     sweepId: request.sweepId,
     heldReason: run.heldReason,
-    desiredHashes: desiredHashesOf(run.changes, run.resource?.kind),
+    // What the PUT enforced, per field: a later run tells a fight from a change of the desired state by it.
+    desiredHashes: run.putMade || run.putPending ? desiredHashesOf(run.changes, run.resource?.kind) : undefined,
   };
 }
 
