@@ -22,6 +22,7 @@ import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
+import { registerApprove } from "./approve";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -36,11 +37,11 @@ export function planExitCode(runs: RunResult[]): number {
   return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
 }
 
-/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode); 3 in progress elsewhere; 1 error. */
+/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode, or held: needs approval); 3 in progress elsewhere; 1 error. */
 export function syncExitCode(runs: RunResult[]): number {
   if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || !r.recorded)) return EXIT.error;
   if (runs.some((r) => r.outcome === "in-progress")) return EXIT.inProgress;
-  return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+  return runs.some((r) => r.outcome === "drift" || r.outcome === "held") ? EXIT.drift : EXIT.ok;
 }
 
 /** A document naming a customer (CustomerId) is `customer-<id>` unless told otherwise; any other is `default`. */
@@ -170,7 +171,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("sync")
-    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, 3 in progress elsewhere, 1 error).")
+    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode or held by the sweep's PUT limit, 3 in progress elsewhere, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .action(async (opts: { target?: string; json?: boolean }) => {
@@ -370,6 +371,8 @@ export function buildProgram(io: CliIo): CliProgram {
       const details = opts.all || summary.targets <= STATUS_DETAIL_LIMIT ? await e.status() : undefined;
       out({ summary, ...(details ? { targets: safe(details) } : {}) }, !!opts.json, () => renderSummary(summary) + (details && details.length ? `\n${renderStatus(details)}` : ""));
     });
+
+  registerApprove(program, { getEngine, out });
 
   const auth = program.command("auth").description("Production authentication (the secure application model).");
   auth

@@ -138,7 +138,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   properties: {
     // The Functions host's own storage (timer leases, keys, queue triggers), by identity. No
     // tableServiceUri: the host would use tables only for its optional diagnostic events, and
-    // the identity holds table rights on the sync engine's three tables only (rbac.bicep).
+    // the identity holds table rights on the sync engine's tables only (rbac.bicep).
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob

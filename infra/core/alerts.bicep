@@ -5,6 +5,8 @@
 //   - the Partner Center refresh token failing (a run ended with AuthError)
 //   - the refresh token not rotated while runs happen (the chain dies after 90 days
 //     without a rotation)
+//   - mass drift: a sweep reached its PUT limit and holds the rest of its targets (one
+//     MassDriftHeld event per sweep)
 // Each rule queries with its own system-assigned identity, which holds Reader on the
 // component: a rule keeps working whoever edits it or leaves.
 
@@ -96,6 +98,20 @@ union
     | extend recordKind = "rotation")
 | summarize runs = countif(recordKind == "run"), rotations = countif(recordKind == "rotation"), timestamp = max(timestamp)
 | where runs > 0 and rotations == 0
+'''
+
+// One MassDriftHeld event per sweep that reached BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP;
+// the held runs of the sweep (outcome held) say how many targets wait for approval.
+var massDriftHeldQuery = '''
+customEvents
+| where name == "MassDriftHeld"
+| extend sweepId = tostring(customDimensions.sweepId)
+| join kind=leftouter (
+    traces
+    | where message == "BillingProfileSyncRun" and tostring(customDimensions.outcome) == "held"
+    | summarize held = dcount(tostring(customDimensions.target)) by sweepId = tostring(customDimensions.sweepId)
+  ) on sweepId
+| project timestamp, sweepId, message = tostring(customDimensions.message), putLimit = tostring(customDimensions.putLimit), held
 '''
 
 resource failedSync 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
@@ -301,6 +317,59 @@ resource refreshTokenNotRotated 'Microsoft.Insights/scheduledQueryRules@2026-03-
   }
 }
 
+resource massDriftHeld 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
+  name: '${namePrefix}-mass-drift-held'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    displayName: 'Billing profile mass drift held'
+    description: 'Mass drift: a sweep found more targets to correct than BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP and held the rest (outcome held, nothing written). Review with billing-sync plan; let them through with billing-sync approve --sweep <sweepId>, or take the live values with billing-sync desired adopt.'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    // One mail per sweep: each sweep raises its own event.
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: massDriftHeldQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'sweepId'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
 // Reader on the component for each rule's identity: a log search alert rule with a managed
 // identity runs its query as that identity (not as whoever last saved the rule), and Reader
 // carries the components/query/read the query needs.
@@ -346,6 +415,18 @@ resource refreshTokenNotRotatedReader 'Microsoft.Authorization/roleAssignments@2
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
     principalId: refreshTokenNotRotated.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Reader on the component for the mass-drift rule's identity (see failedSyncReader).
+// Without it the rule's query is refused and the alert never fires.
+resource massDriftHeldReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, massDriftHeld.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: massDriftHeld.identity.principalId
     principalType: 'ServicePrincipal'
   }
 }

@@ -26,10 +26,11 @@ param keyVaultName string
 @description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
 param desiredTableName string = 'BillingProfileDesired'
 
-@description('The tables the app writes (TABLES.history, TABLES.leases).')
+@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps).')
 param writtenTableNames array = [
   'BillingProfileHistory'
   'BillingProfileLeases'
+  'BillingProfileSweeps'
 ]
 
 var roles = {
@@ -114,7 +115,8 @@ resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 // Storage Table Data Contributor on BillingProfileHistory (a record per run, written ahead
-// of every PUT) and BillingProfileLeases (take, renew, release a target's lease). The
+// of every PUT), BillingProfileLeases (take, renew, release a target's lease) and
+// BillingProfileSweeps (a sweep's PUT count, reserved before each PUT). The
 // tables exist (storage.bicep): with an endpoint URL the app does not create them.
 resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in writtenTableNames: {

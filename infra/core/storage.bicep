@@ -17,6 +17,7 @@ param tableNames array = [
   'BillingProfileDesired'
   'BillingProfileHistory'
   'BillingProfileLeases'
+  'BillingProfileSweeps'
 ]
 
 @description('Queues: the per-target fan-out queue and the poison queue the host moves failed messages to.')

@@ -97,6 +97,12 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     default: "partner-center-client-secret",
   },
   {
+    name: "BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP",
+    meaning:
+      "PUTs one sweep (a timer firing with its queue runs, an untargeted `sync`) may make, across every instance; targets beyond it end `held` until `billing-sync approve`. Default: 10% of the sweep's targets, at least 10",
+    production: false,
+  },
+  {
     name: "AZURE_CLIENT_ID",
     meaning: "client id of the app's user-assigned managed identity (Key Vault, Table Storage, the client assertion)",
     production: true,
@@ -147,6 +153,8 @@ export interface Settings {
   queue?: QueueSettings;
   /** A partner account's Partner Center call limit, when known; undefined = find it. */
   callsPerMinute?: number;
+  /** BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP; undefined = 10% of the sweep's targets, at least 10. */
+  maxCorrectionsPerSweep?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -376,6 +384,15 @@ function parseCallsPerMinute(env: Env): number | undefined {
   return n;
 }
 
+function parseMaxCorrections(env: Env): number | undefined {
+  const name = "BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP";
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw bad(name, `must be a whole number of PUTs per sweep from 1 to 1000000 (unset: 10% of the targets, at least 10); got "${value}"`);
+  return n;
+}
+
 function parseQueue(env: Env): QueueSettings | undefined {
   const uri = read(env, "AzureWebJobsStorage__queueServiceUri");
   if (uri) return { kind: "endpoint", queueServiceUri: parseBaseUrl("AzureWebJobsStorage__queueServiceUri", uri), clientId: read(env, "AzureWebJobsStorage__clientId") };
@@ -416,5 +433,6 @@ export function loadSettings(env: Env = process.env): Settings {
     telemetry,
     queue: parseQueue(env),
     callsPerMinute: parseCallsPerMinute(env),
+    maxCorrectionsPerSweep: parseMaxCorrections(env),
   };
 }

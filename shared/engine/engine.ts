@@ -4,11 +4,12 @@ import { createUserCredential, StaticTokenCredential, type UserAuthOptions } fro
 import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
 import { checkBeforePut, type Preflight } from "./preflight";
+import { newSweepId, sweepLimit } from "./sweepGate";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -47,6 +48,8 @@ export interface SyncAllOptions {
   /** Partner Center call slots the fan-out is sized for (default: the gate's); the gate still bounds the calls. */
   concurrency?: number;
   log?: Logger;
+  /** The sweep's id, when the caller names it (else a new one); a dry run is no sweep. */
+  sweepId?: string;
   /** After each run: how many are done of how many (a progress line). */
   onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
 }
@@ -72,6 +75,7 @@ export class Engine {
   readonly desired: DesiredStateStore;
   readonly history: HistoryStore;
   readonly leases: LeaseStore;
+  readonly sweeps: SweepStore;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
@@ -89,11 +93,14 @@ export class Engine {
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);
+    this.sweeps = new SweepStore(tables);
     this.queue = settings.queue ? new TargetQueue(settings.queue) : undefined;
     this.deps = {
       desired: this.desired,
       history: this.history,
       leases: this.leases,
+      sweeps: this.sweeps,
+      maxCorrectionsPerSweep: settings.maxCorrectionsPerSweep,
       partnerClient: (account) => this.partnerClient(account),
       log: options.log ?? silentLogger,
       contestPolicy: options.contestPolicy,
@@ -157,9 +164,10 @@ export class Engine {
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
     const slots = options.concurrency ?? this.partnerGate.permits;
+    const sweepId = options.dryRun ? undefined : await this.startSweep(options.trigger, targets.length, options.sweepId);
     let done = 0;
     return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
-      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log });
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun, sweepId }, { log: options.log });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
@@ -171,16 +179,27 @@ export class Engine {
    * visible later, evenly over the time the calls need, within 80% of the time until the
    * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
    */
-  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ targets: string[]; spreadInSeconds: number }> {
+  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date; sweepId?: string } = {}): Promise<{ targets: string[]; spreadInSeconds: number; sweepId?: string }> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const targets = await this.listTargets();
     const now = options.now ?? new Date();
+    // The sweep's row (its PUT limit) exists before any of its messages can run.
+    const sweepId = options.dryRun ? undefined : await this.startSweep(trigger, targets.length, options.sweepId, now);
     const enqueuedAt = now.toISOString();
     const next = nextRun(this.settings.schedule, now);
     const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
     const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
-    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) }, delayInSeconds: delays[i] })));
-    return { targets, spreadInSeconds: delays.at(-1) ?? 0 };
+    await this.queue.enqueue(
+      targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}), ...(sweepId ? { sweepId } : {}) }, delayInSeconds: delays[i] })),
+    );
+    return { targets, spreadInSeconds: delays.at(-1) ?? 0, ...(sweepId ? { sweepId } : {}) };
+  }
+
+  /** Records a new sweep and its PUT limit (BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP, or 10% of its targets, at least 10). */
+  async startSweep(trigger: Trigger, targets: number, sweepId?: string, now = new Date()): Promise<string> {
+    const id = sweepId ?? newSweepId(trigger, now);
+    await this.sweeps.create({ sweepId: id, trigger, createdAt: now.toISOString(), targets, putLimit: sweepLimit(targets, this.settings.maxCorrectionsPerSweep) });
+    return id;
   }
 
   /** The live profile of a target's resource, read once, for previews (restore, adopt); not a run. */

@@ -8,3 +8,6 @@ export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";
 export { adoptAllCustomers, applyImport, listDesiredRows, planImport } from "./bulkDesired";
 export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } from "./bulkDesired";
+export { approveHeld } from "./approve";
+export type { ApproveScope, Approved } from "./approve";
+export { MASS_DRIFT_HELD_EVENT, sweepLimit } from "./sweepGate";

@@ -6,6 +6,7 @@ import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord, Lease } from "../stores";
+import { SweepGate } from "./sweepGate";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
@@ -71,7 +72,8 @@ async function converge(
   client: PartnerCenterClient,
   dryRun: boolean,
   callOptions: CallOptions,
-  beforePut: () => Promise<readonly NotConvergedField[]>,
+  /** Undefined: the run is held (its sweep's PUT limit), nothing goes out. */
+  beforePut: () => Promise<readonly NotConvergedField[] | undefined>,
   redactor: Redactor,
 ): Promise<void> {
   const resource = desired.resource;
@@ -114,7 +116,9 @@ async function converge(
       return;
     }
     run.profileBefore = got.profile.body;
-    const { apply, suppressed } = splitSuppressed(changes, await beforePut(), resource.kind);
+    const remembered = await beforePut();
+    if (!remembered) return;
+    const { apply, suppressed } = splitSuppressed(changes, remembered, resource.kind);
     run.notConverged = suppressed;
     if (apply.length === 0) {
       run.outcome = "not-converged";
@@ -190,7 +194,9 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   };
   // Before a PUT: what earlier runs learned, and (at the same time) the write-ahead history
   // row with the profile the PUT replaces. Both are table I/O: without storage, no PUT.
+  const gate = new SweepGate(request, { ...deps, log }, now);
   const beforePut = async () => {
+    if (!(await gate.admit(run))) return undefined;
     memory ??= loadRecent();
     const facts = { request, runId, correlationId, dryRun, started, finished: now(), run, recent, redactor };
     const [remembered] = await Promise.all([memory, deps.history.add(pendingHistoryRecord(facts))]);
@@ -227,6 +233,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     run.outcome = outcomeFor(error, options);
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
   }
+  await gate.settle(run);
   const released = lease
     ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))
     : undefined;

@@ -1,4 +1,4 @@
-import { type ContestedField, DEFAULT_CONTEST_POLICY, findContested, isPersonal, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
+import { type ContestedField, DEFAULT_CONTEST_POLICY, desiredHashesOf, findContested, isPersonal, maskChanges, type Redactor, type RunError, type RunResult } from "../model";
 import { type Logger, PRODUCT_VERSION, type SyncError, toSyncError } from "../core";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord } from "../stores";
@@ -34,7 +34,7 @@ function runError(error: SyncError, correlationId: string, redactor: Redactor): 
 }
 
 function contestedNow(facts: RunFacts, changedFields: string[], deps: EngineDeps): ContestedField[] {
-  const current = { outcome: facts.run.outcome, dryRun: facts.dryRun, changedFields, startedAt: facts.started.toISOString() };
+  const current = { outcome: facts.run.outcome, dryRun: facts.dryRun, changedFields, startedAt: facts.started.toISOString(), desiredHashes: desiredHashesOf(facts.run.changes, facts.run.resource?.kind) };
   return findContested([current, ...facts.recent], facts.finished, deps.contestPolicy ?? DEFAULT_CONTEST_POLICY);
 }
 
@@ -93,6 +93,10 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     violations: run.violations?.length ? run.violations : undefined,
     addressValidation: run.addressValidation,
     version: PRODUCT_VERSION,
+    sweepId: request.sweepId,
+    heldReason: run.heldReason,
+    // What the PUT enforced, per field: a later run tells a fight from a change of the desired state by it.
+    desiredHashes: run.putMade || run.putPending ? desiredHashesOf(run.changes, run.resource?.kind) : undefined,
   };
 }
 
@@ -150,6 +154,8 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
     recorded,
     ...(contested.length ? { contested } : {}),
     ...(run.retryAfterInMs !== undefined ? { retryAfterInMs: run.retryAfterInMs } : {}),
+    ...(request.sweepId !== undefined ? { sweepId: request.sweepId } : {}),
+    ...(run.heldReason !== undefined ? { heldReason: run.heldReason } : {}),
     ...(run.notConverged?.length ? { notConverged: run.notConverged.map(({ field, desired, service }) => ({ field, desired, service })) } : {}),
     ...(record.guarded === false ? { guarded: false } : {}),
     ...(record.warnings ? { warnings: record.warnings } : {}),
@@ -169,6 +175,6 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
   };
   deps.log[level](`Run ${facts.runId} of ${request.target}: ${run.outcome}${error ? ` (${error.code}: ${error.message})` : ""}`, properties);
   for (const warning of record.warnings ?? []) deps.log.warn(`Run ${facts.runId} of ${request.target}: ${warning}`, properties);
-  deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error, personalValues: facts.redactor.values });
+  deps.onRunFinished?.({ result, record, calls: run.calls, changes: run.changes, error: run.error, personalValues: facts.redactor.values, events: run.events });
   return result;
 }

@@ -1,7 +1,7 @@
 import type { JsonObject, Logger, SyncError } from "../core";
 import type { AccountRef, AddressValidationSummary, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RuleViolation, RunResult, Trigger } from "../model";
 import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
-import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore } from "../stores";
+import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore, SweepStore } from "../stores";
 
 /**
  * The vocabulary of one run, shared by the reconcile loop and its record step: what is
@@ -12,6 +12,8 @@ export interface ReconcileRequest {
   target: string;
   trigger: Trigger;
   dryRun?: boolean;
+  /** The sweep this run is part of (its PUTs count against the sweep's limit); absent for a targeted run. */
+  sweepId?: string;
 }
 
 export interface EngineDeps {
@@ -19,6 +21,10 @@ export interface EngineDeps {
   history: HistoryStore;
   /** One writer per target; without it (tests of the pure flow) runs may overlap. */
   leases?: LeaseStore;
+  /** The PUT counters of sweeps; without it (tests of the pure flow) a sweep has no limit. */
+  sweeps?: SweepStore;
+  /** BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP, for a sweep whose row was never made. */
+  maxCorrectionsPerSweep?: number;
   partnerClient(account: AccountRef): PartnerCenterClient;
   log: Logger;
   now?: () => Date;
@@ -60,6 +66,16 @@ export interface RunState {
   /** What POST /v1/validations/address answered, when the run changed the address. */
   addressValidation?: AddressValidationSummary;
   error?: SyncError;
+  /** A held run: which guard held it. */
+  heldReason?: string;
+  /** Custom events the run raises besides its own records (MassDriftHeld, once per sweep). */
+  events?: RunEvent[];
+}
+
+/** A custom telemetry event a run raises; dimensions hold ids, names and counts only. */
+export interface RunEvent {
+  name: string;
+  dimensions: Record<string, string>;
 }
 
 /** The whole run, unmasked, as the recording step sees it. */
@@ -73,4 +89,6 @@ export interface FinishedRun {
   error?: SyncError;
   /** Every personal value the run knew (desired row, profiles read): what telemetry masks with. */
   personalValues: readonly string[];
+  /** Custom events beyond the run's own (see RunState.events). */
+  events?: RunEvent[];
 }

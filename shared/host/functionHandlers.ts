@@ -20,9 +20,10 @@ export async function runTimer(context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const engine = getEngine();
   if (engine.queue) {
-    const { targets, spreadInSeconds } = await engine.enqueueAll("timer");
+    const { targets, spreadInSeconds, sweepId } = await engine.enqueueAll("timer");
     // Names only for a small fan-out: ten thousand of them are no log line.
     log.info(`Queued ${targets.length} target(s) for sync${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}`, {
+      sweepId,
       targets: targets.length <= 50 ? targets : undefined,
       count: targets.length,
       spreadInSeconds,
@@ -55,9 +56,9 @@ export const MAX_DEFERRALS = 24;
 export async function runQueueMessage(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const parsed = parseTargetMessage(message);
-  const { target, trigger, dryRun } = parsed;
+  const { target, trigger, dryRun, sweepId } = parsed;
   const engine = getEngine();
-  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  const run = await engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
   if (run.outcome === "deferred") {
     const deferrals = (parsed.deferrals ?? 0) + 1;
     if (deferrals > MAX_DEFERRALS || !engine.queue) {

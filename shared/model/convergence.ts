@@ -90,25 +90,50 @@ export interface CorrectionRecord {
   dryRun: boolean;
   changedFields: string[];
   startedAt: string;
+  /**
+   * Per corrected field, the hash of the desired value the run enforced (valueHash). Absent
+   * in rows written before it was kept: such a correction is taken as against the same value.
+   */
+  desiredHashes?: Record<string, string>;
+}
+
+/** The hashes of the desired values a correction enforced, for its history row (see findContested). */
+export function desiredHashesOf(changes: readonly FieldChange[], kind?: ResourceKind): Record<string, string> | undefined {
+  return changes.length ? Object.fromEntries(changes.map((c) => [c.field, valueHash(c.field, c.to, kind)])) : undefined;
 }
 
 /**
  * Fields corrected again and again within the window (newest record first, the current
- * run included by the caller): a sign that another writer keeps reverting them.
+ * run included by the caller): a sign that another writer keeps reverting them. Only
+ * corrections against one unchanged desired value count: walking back from the newest,
+ * a field's count stops at a correction that enforced another desired value, since the
+ * correction after a change of the desired state (`desired set`, `restore --apply`, an
+ * edit in Storage Explorer) is the change taking effect, not a fight.
  */
 export function findContested(records: readonly CorrectionRecord[], now: Date, policy: ContestPolicy = DEFAULT_CONTEST_POLICY): ContestedField[] {
   const start = now.getTime() - policy.windowInMs;
-  const byField = new Map<string, { count: number; since: string }>();
+  const byField = new Map<string, { count: number; since: string; hash?: string; closed: boolean }>();
   for (const r of records) {
     if (r.dryRun || r.outcome !== "corrected" || Date.parse(r.startedAt) < start) continue;
     for (const field of r.changedFields) {
+      const hash = r.desiredHashes?.[field];
       const seen = byField.get(field);
-      if (!seen) byField.set(field, { count: 1, since: r.startedAt });
-      else byField.set(field, { count: seen.count + 1, since: r.startedAt < seen.since ? r.startedAt : seen.since });
+      if (!seen) {
+        byField.set(field, { count: 1, since: r.startedAt, hash, closed: false });
+        continue;
+      }
+      if (seen.closed) continue;
+      if (hash !== undefined && seen.hash !== undefined && hash !== seen.hash) {
+        seen.closed = true;
+        continue;
+      }
+      seen.hash ??= hash;
+      seen.count++;
+      if (r.startedAt < seen.since) seen.since = r.startedAt;
     }
   }
   return [...byField]
     .filter(([, v]) => v.count >= policy.threshold)
-    .map(([field, v]) => ({ field, ...v }))
+    .map(([field, v]) => ({ field, count: v.count, since: v.since }))
     .sort((a, b) => (a.field < b.field ? -1 : 1));
 }

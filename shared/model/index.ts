@@ -1,6 +1,6 @@
 export { ADDRESS_VALIDATION_STATUSES, addressToValidate, changesPostalAddress, countryOf, judgeAddressValidation, parseAddressValidation2007, parseAddressValidationBody, withSuggestion } from "./addressValidation";
 export type { AddressValidation, AddressValidationStatus, AddressValidationSummary, AddressVerdict, PostalAddress } from "./addressValidation";
-export { DEFAULT_CONTEST_POLICY, findContested, residualAfterPut, splitSuppressed } from "./convergence";
+export { DEFAULT_CONTEST_POLICY, desiredHashesOf, findContested, residualAfterPut, splitSuppressed } from "./convergence";
 export type { ContestPolicy, ContestedField, NotConvergedField } from "./convergence";
 export { checkDesiredEntity, closestProperty, documentFromDesired, entityFromDesired, entityFromDocument, fieldProblem, flattenDocument, parseDesiredEntity } from "./desired";
 export type { AccountRef, DesiredCheck, DesiredState, Mode } from "./desired";
@@ -19,5 +19,5 @@ export type { AddressRoles, ManagedField, ResourceKind, ResourceRef } from "./re
 export { customerBillingProfile } from "./resources/customerBillingProfile";
 export { partnerBillingProfile } from "./resources/partnerBillingProfile";
 export { OUTCOMES } from "./runResult";
-export type { MultiRunResult, Outcome, RunError, RunResult, Trigger } from "./runResult";
+export type { HeldReason, MultiRunResult, Outcome, RunError, RunResult, Trigger } from "./runResult";
 export { DEFAULT_TARGET, checkTargetName } from "./target";

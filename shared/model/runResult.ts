@@ -15,6 +15,8 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
+  // Read and planned, nothing written: a guard held it (heldReason says which) until an operator lets it through.
+  "held",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -66,7 +68,14 @@ export interface RunResult {
   addressValidation?: AddressValidationSummary;
   /** A deferred run: when its queue message comes back. */
   retryAfterInMs?: number;
+  /** The sweep the run belonged to (an untargeted sync, a timer firing); absent for a targeted run. */
+  sweepId?: string;
+  /** A held run: which guard held it ("sweep-limit": the sweep's PUT limit was reached). */
+  heldReason?: HeldReason;
 }
+
+/** Why a run ended `held`; "sweep-limit": its sweep had made BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP PUTs. */
+export type HeldReason = "sweep-limit" | (string & {});
 
 export interface MultiRunResult {
   runs: RunResult[];

@@ -56,18 +56,27 @@ export interface HistoryRecord {
   addressValidation?: AddressValidationSummary;
   /** The build that made the run (package.json's version); absent in rows written before it was kept. */
   version?: string;
+  /** The sweep the run belonged to (SweepId); absent for a targeted run. */
+  sweepId?: string;
+  /** A held run: which guard held it (HeldReason). */
+  heldReason?: string;
+  /**
+   * Per changed field, the hash of the desired value the run worked to (DesiredHashes): a
+   * later run tells a fight from a change of the desired state by it. Kept out of output.
+   */
+  desiredHashes?: Record<string, string>;
 }
 
-export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent"> & { restorable: boolean };
+export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent" | "desiredHashes"> & { restorable: boolean };
 
 /** A record without the unmasked values it keeps (for restore, for the audit report): safe to print or return. */
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
-  const { profileBefore: _profileBefore, valuesSent: _valuesSent, ...rest } = record;
+  const { profileBefore: _profileBefore, valuesSent: _valuesSent, desiredHashes: _desiredHashes, ...rest } = record;
   // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
   return { ...rest, restorable: rest.putMade || rest.putPending === true };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "SweepId", "HeldReason", "DesiredHashes"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   /** What the status summary needs of a target's latest runs. */
@@ -182,6 +191,9 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     Violations: record.violations?.length ? JSON.stringify(record.violations) : undefined,
     AddressValidation: record.addressValidation ? JSON.stringify(record.addressValidation) : undefined,
     Version: record.version,
+    SweepId: record.sweepId,
+    HeldReason: record.heldReason,
+    DesiredHashes: record.desiredHashes && Object.keys(record.desiredHashes).length ? JSON.stringify(record.desiredHashes) : undefined,
   };
 }
 
@@ -253,6 +265,9 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     violations: parseJson<RuleViolation[] | undefined>(entity.Violations, undefined),
     addressValidation: parseJson<AddressValidationSummary | undefined>(entity.AddressValidation, undefined),
     version: str(entity.Version),
+    sweepId: str(entity.SweepId),
+    heldReason: str(entity.HeldReason),
+    desiredHashes: parseJson<Record<string, string> | undefined>(entity.DesiredHashes, undefined),
   };
 }
 

@@ -9,3 +9,5 @@ export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
+export { approves, SweepStore } from "./sweepStore";
+export type { Reservation, Sweep, SweepApproval } from "./sweepStore";

@@ -10,6 +10,7 @@ export const TABLES = {
   desired: "BillingProfileDesired",
   history: "BillingProfileHistory",
   leases: "BillingProfileLeases",
+  sweeps: "BillingProfileSweeps",
 } as const;
 
 export interface TableFactoryOptions {
@@ -17,7 +18,7 @@ export interface TableFactoryOptions {
    * Whether a store creates its table on first use. Default: with a connection string
    * (Azurite, a local or key-based account) yes; with an endpoint URL (Entra ID, as in
    * Azure) no: the deployment creates the tables (infra/core/storage.bicep) and the app's
-   * identity holds data rights on those three tables only, not the right to create one.
+   * identity holds data rights on those tables only, not the right to create one.
    */
   createTables?: boolean;
 }

@@ -8,6 +8,8 @@ import { storageFailure } from "./tables";
 /** The fan-out queue: one message per target; the Functions host moves failures to -poison. */
 export const TARGET_QUEUE = "billing-sync-targets";
 export const POISON_QUEUE = `${TARGET_QUEUE}-poison`;
+/** A sweep id as a queue message may carry it (a valid PartitionKey of BillingProfileSweeps). */
+const SWEEP_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
 export interface TargetMessage {
   target: string;
@@ -17,6 +19,8 @@ export interface TargetMessage {
   deferrals?: number;
   /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
   dryRun?: boolean;
+  /** The sweep the message belongs to (its PUTs count against the sweep's limit); absent: no limit. */
+  sweepId?: string;
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -48,7 +52,10 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun, deferrals } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId } = value as Record<string, unknown>;
+  if (sweepId !== undefined && (typeof sweepId !== "string" || !SWEEP_ID_SHAPE.test(sweepId))) {
+    throw new SyncError("InvalidTargetName", "Queue message has a sweepId that is not 1-100 letters, digits, '.', '_', ':' or '-'.");
+  }
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
@@ -56,6 +63,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
     // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
     ...(dryRun === true ? { dryRun: true } : {}),
     ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
+    ...(typeof sweepId === "string" ? { sweepId } : {}),
   };
 }
 

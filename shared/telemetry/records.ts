@@ -159,6 +159,9 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
     correlationId: result.correlationId,
     getRequestId: str(record.getRequestId),
     putRequestId: str(record.putRequestId),
+    // A run of a sweep names it (the mass-drift alert counts a sweep's held runs by it).
+    ...(result.sweepId !== undefined ? { sweepId: result.sweepId } : {}),
+    ...(result.heldReason !== undefined ? { heldReason: result.heldReason } : {}),
   };
   const changedFields = record.changedFields.join(",");
   // Exactly the dimensions of CONTRACTS.md: the alerts query them.
@@ -174,6 +177,8 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   const events: RunTelemetry["events"] = [];
   if (record.putMade || result.outcome === "corrected") events.push({ name: DRIFT_CORRECTED_EVENT, dimensions: eventDimensions });
   else if (record.changedFields.length > 0) events.push({ name: DRIFT_DETECTED_EVENT, dimensions: eventDimensions });
+  // MassDriftHeld, once per sweep: ids, counts and a message built from them only.
+  for (const event of run.events ?? []) events.push({ name: event.name, dimensions: { ...base, ...event.dimensions } });
   return {
     target: result.target,
     run: { name: RUN_RECORD, startTime, endTime, success: !FAILED_OUTCOMES.has(result.outcome), dimensions: base },

@@ -5,6 +5,7 @@ import { infraFile, infraFiles, moduleParams } from "./infra";
 const SYNC_RUN_TRACE = "BillingProfileSyncRun";
 const DRIFT_CORRECTED_EVENT = "BillingProfileDriftCorrected";
 const TOKEN_ROTATED_EVENT = "PartnerCenterRefreshTokenRotated";
+const MASS_DRIFT_HELD_EVENT = "MassDriftHeld";
 const FAILED_OUTCOMES = ["failed", "conflict", "invalid-desired", "not-converged"];
 
 interface Rule {
@@ -29,7 +30,7 @@ function ruleMatching(all: Rule[], ...needles: string[]): Rule | undefined {
 describe("alerts", () => {
   it("are log search alert rules with a readable query each", async () => {
     const all = await rules();
-    expect(all.length).toBeGreaterThanOrEqual(4);
+    expect(all.length).toBeGreaterThanOrEqual(5);
     for (const rule of all) {
       expect({ rule: rule.symbol, kind: literal(property(rule.resource.body, "kind")), hasQuery: rule.query.length > 20 }).toEqual({ rule: rule.symbol, kind: "LogAlert", hasQuery: true });
       expect(literal(propertyAt(rule.resource.body, "properties", "enabled"))).toBe(true);
@@ -43,6 +44,14 @@ describe("alerts", () => {
 
   it("fire when drift was corrected", async () => {
     expect(ruleMatching(await rules(), `"${DRIFT_CORRECTED_EVENT}"`)?.query).toMatch(/^customEvents\b/);
+  });
+
+  it("fire once per sweep that held targets at its PUT limit (mass drift), naming the sweep", async () => {
+    const rule = ruleMatching(await rules(), `"${MASS_DRIFT_HELD_EVENT}"`);
+    expect(rule?.query).toMatch(/^customEvents\b/);
+    expect(rule?.query).toContain("sweepId");
+    const dimensions = propertyAt(children(propertyAt(rule?.resource.body, "properties", "criteria", "allOf")!)[0], "dimensions");
+    expect(children(dimensions!).map((d) => literal(property(d, "name")))).toEqual(["sweepId"]);
   });
 
   it("fire when the refresh token fails (AuthError runs)", async () => {
@@ -98,7 +107,7 @@ describe("alerts", () => {
     const [component] = resourcesOfType([alerts], "Microsoft.Insights/components");
     const assignments = resourcesOfType([alerts], "Microsoft.Authorization/roleAssignments");
     const all = await rules();
-    expect(all.length).toBe(4);
+    expect(all.length).toBe(5);
     for (const rule of all) {
       expect({ rule: rule.symbol, identity: literal(propertyAt(rule.resource.body, "identity", "type")) }).toEqual({ rule: rule.symbol, identity: "SystemAssigned" });
       // Its identity cannot read when the rule is created: the service must not validate the query then (npm test does).

@@ -242,7 +242,10 @@ describe("many accounts", () => {
       await h.setDesired(`many-${String(i).padStart(2, "0")}`, { ...DESIRED, CredentialRef: ref });
       if (i % 10 === 3) h.sim.inject({ account: ref, times: 100, fault: { kind: "status", status: 500 } });
     }
+    // 45 corrections in one sweep: past the default PUT limit (10% of the targets, at least 10), lifted here.
+    h.env.BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP = "50";
     const engine = h.engine({ credentialFor: (account) => new StaticTokenCredential(tokens[account.credentialRef ?? ""]), retry: fastRetry([]) });
+    delete h.env.BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP;
     const runs = (await engine.syncAll({ trigger: "cli", concurrency: 10 })).filter((r) => r.target.startsWith("many-"));
     expect(runs).toHaveLength(50);
     const failed = runs.filter((r) => r.outcome === "failed").map((r) => r.target);

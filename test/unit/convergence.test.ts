@@ -2,6 +2,7 @@ import { findContested, residualAfterPut, splitSuppressed, valueHash } from "../
 import { parseDesiredEntity } from "../../shared/model/desired";
 import { parseProfile } from "../../shared/model/profile";
 import { nextRun } from "../../shared/config/schedule";
+import { sweepLimit } from "../../shared/engine/sweepGate";
 
 const change = (field: string, from: string, to: string) => ({ field, from, to });
 
@@ -60,6 +61,48 @@ describe("findContested", () => {
       corrected("2026-11-20T08:00:00Z", ["TaxId"]),
     ];
     expect(findContested(records, now)).toEqual([]);
+  });
+
+  describe("fights are fights: only corrections against one unchanged desired value count", () => {
+    const to = (value: string) => ({ TaxId: valueHash("TaxId", value) });
+    const at = (hour: number) => `2026-11-22T${String(hour).padStart(2, "0")}:00:00Z`;
+    const against = (hour: number, value: string | undefined) => ({ ...corrected(at(hour), ["TaxId"]), ...(value === undefined ? {} : { desiredHashes: to(value) }) });
+
+    it("a correction that follows a change of the desired value is not a third correction of a fight", () => {
+      // Two corrections to A, then `desired set` B and its correction.
+      expect(findContested([against(11, "B"), against(9, "A"), against(8, "A")], now)).toEqual([]);
+    });
+
+    it("a value that keeps coming back against an unchanged desired value is contested", () => {
+      expect(findContested([against(11, "B"), against(10, "B"), against(9, "B"), against(8, "A")], now)).toEqual([{ field: "TaxId", count: 3, since: at(9) }]);
+    });
+
+    it("desired A, then B, then A again: the corrections before the change back do not count", () => {
+      expect(findContested([against(11, "A"), against(10, "A"), against(9, "B"), against(8, "A"), against(7, "A")], now)).toEqual([]);
+    });
+
+    it("rows written before the hashes were kept count as against the same value, as they did", () => {
+      expect(findContested([against(11, "A"), against(10, undefined), against(9, undefined)], now)).toEqual([{ field: "TaxId", count: 3, since: at(9) }]);
+    });
+
+    it("the desired hash of one field does not stop another field's count", () => {
+      const records = [
+        { ...corrected(at(11), ["TaxId", "Address_City"]), desiredHashes: { ...to("B"), Address_City: valueHash("Address_City", "X") } },
+        { ...corrected(at(10), ["TaxId", "Address_City"]), desiredHashes: { ...to("A"), Address_City: valueHash("Address_City", "X") } },
+        { ...corrected(at(9), ["Address_City"]), desiredHashes: { Address_City: valueHash("Address_City", "X") } },
+      ];
+      expect(findContested(records, now)).toEqual([{ field: "Address_City", count: 3, since: at(9) }]);
+    });
+  });
+});
+
+describe("sweepLimit", () => {
+  it("is the setting when given, else 10% of the targets, at least 10", () => {
+    expect(sweepLimit(100, 20)).toBe(20);
+    expect(sweepLimit(5)).toBe(10);
+    expect(sweepLimit(100)).toBe(10);
+    expect(sweepLimit(101)).toBe(11);
+    expect(sweepLimit(10_000)).toBe(1_000);
   });
 });
 

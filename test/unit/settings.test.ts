@@ -74,6 +74,14 @@ describe("loadSettings", () => {
     expect(() => loadSettings({ ...base, PARTNER_CENTER_ACCESS_TOKEN: secret })).toThrow(expect.objectContaining({ message: expect.not.stringContaining("s3cr3t") }));
   });
 
+  it("reads the sweep's PUT limit: a whole number from 1, unset for 10% of the targets (at least 10)", () => {
+    expect(loadSettings(base).maxCorrectionsPerSweep).toBeUndefined();
+    expect(loadSettings({ ...base, BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP: " 20 " }).maxCorrectionsPerSweep).toBe(20);
+    for (const bad of ["0", "-5", "1.5", "ten", "10%"]) {
+      expect(() => loadSettings({ ...base, BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP: bad })).toThrow(/BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP must be a whole number of PUTs per sweep from 1/);
+    }
+  });
+
   it("normalises an NCRONTAB schedule", () => {
     expect(parseSchedule("0  */30 * * * *")).toBe("0 */30 * * * *");
   });

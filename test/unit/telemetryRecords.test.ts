@@ -123,6 +123,16 @@ describe("describeRun", () => {
     expect(t.events).toEqual([]);
   });
 
+  it("a held run names its sweep and why; the sweep's first held run carries the one MassDriftHeld event", () => {
+    const run = finished("held", { changes: CHANGES });
+    const massDrift = { name: "MassDriftHeld", dimensions: { sweepId: "s-1", message: "mass drift: 21 targets differ from their desired state", putLimit: "20", targetsDiffering: "21", sweepTargets: "100", trigger: "timer" } };
+    const t = describeRun({ ...run, result: { ...run.result, sweepId: "s-1", heldReason: "sweep-limit" }, events: [massDrift] }, BASE_URL);
+    expect(t.trace.dimensions).toMatchObject({ outcome: "held", sweepId: "s-1", heldReason: "sweep-limit" });
+    expect(t.events.map((e) => e.name)).toEqual(["BillingProfileDriftDetected", "MassDriftHeld"]);
+    expect(t.events[1].dimensions).toMatchObject({ ...massDrift.dimensions, runId: "run-1", target: "contoso" });
+    expect(t.run.success).toBe(true);
+  });
+
   it("drift found and not applied (dry run, observe, a PUT refused) is BillingProfileDriftDetected", () => {
     expect(describeRun(finished("drift", { changes: CHANGES, dryRun: true }), BASE_URL).events.map((e) => e.name)).toEqual(["BillingProfileDriftDetected"]);
     const refused = new SyncError("PartnerCenterError", "Partner Center answered 400", { statusCode: 400, serviceCode: "2001", requestId: "put-1" });
