@@ -15,6 +15,10 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
+  // A PUT went out and its answer was lost (reset, timeout, the run stopped, a 429 on the retry):
+  // it may have landed. The row keeps the profile before it; the next run reads the live profile
+  // and records whether the change is there (ResolvedBy, PutMade). Restorable either way.
+  "uncertain",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

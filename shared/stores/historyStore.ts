@@ -56,6 +56,8 @@ export interface HistoryRecord {
   addressValidation?: AddressValidationSummary;
   /** The build that made the run (package.json's version); absent in rows written before it was kept. */
   version?: string;
+  /** An `uncertain` run: the later run that read the live profile and set PutMade to what it found. */
+  resolvedBy?: string;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent"> & { restorable: boolean };
@@ -64,10 +66,10 @@ export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesS
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   const { profileBefore: _profileBefore, valuesSent: _valuesSent, ...rest } = record;
   // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
-  return { ...rest, restorable: rest.putMade || rest.putPending === true };
+  return { ...rest, restorable: rest.putMade || rest.putPending === true || (rest.outcome === "uncertain" && rest.resolvedBy === undefined) };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "ResolvedBy"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   /** What the status summary needs of a target's latest runs. */
@@ -182,6 +184,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     Violations: record.violations?.length ? JSON.stringify(record.violations) : undefined,
     AddressValidation: record.addressValidation ? JSON.stringify(record.addressValidation) : undefined,
     Version: record.version,
+    ResolvedBy: record.resolvedBy,
   };
 }
 
@@ -253,6 +256,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     violations: parseJson<RuleViolation[] | undefined>(entity.Violations, undefined),
     addressValidation: parseJson<AddressValidationSummary | undefined>(entity.AddressValidation, undefined),
     version: str(entity.Version),
+    resolvedBy: str(entity.ResolvedBy),
   };
 }
 
@@ -310,6 +314,15 @@ export class HistoryStore {
       return out;
     } catch (err) {
       throw storageError(`read the history of "${target}"`, err);
+    }
+  }
+
+  /** Records on an `uncertain` run's row what a later run found: whether its PUT landed, and which run found it. */
+  async settle(record: Pick<HistoryRecord, "target" | "startedAt" | "runId">, found: { putMade: boolean; resolvedBy: string }): Promise<void> {
+    try {
+      await this.client.updateEntity({ partitionKey: record.target, rowKey: historyRowKey(record.startedAt, record.runId), PutMade: found.putMade, ResolvedBy: found.resolvedBy }, "Merge");
+    } catch (err) {
+      throw storageError(`settle run ${record.runId}`, err);
     }
   }
 
