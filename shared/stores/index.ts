@@ -9,3 +9,5 @@ export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
+export { QueuedTargets, STALE_AFTER_IN_MS } from "./queuedTargets";
+export type { QueuedMark } from "./queuedTargets";

@@ -17,6 +17,12 @@ export interface TargetMessage {
   deferrals?: number;
   /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
   dryRun?: boolean;
+  /** The sweep (timer tick or untargeted sync) that queued it: a uuid, kept through deferrals and re-queues. */
+  sweepId?: string;
+  /** When the message was first put back (throttled): deferrals end by time, not by count. */
+  firstDeferredAt?: string;
+  /** How many times its run met another run's lease and the message was put back for when it ends. */
+  requeues?: number;
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -25,6 +31,14 @@ export interface QueuedMessage {
   /** Seconds before the trigger sees it (queue visibility timeout); default 0. */
   delayInSeconds?: number;
 }
+
+/** The most messages one peek or receive returns. */
+const PAGE = 32;
+/**
+ * How long a paged read of the poison queue hides each page: short, so that another reader
+ * (a second status at the same moment) misses them for at most this long.
+ */
+const POISON_READ_INVISIBLE_SECONDS = 2;
 
 /** Messages sent at once: ten thousand targets are not ten thousand sequential round trips. */
 const SEND_CONCURRENCY = 16;
@@ -48,7 +62,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun, deferrals } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId, firstDeferredAt, requeues } = value as Record<string, unknown>;
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
@@ -56,6 +70,9 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
     // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
     ...(dryRun === true ? { dryRun: true } : {}),
     ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
+    ...(typeof sweepId === "string" && /^[0-9a-f-]{1,36}$/i.test(sweepId) ? { sweepId } : {}),
+    ...(typeof firstDeferredAt === "string" && Number.isFinite(Date.parse(firstDeferredAt)) ? { firstDeferredAt } : {}),
+    ...(typeof requeues === "number" && Number.isInteger(requeues) && requeues > 0 ? { requeues } : {}),
   };
 }
 
@@ -101,17 +118,42 @@ export class TargetQueue {
     }
   }
 
-  /** What the host gave up on (peeked, not removed: an operator decides what to do with them). */
+  /** Messages in the fan-out queue, visible or not (the service's approximate count): the backlog a deferral waits behind. */
+  async approximateCount(): Promise<number> {
+    try {
+      return (await this.client(TARGET_QUEUE).getProperties()).approximateMessagesCount ?? 0;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return 0;
+      throw new SyncError("StorageError", `Could not read ${TARGET_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
+    }
+  }
+
+  /**
+   * What the host gave up on, every message (an operator decides what to do with them).
+   * A peek shows at most 32; beyond that the messages are read in pages of 32 with a short
+   * invisibility (nothing consumes the poison queue, and nothing is deleted), until a page
+   * brings no message not already seen.
+   */
   async peekPoison(): Promise<PoisonEntry[]> {
     const queue = this.client(POISON_QUEUE);
+    const entry = (m: { messageText: string; insertedOn?: Date; dequeueCount: number }): PoisonEntry => {
+      const decoded = decodeMessage(m.messageText);
+      const target = typeof decoded === "object" && decoded !== null ? String((decoded as { target?: unknown }).target ?? "?") : "?";
+      return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
+    };
     try {
       if (!(await queue.exists())) return [];
-      const peeked = await queue.peekMessages({ numberOfMessages: 32 });
-      return peeked.peekedMessageItems.map((m) => {
-        const decoded = decodeMessage(m.messageText);
-        const target = typeof decoded === "object" && decoded !== null ? String((decoded as { target?: unknown }).target ?? "?") : "?";
-        return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
-      });
+      const peeked = (await queue.peekMessages({ numberOfMessages: PAGE })).peekedMessageItems;
+      if (peeked.length < PAGE) return peeked.map(entry);
+      const seen = new Map<string, PoisonEntry>();
+      for (;;) {
+        const page = (await queue.receiveMessages({ numberOfMessages: PAGE, visibilityTimeout: POISON_READ_INVISIBLE_SECONDS })).receivedMessageItems;
+        const fresh = page.filter((m) => !seen.has(m.messageId));
+        for (const m of fresh) seen.set(m.messageId, entry(m));
+        // Hidden briefly, a page may come back before the end: stop at a page with nothing new.
+        if (fresh.length === 0) break;
+      }
+      return [...seen.values()];
     } catch (err) {
       throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }
