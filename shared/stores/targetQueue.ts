@@ -35,10 +35,10 @@ export interface QueuedMessage {
 /** The most messages one peek or receive returns. */
 const PAGE = 32;
 /**
- * How long a paged read of the poison queue hides each page: short, so that another reader
- * (a second status at the same moment) misses them for at most this long.
+ * How long a paged read of the poison queue hides each page: while it reads the rest (it
+ * makes them visible again when done; should it stop half-way, they come back by themselves).
  */
-const POISON_READ_INVISIBLE_SECONDS = 2;
+const POISON_READ_INVISIBLE_SECONDS = 30;
 
 /** Messages sent at once: ten thousand targets are not ten thousand sequential round trips. */
 const SEND_CONCURRENCY = 16;
@@ -130,9 +130,9 @@ export class TargetQueue {
 
   /**
    * What the host gave up on, every message (an operator decides what to do with them).
-   * A peek shows at most 32; beyond that the messages are read in pages of 32 with a short
-   * invisibility (nothing consumes the poison queue, and nothing is deleted), until a page
-   * brings no message not already seen.
+   * A peek shows at most 32; beyond that the messages are read in pages of 32, each hidden
+   * while the rest are read (nothing consumes the poison queue, and nothing is deleted), and
+   * then made visible again. A status read at the same moment may miss some for that long.
    */
   async peekPoison(): Promise<PoisonEntry[]> {
     const queue = this.client(POISON_QUEUE);
@@ -146,12 +146,18 @@ export class TargetQueue {
       const peeked = (await queue.peekMessages({ numberOfMessages: PAGE })).peekedMessageItems;
       if (peeked.length < PAGE) return peeked.map(entry);
       const seen = new Map<string, PoisonEntry>();
-      for (;;) {
-        const page = (await queue.receiveMessages({ numberOfMessages: PAGE, visibilityTimeout: POISON_READ_INVISIBLE_SECONDS })).receivedMessageItems;
-        const fresh = page.filter((m) => !seen.has(m.messageId));
-        for (const m of fresh) seen.set(m.messageId, entry(m));
-        // Hidden briefly, a page may come back before the end: stop at a page with nothing new.
-        if (fresh.length === 0) break;
+      const receipts: { id: string; popReceipt: string }[] = [];
+      try {
+        for (;;) {
+          const page = (await queue.receiveMessages({ numberOfMessages: PAGE, visibilityTimeout: POISON_READ_INVISIBLE_SECONDS })).receivedMessageItems;
+          const fresh = page.filter((m) => !seen.has(m.messageId));
+          for (const m of fresh) seen.set(m.messageId, entry(m));
+          receipts.push(...page.map((m) => ({ id: m.messageId, popReceipt: m.popReceipt })));
+          if (fresh.length === 0) break;
+        }
+      } finally {
+        // Visible again at once: the next reader (another status) sees them all too.
+        await mapWithConcurrency(receipts, SEND_CONCURRENCY, (r) => queue.updateMessage(r.id, r.popReceipt, undefined, 0).then(() => undefined, () => undefined));
       }
       return [...seen.values()];
     } catch (err) {
