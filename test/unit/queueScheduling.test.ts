@@ -4,17 +4,23 @@ import { deferralDelayInSeconds, MAX_DEFERRAL_IN_MS } from "../../shared/host/re
 import { LeaseExpiryJudge } from "../../shared/stores/leaseExpiry";
 
 describe("a deferred message's delay", () => {
+  const at = (line = { endsAt: 0 }) => ({ now: 1_000_000, line, random: () => 0.5 });
   it("is its place in the account's line at the pace, not the next free slot", () => {
-    // 80 messages ahead at 6 a minute: 800 s, whatever the Retry-After said.
-    expect(deferralDelayInSeconds({ retryAfterInMs: 10_000, backlog: 80, callsPerMinute: 6, random: () => 0.5 })).toBe(800);
+    // 80 messages ahead at 6 a minute: 800 s, whatever the next free slot (10 s) says.
+    expect(deferralDelayInSeconds({ retryAfterInMs: 10_000, backlog: 80, callsPerMinute: 6, ...at() })).toBe(800);
   });
-  it("is at least the Retry-After, and spread +/-10% so that messages deferred together come back apart", () => {
-    expect(deferralDelayInSeconds({ retryAfterInMs: 45_000, backlog: 0, callsPerMinute: 6, random: () => 0.5 })).toBe(45);
-    expect(deferralDelayInSeconds({ backlog: 60, callsPerMinute: 6, random: () => 0 })).toBe(540);
-    expect(deferralDelayInSeconds({ backlog: 60, callsPerMinute: 6, random: () => 1 })).toBe(660);
+  it("messages deferred together take turns one pace apart, instead of coming back together", () => {
+    const line = { endsAt: 0 };
+    const delays = [0, 1, 2].map(() => deferralDelayInSeconds({ backlog: 80, callsPerMinute: 6, ...at(line) }));
+    expect(delays).toEqual([800, 810, 820]);
+  });
+  it("is at least the Retry-After, and spread +/-5%", () => {
+    expect(deferralDelayInSeconds({ retryAfterInMs: 45_000, backlog: 0, callsPerMinute: 6, ...at() })).toBe(45);
+    expect(deferralDelayInSeconds({ backlog: 60, callsPerMinute: 6, ...at(), random: () => 0 })).toBe(570);
+    expect(deferralDelayInSeconds({ backlog: 60, callsPerMinute: 6, ...at(), random: () => 1 })).toBe(630);
   });
   it("never outlasts the deferral limit", () => {
-    expect(deferralDelayInSeconds({ backlog: 1e9, callsPerMinute: 1, random: () => 0.5 })).toBe(MAX_DEFERRAL_IN_MS / 1000);
+    expect(deferralDelayInSeconds({ backlog: 1e9, callsPerMinute: 1, ...at() })).toBe(MAX_DEFERRAL_IN_MS / 1000);
   });
 });
 
