@@ -1,7 +1,7 @@
-import { planSweep } from "../shared/engine/sweep";
-import { deferralDelayInSeconds, MAX_DEFERRAL_IN_MS } from "../shared/host/requeue";
-import { RateController } from "../shared/partnerCenter/rateController";
-import { spreadDelaysInSeconds } from "../shared/stores/targetQueue";
+import { planSweep } from "../shared/engine";
+import { deferralDelayInSeconds, MAX_DEFERRAL_IN_MS } from "../shared/host";
+import { RateController } from "../shared/partnerCenter";
+import { spreadDelaysInSeconds } from "../shared/stores";
 
 /**
  * The herd: the timer's fan-out of 90 targets at a known 6 calls a minute, a 5-minute

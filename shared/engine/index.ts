@@ -8,3 +8,5 @@ export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";
 export { adoptAllCustomers, applyImport, listDesiredRows, planImport } from "./bulkDesired";
 export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } from "./bulkDesired";
+export { planSweep, scheduleIntervalInMs } from "./sweep";
+export type { SweepPlan } from "./sweep";
