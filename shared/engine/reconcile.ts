@@ -247,6 +247,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     run.error = error;
     run.outcome = outcomeFor(error, options, run);
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
+    // An uncertain queue run comes back for the next run to settle it: not before the service's Retry-After.
+    else if (run.outcome === "uncertain" && error.retryAfterInMs !== undefined) run.retryAfterInMs = error.retryAfterInMs;
   }
   const released = lease
     ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))

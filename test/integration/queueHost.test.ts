@@ -108,3 +108,24 @@ describe("the poison queue", () => {
     await poison.clearMessages();
   });
 });
+
+describe("a queue run whose PUT answer was lost", () => {
+  // Last in this file: the 429 pauses the process engine's account for 300 s.
+  it("ends uncertain (not deferred), keeps the profile before, and its target is queued again for the next run to settle", async () => {
+    await drain();
+    h.resetSimulator();
+    const target = "qh-lost";
+    await h.setDesired(target, { PurchaseOrderNumber: "PO-QUEUE" });
+    h.sim.inject({ method: "PUT", afterApply: true, fault: { kind: "reset" } });
+    h.sim.inject({ method: "PUT", fault: { kind: "throttle", retryAfterSeconds: 300 } });
+    logged.length = 0;
+    await billingProfileSyncQueue({ target, trigger: "timer" }, context());
+    const [row] = await historyRows(h, target);
+    // Before: deferred, "nothing was written", with no profile before.
+    expect(row).toMatchObject({ Outcome: "uncertain", ErrorCode: "Throttled", PutMade: false });
+    expect(JSON.parse(String(row.ProfileBefore))).toMatchObject({ purchaseOrderNumber: "9888" });
+    expect(h.sim.getProfile().purchaseOrderNumber).toBe("PO-QUEUE");
+    expect((await queue().getProperties()).approximateMessagesCount).toBe(1);
+    expect(logged.join("\n")).toMatch(/Sync of qh-lost throttled .*: queued again, visible in (29\d|30\d) s/);
+  });
+});
