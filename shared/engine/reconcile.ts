@@ -194,8 +194,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   // Every personal value the run learns: what outside text and the run's error are masked with.
   const redactor = new Redactor();
   let recent: HistoryRecord[] = [];
-  // Earlier runs are read only when there is something to correct: an in-sync run (the
-  // common case) costs no history query.
+  // Earlier runs are read in full only when there is something to correct; an in-sync run
+  // (the common case) reads only its latest 5 summary rows, beside its lease (findUnsettled).
   let memory: Promise<NotConvergedField[]> | undefined;
   const loadRecent = async () => {
     recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS, columns: "summary" });
