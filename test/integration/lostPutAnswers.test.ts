@@ -1,5 +1,6 @@
+import { runCli } from "../../cli/main";
 import { applyDesiredEdit, planRestore } from "../../shared/engine/undo";
-import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
+import { fastRetry, historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
 
 /**
  * A PUT that lands and whose answer is lost: the simulator applies the update, then drops
@@ -95,5 +96,29 @@ describe("a PUT whose answer was lost", () => {
         expect.objectContaining({ field: "PrimaryContact_FirstName" }),
       ]),
     );
+  });
+});
+
+describe("the CLI, for an operator", () => {
+  async function cli(...argv: string[]): Promise<{ code: number; stdout: string }> {
+    let stdout = "";
+    const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: () => undefined, env: h.env, engineOptions: { retry: fastRetry(h.waits) } });
+    return { code, stdout };
+  }
+
+  it("sync exits 1 with `uncertain`; restore --run --apply undoes the change whose answer was lost", async () => {
+    const target = `lost${++seq}`;
+    await h.setDesired(target, { PurchaseOrderNumber: "PO-CLI" });
+    h.sim.inject({ method: "PUT", afterApply: true, fault: { kind: "reset" } });
+    h.sim.inject({ method: "PUT", fault: { kind: "throttle", retryAfterSeconds: 300 } });
+    const sync = await cli("sync", "--target", target, "--json");
+    expect(sync.code).toBe(1);
+    const run = JSON.parse(sync.stdout) as { runId: string; outcome: string };
+    expect(run.outcome).toBe("uncertain");
+    expect(po()).toBe("PO-CLI");
+    const restore = await cli("restore", "--run", run.runId, "--target", target, "--apply");
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/PurchaseOrderNumber/);
+    expect(po()).toBe("9888");
   });
 });
