@@ -99,3 +99,25 @@ describe("the fence before a PUT", () => {
     expect((await h.rawRows(TABLES.leases)).filter((r) => r.partitionKey === target)).toEqual([]);
   });
 });
+
+describe("the process's call gate", () => {
+  it("a run stopped while it waits behind 8 slow calls ends at its timeout, not after them", async () => {
+    h.sim.configure({ latencyMs: 2_000 });
+    try {
+      const slow = h.engine({ runTimeoutInMs: 20_000 });
+      for (let i = 0; i < 8; i++) await h.setDesired(`gate${i}`, { PurchaseOrderNumber: "9888" });
+      await h.setDesired("gate-waiter", { PurchaseOrderNumber: "9888" });
+      const busy = Array.from({ length: 8 }, (_, i) => slow.syncTarget({ target: `gate${i}`, trigger: "cli", dryRun: true }));
+      // Every slot taken: the simulator has the 8 GETs (it answers each after 2 s).
+      while (h.sim.count("GET") < 8) await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      const waiter = await h.engine({ runTimeoutInMs: 500 }).syncTarget({ target: "gate-waiter", trigger: "cli", dryRun: true });
+      // Before: it waited for a slot until the slow calls ended (2 s and more).
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(waiter).toMatchObject({ outcome: "failed", error: { code: "Aborted" } });
+      await Promise.all(busy);
+    } finally {
+      h.sim.configure({ latencyMs: 0 });
+    }
+  });
+});
