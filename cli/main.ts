@@ -27,7 +27,7 @@ import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, ren
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 
-const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged"]);
+const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged", "uncertain"]);
 /** Up to this many targets, status shows each one in full after the summary. */
 const STATUS_DETAIL_LIMIT = 25;
 

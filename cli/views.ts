@@ -181,7 +181,7 @@ export function renderSummary(s: StatusSummary): string {
     .join(", ");
   const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
   const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
-  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "held", "deferred", "suspended", "in-progress", "never-run"];
+  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "held", "deferred", "uncertain", "suspended", "in-progress", "never-run"];
   const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
   const list = <T>(title: string, items: T[], line: (item: T) => string) => {

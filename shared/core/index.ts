@@ -8,7 +8,7 @@ export type { Json, JsonObject } from "./json";
 export { silentLogger, streamLogger } from "./logger";
 export type { LogProperties, Logger } from "./logger";
 export { Semaphore, mapWithConcurrency } from "./pool";
-export { isRetryableStatus, parseRetryAfter } from "./retry";
+export { DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from "./retry";
 export { redactKnownSecrets, registerSecret } from "./secrets";
 export { PRODUCT_NAME, PRODUCT_VERSION, USER_AGENT } from "./version";
 export { azureErrorCode, isOAuthErrorCode, numericCode, oauthError } from "./serviceCodes";

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
-import { nextRun, type Settings } from "../config";
+import type { Settings } from "../config";
+import { planSweep, scheduleIntervalInMs, type SweepPlan } from "./sweep";
 import { checkBeforePut, type Preflight } from "./preflight";
 import { newSweepId, sweepLimit } from "./sweepGate";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
@@ -77,6 +78,8 @@ export class Engine {
   readonly leases: LeaseStore;
   readonly sweeps: SweepStore;
   readonly queue?: TargetQueue;
+  /** Targets with a fan-out message outstanding (one sweep at a time). */
+  readonly queued: QueuedTargets;
   readonly deps: EngineDeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
   readonly partnerGate: Semaphore;
@@ -95,6 +98,7 @@ export class Engine {
     this.leases = new LeaseStore(tables);
     this.sweeps = new SweepStore(tables);
     this.queue = settings.queue ? new TargetQueue(settings.queue) : undefined;
+    this.queued = new QueuedTargets(tables);
     this.deps = {
       desired: this.desired,
       history: this.history,
@@ -174,25 +178,27 @@ export class Engine {
   }
 
   /**
-   * Fan-out: one queue message per target, for the queue-triggered function to run. A
-   * fan-out larger than a minute of the account's calls is spread: message i becomes
-   * visible later, evenly over the time the calls need, within 80% of the time until the
-   * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
+   * Fan-out: one queue message per target, for the queue-triggered function to run, one
+   * sweep at a time (sweep.ts): targets an earlier sweep still has queued or deferred are
+   * skipped, and a fan-out larger than a minute of the account's calls is spread evenly
+   * over the schedule's interval at that rate, so that the queue trigger meets the limit's
+   * pace instead of 429s.
    */
-  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date; sweepId?: string } = {}): Promise<{ targets: string[]; spreadInSeconds: number; sweepId?: string }> {
+  async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date; sweepId?: string } = {}): Promise<{ targets: string[]; spreadInSeconds: number } & Omit<SweepPlan, "targets" | "delays">> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
-    const targets = await this.listTargets();
     const now = options.now ?? new Date();
-    // The sweep's row (its PUT limit) exists before any of its messages can run.
-    const sweepId = options.dryRun ? undefined : await this.startSweep(trigger, targets.length, options.sweepId, now);
+    // A plan writes nothing: it neither waits for nor holds back a sweep's syncs.
+    const [targets, outstanding] = await Promise.all([this.listTargets(), options.dryRun ? new Map() : this.queued.outstanding(now)]);
+    const plan = planSweep(targets, new Set(outstanding.keys()), this.settings.callsPerMinute ?? this.partnerClient().rate.callsPerMinute, scheduleIntervalInMs(this.settings.schedule, now), options.sweepId ?? newSweepId(trigger, now));
     const enqueuedAt = now.toISOString();
-    const next = nextRun(this.settings.schedule, now);
-    const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
-    const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
-    await this.queue.enqueue(
-      targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}), ...(sweepId ? { sweepId } : {}) }, delayInSeconds: delays[i] })),
-    );
-    return { targets, spreadInSeconds: delays.at(-1) ?? 0, ...(sweepId ? { sweepId } : {}) };
+    const { sweepId, delays } = plan;
+    // The sweep's row (its PUT limit, a share of all the targets) exists before any of its messages can run.
+    if (!options.dryRun) await this.startSweep(trigger, targets.length, sweepId, now);
+    // Marked before they are sent: a message never runs without its mark (a mark without its message goes stale).
+    if (!options.dryRun) await this.queued.mark(plan.targets.map((target, i) => ({ target, sweepId, visibleAt: new Date(now.getTime() + delays[i] * 1000).toISOString() })));
+    await this.queue.enqueue(plan.targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : { sweepId }) }, delayInSeconds: delays[i] })));
+    const { targets: _queued, delays: _delays, ...rest } = plan;
+    return { ...rest, targets: plan.targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }
 
   /** Records a new sweep and its PUT limit (BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP, or 10% of its targets, at least 10). */

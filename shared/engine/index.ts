@@ -11,3 +11,5 @@ export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } f
 export { approveHeld } from "./approve";
 export type { ApproveScope, Approved } from "./approve";
 export { MASS_DRIFT_HELD_EVENT, sweepLimit } from "./sweepGate";
+export { planSweep, scheduleIntervalInMs } from "./sweep";
+export type { SweepPlan } from "./sweep";

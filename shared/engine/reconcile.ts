@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
+import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type LiveProfile, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { checkBeforePut } from "./preflight";
+import { fenceFor } from "./fencing";
 import { pendingHistoryRecord, recordRun } from "./record";
+import { answerLost, changesPresent, findUnsettled, mergeChanges, putMayHaveLanded, settleUncertain } from "./uncertainPut";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord, Lease } from "../stores";
 import { SweepGate } from "./sweepGate";
@@ -55,11 +57,6 @@ function notConvergedError(fields: readonly NotConvergedField[], sentNow: boolea
   );
 }
 
-/** A PUT attempt with no answer we could trust: the update may or may not have landed. */
-function answerLost(call: CallRecord): boolean {
-  return call.method === "PUT" && (call.errorCode === "NetworkError" || call.errorCode === "Timeout" || call.errorCode === "ServiceUnavailable");
-}
-
 /**
  * Observe the live profile, diff, and act: PUT the corrected profile with this pass's
  * ETag, then check the answer holds what was sent. A stale ETag means someone wrote after
@@ -75,27 +72,34 @@ async function converge(
   /** Undefined: the run is held (its sweep's PUT limit), nothing goes out. */
   beforePut: () => Promise<readonly NotConvergedField[] | undefined>,
   redactor: Redactor,
+  fence?: () => Promise<void>,
+  firstRead?: (live: LiveProfile) => Promise<void>,
 ): Promise<void> {
   const resource = desired.resource;
   for (let putAttempts = 0; ; ) {
     const got = await client.getProfile(resource, callOptions);
     redactor.addProfile(got.profile.body);
+    if (firstRead) await firstRead(got.profile);
+    firstRead = undefined;
     run.getRequestId = got.requestId;
     run.etagBefore ??= got.profile.etag;
     // No ETag to send back: the PUT cannot be conditional (last writer wins); the record says so.
     run.guarded = got.profile.etag !== undefined;
+    // A PUT whose answer was lost (reset, timeout, a gateway's 5xx) may have landed before
+    // the retry found the ETag stale: this read says which of its changes are there. Those
+    // are ours (PutMade, the profile before the first of them) so the change can be undone.
+    if (run.putUnanswered) {
+      run.madeChanges = changesPresent(desired, run.madeChanges ?? [], got.profile);
+      run.putUnanswered = false;
+      if (run.madeChanges.length > 0) Object.assign(run, { putMade: true, putRequestId: run.calls.filter(answerLost).at(-1)?.requestId });
+    }
+    const made = run.madeChanges ?? [];
     const inSync = () => {
-      // A PUT whose answer was lost (reset, timeout, a gateway's 5xx) may have landed before
-      // the retry found the ETag stale: then the profile is in sync because of us, and the
-      // record must say so (PutMade, the profile before it) so the change can be undone.
-      const lost = run.calls.filter(answerLost).at(-1);
-      Object.assign(run, { outcome: lost ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [] });
-      if (lost) Object.assign(run, { putMade: true, putRequestId: lost.requestId });
-      else run.changes = [];
+      Object.assign(run, { outcome: made.length > 0 ? "corrected" : "in-sync", etagAfter: got.profile.etag, notConverged: [], changes: made });
     };
     const planned = planChanges(desired, got.profile);
     if (planned.length === 0) return inSync();
-    run.changes = planned;
+    run.changes = mergeChanges(made, planned);
     if (!dryRun && desired.mode === "observe") {
       run.outcome = "drift";
       return;
@@ -110,12 +114,13 @@ async function converge(
     const changes = checked.changes;
     // An accepted address suggestion the profile already holds.
     if (changes.length === 0) return inSync();
-    run.changes = changes;
+    run.changes = mergeChanges(made, changes);
     if (dryRun) {
       run.outcome = "drift";
       return;
     }
-    run.profileBefore = got.profile.body;
+    // The first PUT that may have landed keeps its before-image: later passes add changes, never replace it.
+    if (made.length === 0) run.profileBefore = got.profile.body;
     const remembered = await beforePut();
     if (!remembered) return;
     const { apply, suppressed } = splitSuppressed(changes, remembered, resource.kind);
@@ -126,17 +131,23 @@ async function converge(
       return;
     }
     putAttempts++;
+    const sentAt = run.calls.length;
     try {
       const body = buildPutBody(got.profile, apply);
+      await fence?.();
       const put = await client.updateProfile(resource, body, { ...callOptions, etag: got.profile.etag });
       redactor.addProfile(put.profile.body);
       const residual = residualAfterPut(target, apply, put.profile);
-      Object.assign(run, { changes: apply, putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
+      Object.assign(run, { changes: mergeChanges(made, apply), putMade: true, putRequestId: put.requestId, etagAfter: put.profile.etag });
       run.notConverged = [...suppressed, ...residual];
       run.outcome = run.notConverged.length > 0 ? "not-converged" : "corrected";
       if (run.notConverged.length > 0) run.error = notConvergedError(run.notConverged, residual.length > 0);
       return;
     } catch (err) {
+      if (putMayHaveLanded(run.calls.slice(sentAt), err)) {
+        run.madeChanges = mergeChanges(made, apply);
+        run.putUnanswered = true;
+      }
       if (isSyncError(err) && err.code === "StaleEtag") {
         if (putAttempts < MAX_PUT_ATTEMPTS) continue;
         throw new SyncError("StaleEtag", `The profile kept changing during the run: ${MAX_PUT_ATTEMPTS} updates in a row found a stale ETag.`, {
@@ -146,13 +157,15 @@ async function converge(
         });
       }
       // A 2xx we could not read means the service took the PUT.
-      run.putMade = isSyncError(err) && err.code === "ResponseParseError";
+      if (isSyncError(err) && err.code === "ResponseParseError") run.putMade = true;
       throw err;
     }
   }
 }
 
-function outcomeFor(error: SyncError, options: ReconcileOptions): RunState["outcome"] {
+function outcomeFor(error: SyncError, options: ReconcileOptions, run: RunState): RunState["outcome"] {
+  // Whatever stopped the run, a PUT whose answer never came may have landed: not "deferred", not "failed, no PUT".
+  if (run.putUnanswered) return "uncertain";
   if (error.code === "Throttled" && options.maxThrottleWaitInMs !== undefined) return "deferred";
   if (error.code === "InvalidDesiredState") return "invalid-desired";
   if (error.code === "StaleEtag") return "conflict";
@@ -185,8 +198,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   // Every personal value the run learns: what outside text and the run's error are masked with.
   const redactor = new Redactor();
   let recent: HistoryRecord[] = [];
-  // Earlier runs are read only when there is something to correct: an in-sync run (the
-  // common case) costs no history query.
+  // Earlier runs are read in full only when there is something to correct; an in-sync run
+  // (the common case) reads only its latest 5 summary rows, beside its lease (findUnsettled).
   let memory: Promise<NotConvergedField[]> | undefined;
   const loadRecent = async () => {
     recent = await deps.history.list(request.target, { since: new Date(started.getTime() - (deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs), limit: RECENT_RUNS, columns: "summary" });
@@ -206,6 +219,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
   const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, AbortSignal.timeout(timeoutInMs)]) : AbortSignal.timeout(timeoutInMs);
 
+  // An earlier run's PUT whose answer was lost: looked for alongside the first reads, settled after the GET.
+  const unsettled = dryRun ? undefined : findUnsettled(deps.history, request.target).catch(() => undefined);
   try {
     // The lease and the desired row are read together (the row is used only if the lease
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
@@ -223,15 +238,23 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     } else {
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
-      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor);
+      const firstRead = unsettled
+        ? async (live: LiveProfile) => {
+            const note = await settleUncertain(deps.history, unsettled, desired, live, runId, log);
+            if (note) run.warnings = [...(run.warnings ?? []), note];
+          }
+        : undefined;
+      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor, lease && fenceFor(deps.leases!, lease), firstRead);
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted
       ? new SyncError("Aborted", `The run was stopped after ${timeoutInMs / 1000} s, so that it never outlives its lease.`)
       : toSyncError(err);
     run.error = error;
-    run.outcome = outcomeFor(error, options);
+    run.outcome = outcomeFor(error, options, run);
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
+    // An uncertain queue run comes back for the next run to settle it: not before the service's Retry-After.
+    else if (run.outcome === "uncertain" && error.retryAfterInMs !== undefined) run.retryAfterInMs = error.retryAfterInMs;
   }
   await gate.settle(run);
   const released = lease

@@ -54,6 +54,10 @@ export interface RunState {
   putRequestId?: string;
   /** A PUT is about to go out (the write-ahead row); the final record clears it. */
   putPending?: boolean;
+  /** What this run's PUTs whose answers were lost may have changed (see uncertainPut.ts). */
+  madeChanges?: FieldChange[];
+  /** The latest PUT's answer was lost and no read since has said whether it landed. */
+  putUnanswered?: boolean;
   mode?: Mode;
   suspended?: boolean;
   notConverged?: NotConvergedField[];

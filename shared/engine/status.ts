@@ -144,7 +144,8 @@ export async function statusSummary(engine: StatusSources, context: { now: Date;
   rows.forEach((row, i) => {
     const records = latest[i];
     const last = latestMeaningful(records);
-    const outcome = last?.outcome ?? "never-run";
+    // Only runs that found the lease taken: the target is being run (or re-queued for it), not never run.
+    const outcome = last?.outcome ?? records[0]?.outcome ?? "never-run";
     summary.byKind[row.kind] = (summary.byKind[row.kind] ?? 0) + 1;
     summary.byOutcome[outcome] = (summary.byOutcome[outcome] ?? 0) + 1;
     if (row.mode === "observe") summary.observe++;

@@ -83,7 +83,7 @@ export class SweepGate {
 
   /** After the run: a slot whose PUT never went out is given back, so that another target may use it. */
   async settle(run: RunState): Promise<void> {
-    if (!this.reserved || run.calls.some((c) => c.method === "PUT")) return;
+    if (!this.reserved || run.putUnanswered || run.calls.some((c) => c.method === "PUT")) return;
     this.reserved = false;
     try {
       await this.deps.sweeps!.giveBack(this.request.sweepId!);

@@ -46,7 +46,8 @@ export async function planRestore(engine: Engine, runId: string, target?: string
     const record = await engine.history.get(t, runId);
     if (!record) continue;
     // A write-ahead row (putPending) whose run never recorded its end: the PUT may have landed.
-    const changed = record.putMade || record.putPending === true;
+    // An uncertain run no later run has settled: its PUT may have landed, and it kept the profile before.
+    const changed = record.putMade || record.putPending === true || (record.outcome === "uncertain" && record.resolvedBy === undefined);
     if (changed && !record.profileBefore && record.profileBeforeOmitted) {
       throw new SyncError("InvalidDesiredState", `Run ${runId} of "${t}" changed ${record.changedFields.join(", ")}, but the profile before it was not kept: ${record.profileBeforeOmitted}.`);
     }

@@ -3,6 +3,8 @@ import { contextLogger, getEngine } from "./worker";
 export { afterInvocation } from "./worker";
 import { errorResponse, parseSyncRequest, runSyncRequest, statusResponse } from "./httpApi";
 import { parseTargetMessage } from "../stores";
+import { requeueFor } from "./requeue";
+import { reportSweepOverrun } from "./sweepReport";
 
 /**
  * What the triggers do. functions/*.ts load this on their first invocation, so that the
@@ -20,14 +22,17 @@ export async function runTimer(context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
   const engine = getEngine();
   if (engine.queue) {
-    const { targets, spreadInSeconds, sweepId } = await engine.enqueueAll("timer");
+    const sweep = await engine.enqueueAll("timer");
+    const { targets, spreadInSeconds, sweepId } = sweep;
     // Names only for a small fan-out: ten thousand of them are no log line.
-    log.info(`Queued ${targets.length} target(s) for sync${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}`, {
-      sweepId,
+    log.info(`Queued ${targets.length} target(s) for sync${spreadInSeconds > 0 ? `, spread over ${spreadInSeconds} s` : ""}${sweep.skipped.length ? `; ${sweep.skipped.length} still queued by an earlier sweep` : ""}`, {
       targets: targets.length <= 50 ? targets : undefined,
       count: targets.length,
       spreadInSeconds,
+      sweepId,
+      skipped: sweep.skipped.length,
     });
+    reportSweepOverrun(sweep, log);
     return;
   }
   const runs = await engine.syncAll({ trigger: "timer", log });
@@ -40,8 +45,6 @@ export async function runTimer(context: InvocationContext): Promise<void> {
 
 /** A queue run waits for the account's pace at most this long; beyond it the message comes back later. */
 export const QUEUE_MAX_THROTTLE_WAIT_IN_MS = 10_000;
-/** Put back at most this many times; then the run fails for the host's retries and poison queue. */
-export const MAX_DEFERRALS = 24;
 
 /**
  * One target from the fan-out queue. A failed or conflicting run throws, so the host
@@ -50,8 +53,9 @@ export const MAX_DEFERRALS = 24;
  *
  * Throttling is not a failure and is not slept through: a run that would wait longer
  * than QUEUE_MAX_THROTTLE_WAIT_IN_MS ends `deferred`, and the target goes back on the
- * queue visible after Retry-After (the queue trigger cannot delay its own message, so a
- * new message is sent and this one completes).
+ * queue behind the account's backlog (requeue.ts; the queue trigger cannot delay its own
+ * message, so a new message is sent and this one completes). So does an `uncertain` run,
+ * and a run that met another run's lease (visible when that lease ends).
  */
 export async function runQueueMessage(message: unknown, context: InvocationContext): Promise<void> {
   const log = contextLogger(context);
@@ -59,19 +63,19 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   const { target, trigger, dryRun, sweepId } = parsed;
   const engine = getEngine();
   const run = await engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
-  if (run.outcome === "deferred") {
-    const deferrals = (parsed.deferrals ?? 0) + 1;
-    if (deferrals > MAX_DEFERRALS || !engine.queue) {
-      throw new Error(`Sync of ${target} was throttled ${deferrals} time(s) in a row (correlation id ${run.correlationId}); the host will retry it.`);
-    }
-    const delayInSeconds = Math.max(1, Math.ceil((run.retryAfterInMs ?? QUEUE_MAX_THROTTLE_WAIT_IN_MS) / 1000));
-    await engine.queue.enqueue([{ message: { ...parsed, deferrals }, delayInSeconds }]);
-    log.info(`${dryRun ? "Plan" : "Sync"} of ${target} throttled: queued again, visible in ${delayInSeconds} s`, { target, deferrals, delayInSeconds });
+  const again = engine.queue ? await requeueFor(engine, parsed, run, log) : undefined;
+  if (again) {
+    const visibleAt = new Date(Date.now() + again.delayInSeconds * 1000).toISOString();
+    if (!dryRun) await engine.queued.mark([{ target, sweepId: parsed.sweepId ?? "", visibleAt }]);
+    await engine.queue!.enqueue([{ message: again.message, delayInSeconds: again.delayInSeconds }]);
+    log.info(`${dryRun ? "Plan" : "Sync"} of ${target} ${again.why}: queued again, visible in ${again.delayInSeconds} s`, { target, deferrals: again.message.deferrals, requeues: again.message.requeues, delayInSeconds: again.delayInSeconds });
     return;
   }
   if (run.outcome === "failed" || run.outcome === "conflict") {
     throw new Error(`Sync of ${target} ended ${run.outcome} (${run.error?.code}, correlation id ${run.correlationId}); the host will retry it.`);
   }
+  // Done: the next sweep may queue this target again.
+  if (!dryRun) await engine.queued.clear(target).catch((err: unknown) => log.warn(`Queued mark of ${target} not cleared; it goes stale on its own: ${String((err as Error).message)}`));
 }
 
 /**

@@ -32,6 +32,11 @@ export function getEngine(env: NodeJS.ProcessEnv = process.env): Engine {
   return engine;
 }
 
+/** A telemetry event of the host (a sweep that overruns its interval); nothing when telemetry is off. */
+export function trackEvent(name: string, dimensions: Record<string, string>): void {
+  telemetry?.event(name, dimensions);
+}
+
 /**
  * The end of every invocation (the postInvocation hook of functions/index.ts): sends the
  * invocation's telemetry, waiting at most the flush bound, and logs telemetry problems.

@@ -17,6 +17,10 @@ export const OUTCOMES = [
   "deferred",
   // Read and planned, nothing written: a guard held it (heldReason says which) until an operator lets it through.
   "held",
+  // A PUT went out and its answer was lost (reset, timeout, the run stopped, a 429 on the retry):
+  // it may have landed. The row keeps the profile before it; the next run reads the live profile
+  // and records whether the change is there (ResolvedBy, PutMade). Restorable either way.
+  "uncertain",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -12,6 +12,7 @@ import {
   parseRetryAfter,
   readJsonObject,
   registerSecret,
+  DEFAULT_RETRY_POLICY,
   type RetryLoopOptions,
   type Semaphore,
   stripBom,
@@ -369,11 +370,15 @@ export class PartnerCenterClient {
   private async send<T>(request: HttpRequest, options: CallOptions, read: (answer: Answer) => T): Promise<{ value: T; requestId: string; calls: CallRecord[] }> {
     const requestId = randomUUID();
     const calls: CallRecord[] = [];
+    // The pace's waits count against the request's budget (120 s by default) like the retry waits.
+    const clock = this.options.retry?.now ?? Date.now;
+    const deadline = clock() + { ...DEFAULT_RETRY_POLICY, ...this.options.retry?.policy }.totalTimeoutInMs;
     const value = await withRetry(
       async (attempt) => {
         // The account's pace: a slot, and no call during a Retry-After pause. A caller that
         // will not wait that long gets Throttled here, before anything is sent or recorded.
-        const ticket = await this.rate.acquire({ abortSignal: options.abortSignal, maxWaitInMs: options.maxThrottleWaitInMs });
+        const maxWaitInMs = Math.max(0, Math.min(options.maxThrottleWaitInMs ?? Infinity, deadline - clock()));
+        const ticket = await this.rate.acquire({ abortSignal: options.abortSignal, maxWaitInMs });
         const startedAt = new Date();
         const call: CallRecord = {
           method: request.method,
@@ -442,7 +447,7 @@ export class PartnerCenterClient {
           // Not axios's own: the service's logs say which build called.
           "User-Agent": USER_AGENT,
         },
-      }));
+      }), options.abortSignal);
       if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));
       else this.rate.onSuccess(ticket);
       return response;

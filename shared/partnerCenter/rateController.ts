@@ -189,8 +189,10 @@ export class RateController {
           throw err;
         }
       }
-      // A 429 elsewhere while this call waited: its slot is void, wait for the pause.
+      // A 429 elsewhere while this call waited: its slot is void, wait for the pause. The void
+      // slot is given back first, or every waiter a pause meets would push the pace one slot later.
       if (this.now() >= this.pausedUntil || ticket >= this.pausedUntil) return ticket;
+      this.release();
     }
   }
 

@@ -65,6 +65,8 @@ export interface HistoryRecord {
    * later run tells a fight from a change of the desired state by it. Kept out of output.
    */
   desiredHashes?: Record<string, string>;
+  /** An `uncertain` run: the later run that read the live profile and set PutMade to what it found. */
+  resolvedBy?: string;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent" | "desiredHashes"> & { restorable: boolean };
@@ -73,10 +75,10 @@ export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesS
 export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   const { profileBefore: _profileBefore, valuesSent: _valuesSent, desiredHashes: _desiredHashes, ...rest } = record;
   // Every run that made a PUT keeps the profile it replaced: `billing-sync restore --run` can undo it.
-  return { ...rest, restorable: rest.putMade || rest.putPending === true };
+  return { ...rest, restorable: rest.putMade || rest.putPending === true || (rest.outcome === "uncertain" && rest.resolvedBy === undefined) };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "SweepId", "HeldReason", "DesiredHashes"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "SweepId", "HeldReason", "DesiredHashes", "ResolvedBy"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   /** What the status summary needs of a target's latest runs. */
@@ -194,6 +196,7 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     SweepId: record.sweepId,
     HeldReason: record.heldReason,
     DesiredHashes: record.desiredHashes && Object.keys(record.desiredHashes).length ? JSON.stringify(record.desiredHashes) : undefined,
+    ResolvedBy: record.resolvedBy,
   };
 }
 
@@ -268,6 +271,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     sweepId: str(entity.SweepId),
     heldReason: str(entity.HeldReason),
     desiredHashes: parseJson<Record<string, string> | undefined>(entity.DesiredHashes, undefined),
+    resolvedBy: str(entity.ResolvedBy),
   };
 }
 
@@ -325,6 +329,15 @@ export class HistoryStore {
       return out;
     } catch (err) {
       throw storageError(`read the history of "${target}"`, err);
+    }
+  }
+
+  /** Records on an `uncertain` run's row what a later run found: whether its PUT landed, and which run found it. */
+  async settle(record: Pick<HistoryRecord, "target" | "startedAt" | "runId">, found: { putMade: boolean; resolvedBy: string }): Promise<void> {
+    try {
+      await this.client.updateEntity({ partitionKey: record.target, rowKey: historyRowKey(record.startedAt, record.runId), PutMade: found.putMade, ResolvedBy: found.resolvedBy }, "Merge");
+    } catch (err) {
+      throw storageError(`settle run ${record.runId}`, err);
     }
   }
 

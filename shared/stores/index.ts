@@ -11,3 +11,5 @@ export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
 export { approves, SweepStore } from "./sweepStore";
 export type { Reservation, Sweep, SweepApproval } from "./sweepStore";
+export { QueuedTargets, STALE_AFTER_IN_MS } from "./queuedTargets";
+export type { QueuedMark } from "./queuedTargets";

@@ -1,5 +1,6 @@
-import type { TableClient } from "@azure/data-tables";
+import { odata, type TableClient } from "@azure/data-tables";
 import type { Trigger } from "../model";
+import { LeaseExpiryJudge } from "./leaseExpiry";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";
@@ -10,6 +11,8 @@ export interface Lease {
   holder: string;
   etag: string;
   expiresAt: Date;
+  /** How long the lease lasts from its last write (a fence renews it). */
+  durationInMs?: number;
 }
 
 export interface LeaseInfo {
@@ -35,6 +38,8 @@ const storageError = (action: string, err: unknown) => tableError(TABLES.leases,
  */
 export class LeaseStore {
   private readonly client: TableClient;
+  /** Judges another run's lease ended by the service's clock or our monotonic one, never by comparing clocks. */
+  private readonly judge = new LeaseExpiryJudge();
 
   constructor(private readonly tables: TableFactory) {
     this.client = tables.client(TABLES.leases);
@@ -51,27 +56,63 @@ export class LeaseStore {
       AcquiredAt: now.toISOString(),
       ExpiresAt: expiresAt.toISOString(),
     };
-    const taken = (etag: string | undefined): Lease => ({ target, holder, etag: etag ?? "*", expiresAt });
+    Object.assign(entity, { DurationMs: options.durationInMs });
+    // Never "*": a release or a fence with it would act on whoever holds the lease by then.
+    const taken = async (etag: string | undefined): Promise<Lease | undefined> => {
+      const confirmed = etag ?? (await this.read(target))?.etag;
+      if (!confirmed) return undefined;
+      this.judge.forget(target);
+      return { target, holder, etag: confirmed, expiresAt, durationInMs: options.durationInMs };
+    };
     try {
       await this.tables.ensure(this.client);
-      return taken((await this.client.createEntity(entity)).etag);
+      return await taken((await this.client.createEntity(entity)).etag);
     } catch (err) {
       if (statusOf(err) !== 409) throw storageError(`take the lease of "${target}"`, err);
     }
-    let current: { etag: string; ExpiresAt?: unknown };
+    const current = await this.read(target);
+    // Released between our create and our read: one more try, then give way.
+    if (!current) return this.client.createEntity(entity).then((r) => taken(r.etag), () => undefined);
+    // Our own insert landed and its answer was lost: the SDK's retry met our own lease (409).
+    if (current.entity.Holder === holder) return { target, holder, etag: current.etag, expiresAt, durationInMs: options.durationInMs };
+    const durationInMs = typeof current.entity.DurationMs === "number" ? current.entity.DurationMs : options.durationInMs;
+    if (!this.judge.ended({ target, etag: current.etag, timestamp: current.timestamp, serviceDate: current.serviceDate, durationInMs })) return undefined;
     try {
-      current = await this.client.getEntity<{ ExpiresAt?: string }>(target, LEASE_ROW_KEY);
-    } catch (err) {
-      // Released between our create and our read: one more try, then give way.
-      if (isNotFound(err)) return this.client.createEntity(entity).then((r) => taken(r.etag), () => undefined);
-      throw storageError(`read the lease of "${target}"`, err);
-    }
-    if (Date.parse(String(current.ExpiresAt)) > now.getTime()) return undefined;
-    try {
-      return taken((await this.client.updateEntity(entity, "Replace", { etag: current.etag })).etag);
+      return await taken((await this.client.updateEntity(entity, "Replace", { etag: current.etag })).etag);
     } catch (err) {
       if (statusOf(err) === 412 || isNotFound(err)) return undefined;
       throw storageError(`take over the expired lease of "${target}"`, err);
+    }
+  }
+
+  /** The lease row with the service's Timestamp and the Date of the answer (what expiry is judged by). */
+  private async read(target: string): Promise<{ etag: string; entity: Record<string, unknown>; timestamp?: string; serviceDate?: string } | undefined> {
+    let serviceDate: string | undefined;
+    try {
+      const entity = await this.client.getEntity<Record<string, unknown>>(target, LEASE_ROW_KEY, {
+        onResponse: (response) => (serviceDate = response.headers.get("date") ?? undefined),
+      });
+      return { etag: entity.etag, entity, timestamp: typeof entity.timestamp === "string" ? entity.timestamp : undefined, serviceDate };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageError(`read the lease of "${target}"`, err);
+    }
+  }
+
+  /**
+   * The fence before a PUT: an ETag-conditional write to the run's own lease. It proves the
+   * lease is still ours at that moment (no clock involved) and renews it (the service's
+   * Timestamp moves). Returns the new ETag, or undefined when the lease is no longer ours.
+   */
+  async touch(lease: Lease): Promise<string | undefined> {
+    const duration = lease.durationInMs ?? lease.expiresAt.getTime() - Date.now();
+    try {
+      const expiresAt = new Date(Date.now() + duration);
+      const { etag } = await this.client.updateEntity({ partitionKey: lease.target, rowKey: LEASE_ROW_KEY, ExpiresAt: expiresAt.toISOString() }, "Merge", { etag: lease.etag });
+      return etag;
+    } catch (err) {
+      if (statusOf(err) === 412 || isNotFound(err)) return undefined;
+      throw storageError(`renew the lease of "${lease.target}"`, err);
     }
   }
 
@@ -89,7 +130,8 @@ export class LeaseStore {
     const held: (LeaseInfo & { target: string })[] = [];
     try {
       await this.tables.ensure(this.client);
-      for await (const e of this.client.listEntities<Record<string, string>>()) {
+      // The table also holds the fan-out's queued marks (queuedTargets.ts): leases only.
+      for await (const e of this.client.listEntities<Record<string, string>>({ queryOptions: { filter: odata`RowKey eq ${LEASE_ROW_KEY}` } })) {
         const expired = Date.parse(e.ExpiresAt) <= now.getTime();
         if (!expired) held.push({ target: String(e.partitionKey), holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired });
       }

@@ -19,8 +19,12 @@ export interface TargetMessage {
   deferrals?: number;
   /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
   dryRun?: boolean;
-  /** The sweep the message belongs to (its PUTs count against the sweep's limit); absent: no limit. */
+  /** The sweep (timer tick or untargeted sync) that queued it: a uuid, kept through deferrals and re-queues. */
   sweepId?: string;
+  /** When the message was first put back (throttled): deferrals end by time, not by count. */
+  firstDeferredAt?: string;
+  /** How many times its run met another run's lease and the message was put back for when it ends. */
+  requeues?: number;
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -29,6 +33,14 @@ export interface QueuedMessage {
   /** Seconds before the trigger sees it (queue visibility timeout); default 0. */
   delayInSeconds?: number;
 }
+
+/** The most messages one peek or receive returns. */
+const PAGE = 32;
+/**
+ * How long a paged read of the poison queue hides each page: while it reads the rest (it
+ * makes them visible again when done; should it stop half-way, they come back by themselves).
+ */
+const POISON_READ_INVISIBLE_SECONDS = 30;
 
 /** Messages sent at once: ten thousand targets are not ten thousand sequential round trips. */
 const SEND_CONCURRENCY = 16;
@@ -52,7 +64,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId, firstDeferredAt, requeues } = value as Record<string, unknown>;
   if (sweepId !== undefined && (typeof sweepId !== "string" || !SWEEP_ID_SHAPE.test(sweepId))) {
     throw new SyncError("InvalidTargetName", "Queue message has a sweepId that is not 1-100 letters, digits, '.', '_', ':' or '-'.");
   }
@@ -64,6 +76,8 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
     ...(dryRun === true ? { dryRun: true } : {}),
     ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
     ...(typeof sweepId === "string" ? { sweepId } : {}),
+    ...(typeof firstDeferredAt === "string" && Number.isFinite(Date.parse(firstDeferredAt)) ? { firstDeferredAt } : {}),
+    ...(typeof requeues === "number" && Number.isInteger(requeues) && requeues > 0 ? { requeues } : {}),
   };
 }
 
@@ -109,17 +123,48 @@ export class TargetQueue {
     }
   }
 
-  /** What the host gave up on (peeked, not removed: an operator decides what to do with them). */
+  /** Messages in the fan-out queue, visible or not (the service's approximate count): the backlog a deferral waits behind. */
+  async approximateCount(): Promise<number> {
+    try {
+      return (await this.client(TARGET_QUEUE).getProperties()).approximateMessagesCount ?? 0;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return 0;
+      throw new SyncError("StorageError", `Could not read ${TARGET_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
+    }
+  }
+
+  /**
+   * What the host gave up on, every message (an operator decides what to do with them).
+   * A peek shows at most 32; beyond that the messages are read in pages of 32, each hidden
+   * while the rest are read (nothing consumes the poison queue, and nothing is deleted), and
+   * then made visible again. A status read at the same moment may miss some for that long.
+   */
   async peekPoison(): Promise<PoisonEntry[]> {
     const queue = this.client(POISON_QUEUE);
+    const entry = (m: { messageText: string; insertedOn?: Date; dequeueCount: number }): PoisonEntry => {
+      const decoded = decodeMessage(m.messageText);
+      const target = typeof decoded === "object" && decoded !== null ? String((decoded as { target?: unknown }).target ?? "?") : "?";
+      return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
+    };
     try {
       if (!(await queue.exists())) return [];
-      const peeked = await queue.peekMessages({ numberOfMessages: 32 });
-      return peeked.peekedMessageItems.map((m) => {
-        const decoded = decodeMessage(m.messageText);
-        const target = typeof decoded === "object" && decoded !== null ? String((decoded as { target?: unknown }).target ?? "?") : "?";
-        return { target, insertedOn: m.insertedOn?.toISOString(), dequeueCount: m.dequeueCount };
-      });
+      const peeked = (await queue.peekMessages({ numberOfMessages: PAGE })).peekedMessageItems;
+      if (peeked.length < PAGE) return peeked.map(entry);
+      const seen = new Map<string, PoisonEntry>();
+      const receipts: { id: string; popReceipt: string }[] = [];
+      try {
+        for (;;) {
+          const page = (await queue.receiveMessages({ numberOfMessages: PAGE, visibilityTimeout: POISON_READ_INVISIBLE_SECONDS })).receivedMessageItems;
+          const fresh = page.filter((m) => !seen.has(m.messageId));
+          for (const m of fresh) seen.set(m.messageId, entry(m));
+          receipts.push(...page.map((m) => ({ id: m.messageId, popReceipt: m.popReceipt })));
+          if (fresh.length === 0) break;
+        }
+      } finally {
+        // Visible again at once: the next reader (another status) sees them all too.
+        await mapWithConcurrency(receipts, SEND_CONCURRENCY, (r) => queue.updateMessage(r.id, r.popReceipt, undefined, 0).then(() => undefined, () => undefined));
+      }
+      return [...seen.values()];
     } catch (err) {
       throw new SyncError("StorageError", `Could not read ${POISON_QUEUE}: ${storageFailure(err)}.`, { retryable: true });
     }

@@ -87,7 +87,7 @@ function lastServiceIds(calls: readonly CallRecord[]): { msCv: string; msServerI
 
 function severityOf(outcome: Outcome): Severity {
   if (FAILED_OUTCOMES.has(outcome)) return "error";
-  return outcome === "drift" ? "warn" : "info";
+  return outcome === "drift" || outcome === "uncertain" ? "warn" : "info";
 }
 
 function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) => string): ExceptionRecord {

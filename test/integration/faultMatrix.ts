@@ -57,6 +57,9 @@ interface Kind {
   waits?: (repeat: Repeat) => number[];
 }
 
+/** Errors that carry no answer: a PUT that ends with one may have landed (`uncertain`). */
+const NO_ANSWER = new Set(["Timeout", "ServiceUnavailable", "NetworkError"]);
+
 /** Retried (same MS-RequestId) within the budget: 4 attempts at most. */
 const RETRYABLE: Kind[] = [
   { fault: "429 with Retry-After: 1", make: { kind: "throttle", retryAfterSeconds: 1 }, errorCode: "Throttled", waits: (r) => (r === "once" ? [1000] : [1000, 1000, 1000]) },
@@ -122,7 +125,8 @@ function build(): FaultCase[] {
         fault: k.fault, at: "PUT", repeat, rules: [rule("PUT", k.make, repeat)],
         expected: once
           ? { outcome: "corrected", gets: 1, puts: 2, requestIds: [1, 1], applied: true, putMade: true, record: "history", exitCode: 0, waits, next: "in-sync" }
-          : { outcome: "failed", errorCode: k.errorCode, gets: 1, puts: 4, requestIds: [1, 1], applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
+          : // No answer to any attempt: the PUT may have landed; the next run reads the profile and settles it.
+            { outcome: NO_ANSWER.has(k.errorCode) ? "uncertain" : "failed", errorCode: k.errorCode, gets: 1, puts: 4, requestIds: [1, 1], applied: false, putMade: false, record: "history", exitCode: 1, waits, next: "corrected" },
       });
     }
   }

@@ -83,7 +83,9 @@ describe("one writer per target", () => {
     const status = (await h.engine().status()).find((s) => s.target === "crashed");
     expect(status?.running).toMatchObject({ holder: "dead-run", trigger: "timer" });
 
-    await leases.upsertEntity(lease(new Date(Date.now() - 1_000)), "Replace");
+    // Ended by the service's clock (its Timestamp, a 1 s lease), not by the ExpiresAt the holder wrote.
+    await leases.upsertEntity({ ...lease(new Date(Date.now() + 60_000)), DurationMs: 1_000 }, "Replace");
+    await new Promise((r) => setTimeout(r, 2_500));
     const taken = await h.engine().syncTarget({ target: "crashed", trigger: "cli" });
     expect(taken.outcome).toBe("corrected");
     expect(h.sim.count("PUT")).toBe(1);

@@ -18,6 +18,11 @@ export interface TableFault {
   status: number;
   errorCode: string;
   message: string;
+  /**
+   * The request reaches Azurite and is applied; its answer is dropped (the connection is
+   * destroyed) instead of the fault's: a write that landed and whose answer was lost.
+   */
+  afterApply?: boolean;
 }
 
 export interface TableFaultProxy {
@@ -46,6 +51,15 @@ export async function startTableFaultProxy(targetPort: number): Promise<TableFau
       fault.left--;
       if (fault.left <= 0) faults = faults.filter((f) => f !== fault);
       answered++;
+      if (fault.afterApply) {
+        const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          answer.resume();
+          answer.once("end", () => res.destroy());
+        });
+        upstream.on("error", () => res.destroy());
+        req.pipe(upstream);
+        return;
+      }
       req.resume();
       const body = JSON.stringify({ "odata.error": { code: fault.errorCode, message: { lang: "en-US", value: fault.message } } });
       res.writeHead(fault.status, {

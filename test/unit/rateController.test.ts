@@ -178,6 +178,22 @@ describe("RateController decisions (fake time)", () => {
     expect(slept[1]).toBeGreaterThanOrEqual(1_999);
     expect(ticket).toBeGreaterThanOrEqual(c.now() - 1);
   });
+
+  it("a waiter whose slot a pause voids gives that slot back before it takes another: one slot granted, not two", async () => {
+    const c = clock();
+    const rate = new RateController({ limitPerMinute: 600, now: c.now });
+    for (let i = 0; i < 10; i++) rate.reserve();
+    let first = true;
+    await rate.acquire({
+      sleep: async (ms) => {
+        c.advance(ms);
+        if (first) rate.onThrottled(c.now() - 1, 2_000);
+        first = false;
+      },
+    });
+    // Before: the void slot stayed granted, and every later call waited one interval more.
+    expect(rate.snapshot().granted).toBe(11);
+  });
 });
 
 /**
