@@ -33,6 +33,24 @@ export function formatOf(path: string, explicit?: string): FileFormat {
   throw new SyncError("ConfigError", `Cannot tell the format of ${path}: name it .csv or .jsonl, or give --format csv|jsonl.`);
 }
 
+/** The CSV delimiters a file may use, as `--delimiter` names them. */
+const DELIMITERS: Record<string, string> = { ",": ",", ";": ";", tab: "\t", "\t": "\t", "\\t": "\t" };
+
+/** `--delimiter`: , ; or tab; a ConfigError for anything else. */
+export function delimiterOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const delimiter = DELIMITERS[value.toLowerCase()];
+  if (!delimiter) throw new SyncError("ConfigError", `--delimiter must be , ; or tab, got "${value.slice(0, 10)}".`);
+  return delimiter;
+}
+
+/** The 1-based line of `text` that holds the character at `index`. */
+export function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < index; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
 /** Every column a file may have, in the order an export writes them. */
 function knownColumns(): string[] {
   const fields = RESOURCE_KINDS.flatMap((k) => k.fields.map((f) => f.name));
@@ -134,7 +152,7 @@ export function readDesiredFile(text: string, format: FileFormat): ReadFile {
 }
 
 /** Stored rows as CSV: the known columns any row uses, then any other property a (broken) row holds, so nothing is lost. */
-export function writeDesiredCsv(rows: readonly DesiredRow[]): string {
+export function writeDesiredCsv(rows: readonly DesiredRow[], options: { delimiter?: string } = {}): string {
   const used = new Set(rows.flatMap((r) => Object.keys(r.properties)));
   const known = knownColumns().filter((c) => c === TARGET_COLUMN || used.has(c));
   const extra = [...used].filter((c) => !known.includes(c)).sort();
@@ -148,7 +166,7 @@ export function writeDesiredCsv(rows: readonly DesiredRow[]): string {
     }),
   );
   // Every string quoted: an empty managed value is then "" and an absent one an empty cell.
-  return stringify([columns, ...records], { quoted_string: true });
+  return stringify([columns, ...records], { quoted_string: true, delimiter: options.delimiter ?? "," });
 }
 
 /**

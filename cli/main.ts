@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
 import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
@@ -20,8 +19,9 @@ import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
-import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
+import { delimiterOption, formatOf, lineAt, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
+import { checkEncoding, encodeText, readTextFile, writeTextFile } from "./textFile";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -50,24 +50,8 @@ function defaultTargetOf(doc: unknown): string {
   return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
 }
 
-function readTextFile(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
-}
-
-function writeTextFile(path: string, text: string): void {
-  try {
-    writeFileSync(path, text, "utf8");
-  } catch (err) {
-    throw new SyncError("ConfigError", `Cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
-}
-
-function readJsonFile(path: string): unknown {
-  const text = readTextFile(path);
+function readJsonFile(path: string, encoding?: string): unknown {
+  const text = readTextFile(path, encoding);
   const json = stripBom(text);
   try {
     return JSON.parse(json);
@@ -198,8 +182,9 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
     .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
-    .action(async (opts: { file: string; target?: string; check: boolean }) => {
-      const doc = readJsonFile(opts.file);
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 (default: utf-8)")
+    .action(async (opts: { file: string; target?: string; check: boolean; encoding?: string }) => {
+      const doc = readJsonFile(opts.file, opts.encoding);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
@@ -239,9 +224,10 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "a .csv or .jsonl file")
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for a CSV saved by Excel on Windows (default: utf-8)")
     .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
-      const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
+    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean; encoding?: string }) => {
+      const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format));
       const e = getEngine();
       const plan = await planImport(e, read.rows);
       const problems = [...read.fileProblems, ...plan.problems];
@@ -263,15 +249,21 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Write every desired row to a CSV or JSON-lines file, as import reads it.")
     .requiredOption("--out <path>", "a .csv or .jsonl file, or - for standard output")
     .option("--format <format>", "csv or jsonl (default: from the file name; csv for -)")
-    .action(async (opts: { out: string; format?: string }) => {
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for Excel on Windows (default: utf-8)")
+    .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: ,)")
+    .action(async (opts: { out: string; format?: string; encoding?: string; delimiter?: string }) => {
       const format = opts.out === "-" ? formatOf("-.csv", opts.format) : formatOf(opts.out, opts.format);
+      const encoding = checkEncoding(opts.encoding);
+      if (opts.out === "-" && encoding !== "utf-8") throw new SyncError("ConfigError", `--encoding ${encoding} writes a file: give --out <path>.`);
+      const delimiter = delimiterOption(opts.delimiter);
       const rows = await listDesiredRows(getEngine());
-      const text = format === "csv" ? writeDesiredCsv(rows) : writeDesiredJsonLines(rows);
+      const text = format === "csv" ? writeDesiredCsv(rows, { delimiter }) : writeDesiredJsonLines(rows);
       if (opts.out === "-") {
         io.stdout(text);
         return;
       }
-      writeTextFile(opts.out, text);
+      const bytes = encodeText(text, encoding, (index) => `Line ${lineAt(text, index)} of the export`);
+      writeTextFile(opts.out, bytes);
       io.stdout(`Exported ${rows.length} desired row${rows.length === 1 ? "" : "s"} to ${opts.out} (${format}).\n`);
     });
 

@@ -97,6 +97,9 @@ export async function planImport(engine: Engine, inputs: readonly RowInput[]): P
     }
     const checked = checkDesiredEntity(target, input.entity);
     if (!checked.ok) problems.push(...checked.problems);
+    // The store would refuse the row mid-import: say so now, while nothing is written.
+    const spoilt = Object.keys(input.entity).filter((name) => typeof input.entity[name] === "string" && (input.entity[name] as string).includes("\uFFFD"));
+    if (spoilt.length > 0) problems.push(`${spoilt.join(", ")} ${spoilt.length === 1 ? "holds" : "hold"} U+FFFD, the mark of text read in the wrong encoding`);
     const key = instanceKey(resource);
     const label = resource.kind.key && resource.id ? `${resource.kind.key.property} ${resource.id}` : undefined;
     if (named !== undefined && targetsSeen.has(target)) problems.push(`target "${target}" is also in row ${targetsSeen.get(target)}`);

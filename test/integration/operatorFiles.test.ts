@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../../cli/main";
+import { TABLES } from "../../shared/stores/tables";
+import { fastRetry, startHarness, type Harness } from "../support/harness";
+
+/**
+ * Files as an operator's tools save them, through the CLI against Azurite and the simulator:
+ * Windows-1252 (Excel's "CSV (comma delimited)" on a European Windows), refused unless
+ * --encoding says so and then read exactly; a U+FFFD refused by the store whoever writes it;
+ * an export a European Excel opens.
+ */
+let h: Harness;
+let dir: string;
+
+beforeAll(async () => {
+  h = await startHarness({ customers: 6 });
+  dir = mkdtempSync(join(tmpdir(), "billing-sync-files-"));
+});
+afterAll(() => h.stop());
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: h.env, engineOptions: { retry: fastRetry(h.waits) } });
+  return { code, stdout, stderr };
+}
+
+const write = (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const desiredRows = async () => (await h.rawRows(TABLES.desired)).filter((r) => r.rowKey === "billing-profile");
+const id = (i: number) => h.sim.customers().id(i);
+/** Windows-1252 bytes of a text: every character here is in Latin-1's range. */
+const cp1252 = (text: string) => Buffer.from(text, "latin1");
+
+describe("text encodings", () => {
+  it("a Windows-1252 CSV is refused without --encoding (the line named, --encoding suggested, nothing written) and read exactly with it", async () => {
+    const csv = ["CustomerId,FirstName,LastName,DefaultAddress_City", `${id(0)},Robin,Smith,Seattle`, `${id(1)},Jürgen,Müller,München`].join("\r\n");
+    const path = write("excel.csv", cp1252(csv));
+    const before = await desiredRows();
+    const refused = await cli("desired", "import", "--file", path);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/excel\.csv is not valid UTF-8 \(line 3, byte \d+\): nothing was written\. .*--encoding windows-1252/);
+    expect(refused.stderr + refused.stdout).not.toMatch(/J.rgen|M.ller|M.nchen/);
+    expect(await desiredRows()).toEqual(before);
+
+    const read = await cli("desired", "import", "--file", path, "--encoding", "windows-1252");
+    expect(read).toMatchObject({ code: 0, stdout: "Wrote 2 desired rows.\n" });
+    const got = JSON.parse((await cli("desired", "get", "--target", `customer-${id(1)}`)).stdout);
+    expect(got).toMatchObject({ FirstName: "Jürgen", LastName: "Müller", DefaultAddress: { City: "München" } });
+  });
+
+  it("a Windows-1252 JSON file for desired set: refused without --encoding, exact with it", async () => {
+    const doc = JSON.stringify({ CustomerId: id(2), FirstName: "Zoë", DefaultAddress: { City: "Köln" } }, null, 2);
+    const path = write("profile.json", cp1252(doc));
+    const refused = await cli("desired", "set", "--no-check", "--file", path);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/profile\.json is not valid UTF-8 \(line 3, byte \d+\).*--encoding windows-1252/);
+    expect((await desiredRows()).map((r) => r.partitionKey)).not.toContain(`customer-${id(2)}`);
+
+    expect((await cli("desired", "set", "--no-check", "--file", path, "--encoding", "windows-1252")).code).toBe(0);
+    expect(JSON.parse((await cli("desired", "get", "--target", `customer-${id(2)}`)).stdout)).toMatchObject({ FirstName: "Zoë", DefaultAddress: { City: "Köln" } });
+  });
+
+  it("a UTF-8 file with a BOM is read as UTF-8; an encoding Node does not know is a clear error", async () => {
+    const path = write("bom.csv", `\uFEFFCustomerId,FirstName\n${id(3)},Åsa\n`);
+    expect((await cli("desired", "import", "--file", path)).code).toBe(0);
+    expect(JSON.parse((await cli("desired", "get", "--target", `customer-${id(3)}`)).stdout)).toMatchObject({ FirstName: "Åsa" });
+    const unknown = await cli("desired", "import", "--file", path, "--encoding", "klingon");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/--encoding "klingon" is not an encoding Node knows/);
+  });
+
+  it("a U+FFFD never reaches a desired row: desired set and import are refused, naming the field, not the value", async () => {
+    const doc = JSON.stringify({ CustomerId: id(4), FirstName: "J\uFFFDrgen" });
+    const set = await cli("desired", "set", "--no-check", "--file", write("fffd.json", doc));
+    expect(set.code).toBe(1);
+    expect(set.stderr).toMatch(/InvalidDesiredState: The desired state of "customer-[0-9a-f-]+" was not written: FirstName holds U\+FFFD/);
+    expect(set.stderr).not.toContain("rgen");
+    const imported = await cli("desired", "import", "--file", write("fffd.csv", `CustomerId,LastName\n${id(4)},M\uFFFDller\n`));
+    expect(imported.code).toBe(1);
+    expect(imported.stdout).toMatch(/row 1 \(line 2\).*LastName holds U\+FFFD/);
+    expect((await desiredRows()).map((r) => r.partitionKey)).not.toContain(`customer-${id(4)}`);
+  });
+
+  it("desired export --encoding windows-1252 --delimiter ';' writes what a European Excel opens", async () => {
+    const path = join(dir, "excel-export.csv");
+    const exported = await cli("desired", "export", "--out", path, "--encoding", "windows-1252", "--delimiter", ";");
+    expect(exported.code).toBe(0);
+    const bytes = readFileSync(path);
+    const text = new TextDecoder("windows-1252").decode(bytes);
+    expect(text.split("\n")[0]).toMatch(/^"Target";"CustomerId";/);
+    expect(text).toContain('"Jürgen"');
+    expect(bytes.includes(Buffer.from("ü", "utf8"))).toBe(false);
+  });
+
+  it("an export to an encoding that cannot hold a value names the line, not the value", async () => {
+    await h.setDesired(`customer-${id(5)}`, { CustomerId: id(5), FirstName: "Łukasz" });
+    const result = await cli("desired", "export", "--out", join(dir, "latin.csv"), "--encoding", "windows-1252");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Line \d+ of the export holds a character that windows-1252 cannot hold; export with --encoding utf-8/);
+    expect(result.stderr).not.toContain("ukasz");
+  });
+});
