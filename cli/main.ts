@@ -225,11 +225,13 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
     .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for a CSV saved by Excel on Windows (default: utf-8)")
+    .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: judged from the header line)")
     .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean; encoding?: string }) => {
-      const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format));
+    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean; encoding?: string; delimiter?: string }) => {
+      const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format), { delimiter: delimiterOption(opts.delimiter) });
       const e = getEngine();
-      const plan = await planImport(e, read.rows);
+      // A file whose header is wrong has no rows worth judging: their problems would only confuse.
+      const plan = read.fileProblems.some((p) => p.row === 0) ? { rows: [], problems: [] } : await planImport(e, read.rows);
       const problems = [...read.fileProblems, ...plan.problems];
       const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.

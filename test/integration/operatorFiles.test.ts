@@ -96,6 +96,8 @@ describe("text encodings", () => {
     expect(text.split("\n")[0]).toMatch(/^"Target";"CustomerId";/);
     expect(text).toContain('"Jürgen"');
     expect(bytes.includes(Buffer.from("ü", "utf8"))).toBe(false);
+    const again = await cli("desired", "import", "--file", path, "--encoding", "windows-1252");
+    expect(again.code).toBe(0);
   });
 
   it("an export to an encoding that cannot hold a value names the line, not the value", async () => {
@@ -104,5 +106,65 @@ describe("text encodings", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Line \d+ of the export holds a character that windows-1252 cannot hold; export with --encoding utf-8/);
     expect(result.stderr).not.toContain("ukasz");
+  });
+});
+
+describe("delimiters", () => {
+  it("a German Excel's ; CSV and a tab-separated file are read from their header line", async () => {
+    const semicolon = write("semi.csv", cp1252([`CustomerId;FirstName;DefaultAddress_City`, `${id(0)};Jürgen;"Köln; Altstadt"`].join("\r\n")));
+    expect(await cli("desired", "import", "--file", semicolon, "--encoding", "windows-1252")).toMatchObject({ code: 0, stdout: "Wrote 1 desired row.\n" });
+    expect(JSON.parse((await cli("desired", "get", "--target", `customer-${id(0)}`)).stdout)).toMatchObject({ FirstName: "Jürgen", DefaultAddress: { City: "Köln; Altstadt" } });
+    const tab = write("tab.csv", [`CustomerId\tFirstName\tLastName`, `${id(1)}\tAnna, Maria\tSchmidt`].join("\n"));
+    expect(await cli("desired", "import", "--file", tab)).toMatchObject({ code: 0, stdout: "Wrote 1 desired row.\n" });
+    expect(JSON.parse((await cli("desired", "get", "--target", `customer-${id(1)}`)).stdout)).toMatchObject({ FirstName: "Anna, Maria", LastName: "Schmidt" });
+  });
+
+  it("a header read as one column that starts with a known name and a delimiter says which --delimiter to use, and nothing else", async () => {
+    const before = await desiredRows();
+    const path = write("wrong-delimiter.csv", [`CustomerId;FirstName`, `${id(2)};Robin`].join("\n"));
+    const result = await cli("desired", "import", "--file", path, "--delimiter", ",");
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      '  file, line 1: the first line reads as one column that starts with CustomerId followed by ";": the file is separated by ";", not ","; run again with --delimiter ";"\nNothing was written: the file itself has problems.\n',
+    );
+    expect(await desiredRows()).toEqual(before);
+  });
+});
+
+describe("no file content in any import error", () => {
+  const personal = ["jane.private@contoso.example", "Jane Privatperson", "+49 30 1234567", "Geheimstraße 7", "DE999999999", "Zürich-Nord"];
+  const leaks = (output: string) => personal.flatMap((value) => [value, ...value.split(/[\s@.+-]+/).filter((part) => part.length >= 5)]).filter((part) => output.includes(part));
+
+  const files: [string, string | Buffer, string[]][] = [
+    ["header-less.csv", `${personal[0]},${personal[1]},${personal[2]}\n${personal[3]},${personal[4]},${personal[5]}\n`, ["names no known column"]],
+    ["unknown-column.csv", `CustomerId,${personal[0]}\nc5757d70-06f3-4f23-8367-5a9e55019f94,${personal[1]}\n`, ['column 2 "j***@***" is not a known column']],
+    ["one-column.csv", `Email|${personal[0]}\n${personal[1]}\n`, ['save the file with one of those']],
+    ["broken.csv", `CustomerId,Email\n"${personal[0]},${personal[1]}\n`, ["not valid CSV"]],
+    ["cells.csv", [
+      "Target,CustomerId,Email,DefaultAddress_PhoneNumber,FirstName,Mode,Suspended",
+      `${personal[0]},c5757d70-06f3-4f23-8367-5a9e55019f94,${personal[1]},${personal[3]},"${personal[2]}\u0007",${personal[5]},${personal[4]}`,
+      `,${personal[1]},${personal[0]},,${"x".repeat(300)}${personal[3]},,`,
+    ].join("\n"), ["Target is not an allowed target name", "Email is not a valid e-mail address", "CustomerId must be"]],
+    ["latin.csv", Buffer.from(`CustomerId,FirstName\nc5757d70-06f3-4f23-8367-5a9e55019f94,${personal[3]}\n`, "latin1"), ["not valid UTF-8"]],
+    ["lines.jsonl", [
+      `{"CustomerId": "${personal[0]}", "Email": "${personal[1]}"`,
+      JSON.stringify({ [personal[0]]: personal[1] }),
+      JSON.stringify({ DefaultAddress: { [personal[4]]: personal[3] } }),
+      JSON.stringify({ Jane_Privatperson: personal[5] }),
+      JSON.stringify(personal[0]),
+      JSON.stringify({ Target: { who: personal[1] }, CustomerId: personal[2] }),
+      JSON.stringify({ CustomerId: "c5757d70-06f3-4f23-8367-5a9e55019f94", Email: personal[0].replace("@", " at "), DefaultAddress: { PhoneNumber: personal[3] } }),
+    ].join("\n"), ["not valid JSON", "is not a known property", "nest objects", "not a JSON object", "Target is not an allowed target name", "Email is not a valid e-mail address"]],
+  ];
+
+  it.each(files)("%s: every problem named, no personal value in the output (human or --json)", async (name, content, expected) => {
+    const path = write(name, content);
+    for (const json of [false, true]) {
+      const result = await cli("desired", "import", "--file", path, ...(json ? ["--json"] : []));
+      const output = result.stdout + result.stderr;
+      expect(result.code).toBe(1);
+      if (!json) for (const words of expected) expect(output).toContain(words);
+      expect(leaks(output)).toEqual([]);
+    }
   });
 });
