@@ -7,6 +7,7 @@ import {
   applyImport,
   type DesiredEdit,
   Engine,
+  type FinishedRun,
   listDesiredRows,
   planAdopt,
   planImport,
@@ -21,6 +22,8 @@ import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { delimiterOption, formatOf, lineAt, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
+import { putCounter, summaryLine } from "./runSummary";
+import { registerUnlock } from "./unlockCommand";
 import { checkEncoding, encodeText, readTextFile, writeTextFile } from "./textFile";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
@@ -104,35 +107,58 @@ export function buildProgram(io: CliIo): CliProgram {
   const color = io.color ?? false;
   const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
   let telemetry: Telemetry | undefined;
+  const puts = putCounter();
   const getEngine = () => {
     if (!engine) {
       const settings = loadSettings(io.env);
       telemetry = startTelemetry(settings, { mode: "process", report: (notice) => io.stderr(`warn ${notice}\n`) });
       const log = streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" });
-      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions }, telemetry));
+      const onRunFinished = (run: FinishedRun) => {
+        puts.onRunFinished(run);
+        io.engineOptions?.onRunFinished?.(run);
+      };
+      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions, onRunFinished }, telemetry));
     }
     return engine;
   };
-  const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
+  const interruption = io.signals?.interruption;
+  /** The closing line of an untargeted run: printed after the runs, or alone with --quiet. */
+  let summary = "";
+  const runTargets = async (target: string | undefined, dryRun: boolean, how: { quiet?: boolean } = {}) => {
+    const trigger = "cli" as const;
     const e = getEngine();
+    const guard = io.signals?.guard ?? (<T>(work: () => Promise<T>) => work());
     if (target === undefined) {
       const progress = progressLine(io);
       const counts = new Map<string, number>();
-      const runs = await e.syncAll({
-        trigger,
-        dryRun,
-        onProgress: ({ done, total, run }) => {
-          counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
-          progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${total} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
-        },
-      });
+      const started = Date.now();
+      let total: number | undefined;
+      // --quiet: the summary line only; a run's warnings stay in its record and telemetry.
+      const quietLog = how.quiet ? { ...streamLogger(io.stderr), info: () => undefined, warn: () => undefined } : undefined;
+      const runs = await guard(() =>
+        e.syncAll({
+          trigger,
+          dryRun,
+          interruption,
+          log: quietLog,
+          onProgress: ({ done, total: of, run }) => {
+            total = of;
+            counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
+            progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${of} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
+          },
+        }),
+      );
       progress.done();
+      if (interruption?.stopped) total = (await e.listTargets().catch(() => undefined))?.length ?? total;
+      summary = summaryLine(runs, { dryRun, total, elapsedMs: Date.now() - started, puts, interrupted: interruption?.stopped ? interruption.cause : undefined });
       return runs;
     }
     checkTargetName(target);
     if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
-    return [await e.syncTarget({ target, trigger, dryRun })];
+    return [await guard(() => e.syncTarget({ target, trigger, dryRun }, { abortSignal: interruption?.abortSignal }))];
   };
+  /** After an interruption the exit code is the signal's (130 for Ctrl-C, 143 for SIGTERM). */
+  const signalExit = (code: number) => (interruption?.stopped ? (interruption.cause === "SIGTERM" ? 143 : 130) : code);
 
   const program = new Command("billing-sync")
     .description("Keeps the Partner Center billing profile in its desired state.")
@@ -146,10 +172,12 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, true);
-      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
-      exitCode = planExitCode(runs);
+    .option("--quiet", "without --target: print only the closing summary line")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
+      const runs = await runTargets(opts.target, true, { quiet: opts.quiet });
+      if (opts.quiet && !opts.target) io.stdout(summary);
+      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
+      exitCode = signalExit(planExitCode(runs));
     });
 
   program
@@ -157,10 +185,12 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, 3 in progress elsewhere, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, false);
-      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
-      exitCode = syncExitCode(runs);
+    .option("--quiet", "without --target: print only the closing summary line")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
+      const runs = await runTargets(opts.target, false, { quiet: opts.quiet });
+      if (opts.quiet && !opts.target) io.stdout(summary);
+      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
+      exitCode = signalExit(syncExitCode(runs));
     });
 
   const desired = program.command("desired").description("Read or write the desired state of a target.");
@@ -364,6 +394,8 @@ export function buildProgram(io: CliIo): CliProgram {
       const details = opts.all || summary.targets <= STATUS_DETAIL_LIMIT ? await e.status() : undefined;
       out({ summary, ...(details ? { targets: safe(details) } : {}) }, !!opts.json, () => renderSummary(summary) + (details && details.length ? `\n${renderStatus(details)}` : ""));
     });
+
+  registerUnlock(program, { io, getEngine, setExitCode: (code) => void (exitCode = code) });
 
   const auth = program.command("auth").description("Production authentication (the secure application model).");
   auth

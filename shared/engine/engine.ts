@@ -9,6 +9,7 @@ import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
 import { checkBeforePut, type Preflight } from "./preflight";
+import type { Interruption } from "./interruption";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -49,6 +50,8 @@ export interface SyncAllOptions {
   log?: Logger;
   /** After each run: how many are done of how many (a progress line). */
   onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
+  /** Once stopped, no new run starts (they are left out of the result); its abort ends the runs in flight `interrupted`. */
+  interruption?: Interruption;
 }
 
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
@@ -158,11 +161,14 @@ export class Engine {
     const targets = await this.listTargets();
     const slots = options.concurrency ?? this.partnerGate.permits;
     let done = 0;
-    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
-      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log });
+    const stop = options.interruption;
+    const runs = await mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
+      if (stop?.stopped) return undefined;
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log, abortSignal: stop?.abortSignal });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
+    return runs.filter((run): run is RunResult => run !== undefined);
   }
 
   /**

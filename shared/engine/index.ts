@@ -6,5 +6,8 @@ export { DEFAULT_STATUS_PAGE_SIZE, MAX_STATUS_PAGE_SIZE } from "./status";
 export type { StatusPage, StatusSummary, TargetStatus } from "./status";
 export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";
+export { Interruption } from "./interruption";
+export { unlockTarget } from "./unlock";
+export type { UnlockResult } from "./unlock";
 export { adoptAllCustomers, applyImport, listDesiredRows, planImport } from "./bulkDesired";
 export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } from "./bulkDesired";

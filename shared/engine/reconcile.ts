@@ -3,6 +3,7 @@ import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type NotConver
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { checkBeforePut } from "./preflight";
+import { interruptionOf, interruptRun } from "./interruption";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { HistoryRecord, Lease } from "../stores";
@@ -165,7 +166,11 @@ async function takeLease(deps: EngineDeps, request: ReconcileRequest, runId: str
   if (lease) return lease;
   const holder = await deps.leases!.get(request.target).catch(() => undefined);
   const who = holder ? ` (a ${holder.trigger} run since ${holder.acquiredAt}; the lease ends by ${holder.expiresAt})` : "";
-  throw new SyncError("InProgress", `A sync of "${request.target}" is already in progress${who}; nothing was called.`, { statusCode: 409 });
+  throw new SyncError(
+    "InProgress",
+    `A sync of "${request.target}" is already in progress${who}; nothing was called. If that run is gone, \`billing-sync unlock --target ${request.target}\` releases its lease.`,
+    { statusCode: 409 },
+  );
 }
 
 /** One reconcile pass for one target: lease, observe, diff, act, record. Never throws. */
@@ -226,6 +231,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     run.error = error;
     run.outcome = outcomeFor(error, options);
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
+    const interrupted = interruptionOf(options.abortSignal);
+    if (interrupted) interruptRun(run, interrupted);
   }
   const released = lease
     ? deps.leases!.release(lease).catch((err: unknown) => log.warn(`Lease of ${request.target} not released; it expires on its own: ${redactor.known(toSyncError(err).message)}`))

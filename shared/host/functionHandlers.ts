@@ -3,6 +3,7 @@ import { contextLogger, getEngine } from "./worker";
 export { afterInvocation } from "./worker";
 import { errorResponse, parseSyncRequest, runSyncRequest, statusResponse } from "./httpApi";
 import { parseTargetMessage } from "../stores";
+import { inFlightRun, workerInterruption } from "./shutdown";
 
 /**
  * What the triggers do. functions/*.ts load this on their first invocation, so that the
@@ -29,7 +30,8 @@ export async function runTimer(context: InvocationContext): Promise<void> {
     });
     return;
   }
-  const runs = await engine.syncAll({ trigger: "timer", log });
+  const interruption = workerInterruption();
+  const runs = await inFlightRun(() => engine.syncAll({ trigger: "timer", log, interruption }));
   const failed = runs.filter((r) => r.outcome === "failed" || r.outcome === "conflict" || r.outcome === "invalid-desired");
   log.info(`Timer sync of ${runs.length} target(s) finished`, { outcomes: runs.map((r) => `${r.target}:${r.outcome}`) });
   if (failed.length > 0) {
@@ -57,7 +59,10 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   const parsed = parseTargetMessage(message);
   const { target, trigger, dryRun } = parsed;
   const engine = getEngine();
-  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  const interruption = workerInterruption();
+  // A worker being stopped starts nothing: the message comes back for another instance.
+  if (interruption.stopped) throw new Error(`The worker is stopping (${interruption.cause}); ${target} was not started and the host will deliver it again.`);
+  const run = await inFlightRun(() => engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS, abortSignal: interruption.abortSignal }));
   if (run.outcome === "deferred") {
     const deferrals = (parsed.deferrals ?? 0) + 1;
     if (deferrals > MAX_DEFERRALS || !engine.queue) {
@@ -68,7 +73,7 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
     log.info(`${dryRun ? "Plan" : "Sync"} of ${target} throttled: queued again, visible in ${delayInSeconds} s`, { target, deferrals, delayInSeconds });
     return;
   }
-  if (run.outcome === "failed" || run.outcome === "conflict") {
+  if (run.outcome === "failed" || run.outcome === "conflict" || run.outcome === "interrupted") {
     throw new Error(`Sync of ${target} ended ${run.outcome} (${run.error?.code}, correlation id ${run.correlationId}); the host will retry it.`);
   }
 }

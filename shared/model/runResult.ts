@@ -15,6 +15,9 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
+  // Stopped by a signal (Ctrl-C, SIGTERM, an instance scaled in) or released by hand (unlock):
+  // the record says whether a PUT went out without an answer.
+  "interrupted",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

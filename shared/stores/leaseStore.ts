@@ -1,5 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { Trigger } from "../model";
+import { holderProcess } from "./holderProcess";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";
@@ -18,6 +19,8 @@ export interface LeaseInfo {
   acquiredAt: string;
   expiresAt: string;
   expired: boolean;
+  /** The holding process as "<host>:<pid>" (see holderProcess), absent in leases taken before it was kept. */
+  process?: string;
 }
 
 export interface AcquireOptions {
@@ -50,6 +53,7 @@ export class LeaseStore {
       Trigger: options.trigger,
       AcquiredAt: now.toISOString(),
       ExpiresAt: expiresAt.toISOString(),
+      Process: holderProcess(),
     };
     const taken = (etag: string | undefined): Lease => ({ target, holder, etag: etag ?? "*", expiresAt });
     try {
@@ -103,7 +107,33 @@ export class LeaseStore {
     try {
       await this.tables.ensure(this.client);
       const e = await this.client.getEntity<Record<string, string>>(target, LEASE_ROW_KEY);
-      return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired: Date.parse(e.ExpiresAt) <= now.getTime() };
+      return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired: Date.parse(e.ExpiresAt) <= now.getTime(), process: e.Process };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageError(`read the lease of "${target}"`, err);
+    }
+  }
+
+  /**
+   * Deletes the lease by hand (`billing-sync unlock`), whoever holds it, if it is still the
+   * one read (`etag`): false when it was released or taken over meanwhile.
+   */
+  async releaseByHand(target: string, etag: string): Promise<boolean> {
+    try {
+      await this.client.deleteEntity(target, LEASE_ROW_KEY, { etag });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 412 || isNotFound(err)) return false;
+      throw storageError(`release the lease of "${target}"`, err);
+    }
+  }
+
+  /** The lease as it stands, with the ETag releaseByHand needs. */
+  async read(target: string, now = new Date()): Promise<(LeaseInfo & { etag: string }) | undefined> {
+    try {
+      await this.tables.ensure(this.client);
+      const e = await this.client.getEntity<Record<string, string>>(target, LEASE_ROW_KEY);
+      return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired: Date.parse(e.ExpiresAt) <= now.getTime(), process: e.Process, etag: e.etag };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw storageError(`read the lease of "${target}"`, err);
