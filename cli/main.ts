@@ -15,7 +15,7 @@ import {
   type Preflight,
   type TargetStatus,
 } from "../shared/engine";
-import { loadSettings } from "../shared/config";
+import { loadCheckedSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
@@ -50,6 +50,8 @@ export function syncExitCode(runs: RunResult[]): number {
 function defaultTargetOf(doc: unknown): string {
   if (!isJsonObject(doc)) return DEFAULT_TARGET;
   const { kind, id } = resourceOfEntity(doc);
+  // Not "target default is invalid": the row is the customer's, named after the id it lacks.
+  if (kind.key && id === undefined) throw new SyncError("InvalidDesiredState", `The file's ${kind.key.property} must be ${kind.key.description}; the row would be ${kind.defaultTarget(`<${kind.key.property}>`)}. Nothing was written.`);
   return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
 }
 
@@ -110,7 +112,7 @@ export function buildProgram(io: CliIo): CliProgram {
   const puts = putCounter();
   const getEngine = () => {
     if (!engine) {
-      const settings = loadSettings(io.env);
+      const settings = loadCheckedSettings(io.env);
       telemetry = startTelemetry(settings, { mode: "process", report: (notice) => io.stderr(`warn ${notice}\n`) });
       const log = streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" });
       const onRunFinished = (run: FinishedRun) => {
@@ -423,11 +425,14 @@ export function buildProgram(io: CliIo): CliProgram {
   program
     .command("simulator")
     .description("Run the Partner Center simulator alone (until Ctrl+C).")
-    .option("--port <port>", "port", "7071")
+    .option("--port <port>", "port (default: 7080; not 7071, func start's own)", "7080")
     .option("--token <token>", "bearer token it accepts (default: a random one, printed)")
-    .action(async (opts: { port: string; token?: string }) => {
+    .option("--customers <n>", "customers to serve, each with a billing profile (default: none)")
+    .action(async (opts: { port: string; token?: string; customers?: string }) => {
       const { runSimulator } = await import("./simulatorCommand");
-      await runSimulator(Number(opts.port), opts.token, io);
+      const customers = opts.customers === undefined ? undefined : Number(opts.customers);
+      if (customers !== undefined && (!Number.isInteger(customers) || customers < 0 || customers > 100_000)) throw new SyncError("ConfigError", `--customers must be a whole number from 0 to 100000, got "${opts.customers}"`);
+      await runSimulator({ port: Number(opts.port), token: opts.token, customers }, io);
     });
 
   return {

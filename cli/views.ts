@@ -80,6 +80,8 @@ export function renderHistory(records: HistoryRecord[]): string {
   const rows = records.map((r) =>
     [
       r.startedAt,
+      // What `restore --run` takes.
+      r.runId,
       r.target,
       r.trigger + (r.dryRun ? " (dry run)" : ""),
       r.outcome,
@@ -88,7 +90,7 @@ export function renderHistory(records: HistoryRecord[]): string {
       r.error ? `${r.error.code}${r.error.status ? ` ${r.error.status}` : ""}` : "",
     ].join("  "),
   );
-  return ["started  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
+  return ["started  run-id  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
 }
 
 export function renderStatus(statuses: TargetStatus[]): string {

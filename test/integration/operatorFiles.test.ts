@@ -168,3 +168,61 @@ describe("no file content in any import error", () => {
     }
   });
 });
+
+describe("the first day's rough edges", () => {
+  it("desired set with an invalid CustomerId names the customer's row, not the target default", async () => {
+    const result = await cli("desired", "set", "--no-check", "--file", write("bad-id.json", JSON.stringify({ CustomerId: "not-a-guid", FirstName: "Robin" })));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/The file's CustomerId must be .*; the row would be customer-<CustomerId>\. Nothing was written\./);
+    expect(result.stderr).not.toContain('"default"');
+  });
+
+  it("history shows each run's id, what restore --run takes", async () => {
+    const plan = JSON.parse((await cli("plan", "--target", `customer-${id(0)}`, "--json")).stdout);
+    const history = await cli("history", "--target", `customer-${id(0)}`);
+    expect(history.stdout.split("\n")[0]).toBe("started  run-id  target  trigger  outcome  fields  correlation-id  error");
+    expect(history.stdout).toContain(`  ${plan.runId}  customer-${id(0)}  cli (dry run)  drift`);
+  });
+
+  it("billing-sync simulator serves --customers N with more countries' rules, and prints the settings with the real token", async () => {
+    const { runSimulator } = await import("../../cli/simulatorCommand");
+    let stdout = "";
+    const sim = await runSimulator({ port: 0, customers: 3 }, { stdout: (t) => void (stdout += t), stderr: () => undefined, env: {} });
+    try {
+      const token = /PARTNER_CENTER_ACCESS_TOKEN=(\S+)/.exec(stdout)?.[1];
+      expect(token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(stdout).not.toContain("<the token>");
+      expect(stdout).toMatch(/and 3 customers \(GET \/v1\/customers\); country rules of US, GB, DE, CN\./);
+      const base = /PARTNER_CENTER_BASE_URL=(\S+)/.exec(stdout)![1];
+      const get = (path: string) => fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      const customers = (await (await get("/v1/customers")).json()) as { items: unknown[] };
+      expect(customers.items).toHaveLength(3);
+      for (const iso2 of ["US", "GB", "DE", "CN"]) expect({ iso2, status: (await get(`/v1/countryvalidationrules/${iso2}`)).status }).toEqual({ iso2, status: 200 });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it("a request that never reached a server (connection refused) carries no request id", async () => {
+    await h.setDesired(`customer-${id(0)}`, { CustomerId: id(0), FirstName: "Robin" });
+    const { createServer } = await import("node:net");
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    let stdout = "";
+    const env = { ...h.env, PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${port}` };
+    const code = await runCli(["plan", "--target", `customer-${id(0)}`, "--json"], { stdout: (t) => void (stdout += t), stderr: () => undefined, env, engineOptions: { retry: fastRetry(h.waits) } });
+    const run = JSON.parse(stdout);
+    expect(code).toBe(1);
+    expect(run).toMatchObject({ outcome: "failed", requestIds: [], error: { code: "NetworkError" } });
+    expect(run.error.message).toMatch(/ECONNREFUSED/);
+    expect(run.error.requestId).toBeUndefined();
+  });
+
+  it("the simulator's default port is not 7071 (func start's own)", async () => {
+    const { buildProgram } = await import("../../cli/main");
+    const simulator = buildProgram({ stdout: () => undefined, stderr: () => undefined, env: {} }).program.commands.find((c) => c.name() === "simulator")!;
+    expect(simulator.options.find((o) => o.long === "--port")?.defaultValue).toBe("7080");
+  });
+});
