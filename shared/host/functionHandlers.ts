@@ -87,7 +87,8 @@ export async function handleSync(request: HttpRequest, context: InvocationContex
   const parsed = await parseSyncRequest(request);
   if (!parsed.ok) return parsed.response;
   try {
-    return await runSyncRequest(getEngine(), parsed.value, log);
+    const interruption = workerInterruption();
+    return await inFlightRun(() => runSyncRequest(getEngine(), parsed.value, log, interruption));
   } catch (err) {
     return errorResponse(err, log);
   }

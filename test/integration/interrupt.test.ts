@@ -96,6 +96,37 @@ describe("SIGTERM to the Functions worker in the middle of a timer sync", () => 
   }, 60_000);
 });
 
+describe("a second Ctrl-C", () => {
+  it("exits at once; the leases it leaves are released by unlock without --force (their process is gone), and status shows the runs interrupted", async () => {
+    for (let i = 0; i < CUSTOMERS; i++) await h.setDesired(`customer-${h.sim.customers().id(i)}`, { CustomerId: h.sim.customers().id(i), FirstName: `Third${i}` });
+    h.sim.resetRequests();
+    const bin = join(__dirname, "..", "..", "dist", "cli", "bin.js");
+    const child = spawn(process.execPath, [bin, "sync"], { env: { ...process.env, ...h.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    while (puts().length < 3) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    const secondAt = Date.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(Date.now() - secondAt).toBeLessThan(2_000);
+    expect(stderr).toMatch(/SIGINT again: exiting now/);
+
+    const held = (await h.rawRows(TABLES.leases)).map((l) => String(l.partitionKey));
+    expect(held.length).toBeGreaterThan(0);
+    for (const target of held) {
+      const unlocked = await cli("unlock", "--target", target, "--reason", "second Ctrl-C");
+      expect({ target, code: unlocked.code, out: unlocked.stdout }).toEqual({ target, code: 0, out: expect.stringMatching(/\(its process is gone\)\. Run .* is recorded as interrupted/) });
+    }
+    expect(await h.rawRows(TABLES.leases)).toEqual([]);
+    const summary = JSON.parse((await cli("status", "--json")).stdout).summary;
+    expect(summary.runningNow).toBe(0);
+    expect(summary.byOutcome["in-progress"]).toBeUndefined();
+  }, 60_000);
+});
+
 describe("a run that died without a record, and unlock", () => {
   const target = () => `customer-${h.sim.customers().id(0)}`;
 
