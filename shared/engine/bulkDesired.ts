@@ -12,7 +12,7 @@ import {
   type ResourceRef,
   resourceOfEntity,
 } from "../model";
-import type { DesiredRow } from "../stores";
+import { type DesiredRow, fieldsWithReplacementCharacter } from "../stores";
 import type { Engine } from "./engine";
 
 /**
@@ -101,7 +101,7 @@ export async function planImport(engine: Engine, inputs: readonly RowInput[]): P
     const checked = checkDesiredEntity(target, input.entity);
     if (!checked.ok) problems.push(...checked.problems);
     // The store would refuse the row mid-import: say so now, while nothing is written.
-    const spoilt = Object.keys(input.entity).filter((name) => typeof input.entity[name] === "string" && (input.entity[name] as string).includes("\uFFFD"));
+    const spoilt = fieldsWithReplacementCharacter(input.entity);
     if (spoilt.length > 0) problems.push(`${spoilt.join(", ")} ${spoilt.length === 1 ? "holds" : "hold"} U+FFFD, the mark of text read in the wrong encoding`);
     const key = instanceKey(resource);
     const label = resource.kind.key && resource.id ? `${resource.kind.key.property} ${resource.id}` : undefined;

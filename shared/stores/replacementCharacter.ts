@@ -7,12 +7,17 @@ import { SyncError } from "../core";
  * it: the last line of defence behind the CLI's strict decoding.
  */
 export function refuseReplacementCharacter(target: string, properties: Record<string, unknown>): void {
-  const spoilt = Object.keys(properties)
-    .filter((name) => typeof properties[name] === "string" && (properties[name] as string).includes("\uFFFD"))
-    .sort();
+  const spoilt = fieldsWithReplacementCharacter(properties);
   if (spoilt.length === 0) return;
   throw new SyncError(
     "InvalidDesiredState",
     `The desired state of "${target}" was not written: ${spoilt.join(", ")} ${spoilt.length === 1 ? "holds" : "hold"} U+FFFD, the mark of text read in the wrong encoding. Read the file again with the encoding it was saved in (--encoding windows-1252 for Excel on Windows).`,
   );
+}
+
+/** The properties whose text holds U+FFFD, in name order. */
+export function fieldsWithReplacementCharacter(properties: Record<string, unknown>): string[] {
+  return Object.keys(properties)
+    .filter((name) => typeof properties[name] === "string" && (properties[name] as string).includes("\uFFFD"))
+    .sort();
 }
