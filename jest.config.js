@@ -7,4 +7,6 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }],
   },
   testTimeout: 30000,
+  // Drops the one expected warning of @azure/functions (no Functions runtime here).
+  setupFiles: ["<rootDir>/test/support/quietConsole.ts"],
 };

@@ -1,5 +1,6 @@
 import type { EngineOptions } from "../shared/engine";
 import type { AuthLoginIo } from "./authLogin";
+import type { CliSignals } from "./signals";
 
 /** Where a command reads and writes: the process, or a test or the demo standing in for it. */
 export interface CliIo {
@@ -16,4 +17,6 @@ export interface CliIo {
   readStdin?: () => Promise<string>;
   /** For tests: what `auth login` uses instead of Azure and the real identity platform. */
   authLogin?: AuthLoginIo["userAuth"];
+  /** Ctrl-C and SIGTERM of the process (bin.ts): runs stop, record and release their leases. */
+  signals?: CliSignals;
 }

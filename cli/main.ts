@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
 import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
@@ -8,6 +7,7 @@ import {
   applyImport,
   type DesiredEdit,
   Engine,
+  type FinishedRun,
   listDesiredRows,
   planAdopt,
   planImport,
@@ -15,14 +15,17 @@ import {
   type Preflight,
   type TargetStatus,
 } from "../shared/engine";
-import { loadSettings } from "../shared/config";
+import { loadCheckedSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
-import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
+import { delimiterOption, formatOf, lineAt, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
 import { registerApprove } from "./approve";
+import { putCounter, summaryLine } from "./runSummary";
+import { registerUnlock } from "./unlockCommand";
+import { checkEncoding, encodeText, readTextFile, writeTextFile } from "./textFile";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -48,27 +51,13 @@ export function syncExitCode(runs: RunResult[]): number {
 function defaultTargetOf(doc: unknown): string {
   if (!isJsonObject(doc)) return DEFAULT_TARGET;
   const { kind, id } = resourceOfEntity(doc);
+  // Not "target default is invalid": the row is the customer's, named after the id it lacks.
+  if (kind.key && id === undefined) throw new SyncError("InvalidDesiredState", `The file's ${kind.key.property} must be ${kind.key.description}; the row would be ${kind.defaultTarget(`<${kind.key.property}>`)}. Nothing was written.`);
   return kind.key && id !== undefined ? kind.defaultTarget(id) : DEFAULT_TARGET;
 }
 
-function readTextFile(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new SyncError("InvalidDesiredState", `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
-}
-
-function writeTextFile(path: string, text: string): void {
-  try {
-    writeFileSync(path, text, "utf8");
-  } catch (err) {
-    throw new SyncError("ConfigError", `Cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
-}
-
-function readJsonFile(path: string): unknown {
-  const text = readTextFile(path);
+function readJsonFile(path: string, encoding?: string): unknown {
+  const text = readTextFile(path, encoding);
   const json = stripBom(text);
   try {
     return JSON.parse(json);
@@ -121,35 +110,58 @@ export function buildProgram(io: CliIo): CliProgram {
   const color = io.color ?? false;
   const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
   let telemetry: Telemetry | undefined;
+  const puts = putCounter();
   const getEngine = () => {
     if (!engine) {
-      const settings = loadSettings(io.env);
+      const settings = loadCheckedSettings(io.env);
       telemetry = startTelemetry(settings, { mode: "process", report: (notice) => io.stderr(`warn ${notice}\n`) });
       const log = streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" });
-      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions }, telemetry));
+      const onRunFinished = (run: FinishedRun) => {
+        puts.onRunFinished(run);
+        io.engineOptions?.onRunFinished?.(run);
+      };
+      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions, onRunFinished }, telemetry));
     }
     return engine;
   };
-  const runTargets = async (target: string | undefined, dryRun: boolean, trigger: "cli" = "cli") => {
+  const interruption = io.signals?.interruption;
+  /** The closing line of an untargeted run: printed after the runs, or alone with --quiet. */
+  let summary = "";
+  const runTargets = async (target: string | undefined, dryRun: boolean, how: { quiet?: boolean } = {}) => {
+    const trigger = "cli" as const;
     const e = getEngine();
+    const guard = io.signals?.guard ?? (<T>(work: () => Promise<T>) => work());
     if (target === undefined) {
       const progress = progressLine(io);
       const counts = new Map<string, number>();
-      const runs = await e.syncAll({
-        trigger,
-        dryRun,
-        onProgress: ({ done, total, run }) => {
-          counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
-          progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${total} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
-        },
-      });
+      const started = Date.now();
+      let total: number | undefined;
+      // --quiet: the summary line only; a run's warnings stay in its record and telemetry.
+      const quietLog = how.quiet ? { ...streamLogger(io.stderr), info: () => undefined, warn: () => undefined } : undefined;
+      const runs = await guard(() =>
+        e.syncAll({
+          trigger,
+          dryRun,
+          interruption,
+          log: quietLog,
+          onProgress: ({ done, total: of, run }) => {
+            total = of;
+            counts.set(run.outcome, (counts.get(run.outcome) ?? 0) + 1);
+            progress.update(`${dryRun ? "Planning" : "Syncing"}: ${done}/${of} targets (${[...counts].map(([o, n]) => `${o} ${n}`).join(", ")})`);
+          },
+        }),
+      );
       progress.done();
+      if (interruption?.stopped) total = (await e.listTargets().catch(() => undefined))?.length ?? total;
+      summary = summaryLine(runs, { dryRun, total, elapsedMs: Date.now() - started, puts, interrupted: interruption?.stopped ? interruption.cause : undefined });
       return runs;
     }
     checkTargetName(target);
     if (!(await e.desired.get(target))) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
-    return [await e.syncTarget({ target, trigger, dryRun })];
+    return [await guard(() => e.syncTarget({ target, trigger, dryRun }, { abortSignal: interruption?.abortSignal }))];
   };
+  /** After an interruption the exit code is the signal's (130 for Ctrl-C, 143 for SIGTERM). */
+  const signalExit = (code: number) => (interruption?.stopped ? (interruption.cause === "SIGTERM" ? 143 : 130) : code);
 
   const program = new Command("billing-sync")
     .description("Keeps the Partner Center billing profile in its desired state.")
@@ -163,10 +175,12 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, true);
-      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
-      exitCode = planExitCode(runs);
+    .option("--quiet", "without --target: print only the closing summary line")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
+      const runs = await runTargets(opts.target, true, { quiet: opts.quiet });
+      if (opts.quiet && !opts.target) io.stdout(summary);
+      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
+      exitCode = signalExit(planExitCode(runs));
     });
 
   program
@@ -174,10 +188,12 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode or held by the sweep's PUT limit, 3 in progress elsewhere, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, false);
-      out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
-      exitCode = syncExitCode(runs);
+    .option("--quiet", "without --target: print only the closing summary line")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
+      const runs = await runTargets(opts.target, false, { quiet: opts.quiet });
+      if (opts.quiet && !opts.target) io.stdout(summary);
+      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
+      exitCode = signalExit(syncExitCode(runs));
     });
 
   const desired = program.command("desired").description("Read or write the desired state of a target.");
@@ -199,8 +215,9 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
     .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
-    .action(async (opts: { file: string; target?: string; check: boolean }) => {
-      const doc = readJsonFile(opts.file);
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 (default: utf-8)")
+    .action(async (opts: { file: string; target?: string; check: boolean; encoding?: string }) => {
+      const doc = readJsonFile(opts.file, opts.encoding);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
@@ -240,11 +257,14 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "a .csv or .jsonl file")
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for a CSV saved by Excel on Windows (default: utf-8)")
+    .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: judged from the header line)")
     .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
-      const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
+    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean; encoding?: string; delimiter?: string }) => {
+      const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format), { delimiter: delimiterOption(opts.delimiter) });
       const e = getEngine();
-      const plan = await planImport(e, read.rows);
+      // A file whose header is wrong has no rows worth judging: their problems would only confuse.
+      const plan = read.fileProblems.some((p) => p.row === 0) ? { rows: [], problems: [] } : await planImport(e, read.rows);
       const problems = [...read.fileProblems, ...plan.problems];
       const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
@@ -264,15 +284,21 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Write every desired row to a CSV or JSON-lines file, as import reads it.")
     .requiredOption("--out <path>", "a .csv or .jsonl file, or - for standard output")
     .option("--format <format>", "csv or jsonl (default: from the file name; csv for -)")
-    .action(async (opts: { out: string; format?: string }) => {
+    .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for Excel on Windows (default: utf-8)")
+    .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: ,)")
+    .action(async (opts: { out: string; format?: string; encoding?: string; delimiter?: string }) => {
       const format = opts.out === "-" ? formatOf("-.csv", opts.format) : formatOf(opts.out, opts.format);
+      const encoding = checkEncoding(opts.encoding);
+      if (opts.out === "-" && encoding !== "utf-8") throw new SyncError("ConfigError", `--encoding ${encoding} writes a file: give --out <path>.`);
+      const delimiter = delimiterOption(opts.delimiter);
       const rows = await listDesiredRows(getEngine());
-      const text = format === "csv" ? writeDesiredCsv(rows) : writeDesiredJsonLines(rows);
+      const text = format === "csv" ? writeDesiredCsv(rows, { delimiter }) : writeDesiredJsonLines(rows);
       if (opts.out === "-") {
         io.stdout(text);
         return;
       }
-      writeTextFile(opts.out, text);
+      const bytes = encodeText(text, encoding, (index) => `Line ${lineAt(text, index)} of the export`);
+      writeTextFile(opts.out, bytes);
       io.stdout(`Exported ${rows.length} desired row${rows.length === 1 ? "" : "s"} to ${opts.out} (${format}).\n`);
     });
 
@@ -373,6 +399,7 @@ export function buildProgram(io: CliIo): CliProgram {
     });
 
   registerApprove(program, { getEngine, out });
+  registerUnlock(program, { io, getEngine, setExitCode: (code) => void (exitCode = code) });
 
   const auth = program.command("auth").description("Production authentication (the secure application model).");
   auth
@@ -400,11 +427,14 @@ export function buildProgram(io: CliIo): CliProgram {
   program
     .command("simulator")
     .description("Run the Partner Center simulator alone (until Ctrl+C).")
-    .option("--port <port>", "port", "7071")
+    .option("--port <port>", "port (default: 7080; not 7071, func start's own)", "7080")
     .option("--token <token>", "bearer token it accepts (default: a random one, printed)")
-    .action(async (opts: { port: string; token?: string }) => {
+    .option("--customers <n>", "customers to serve, each with a billing profile (default: none)")
+    .action(async (opts: { port: string; token?: string; customers?: string }) => {
       const { runSimulator } = await import("./simulatorCommand");
-      await runSimulator(Number(opts.port), opts.token, io);
+      const customers = opts.customers === undefined ? undefined : Number(opts.customers);
+      if (customers !== undefined && (!Number.isInteger(customers) || customers < 0 || customers > 100_000)) throw new SyncError("ConfigError", `--customers must be a whole number from 0 to 100000, got "${opts.customers}"`);
+      await runSimulator({ port: Number(opts.port), token: opts.token, customers }, io);
     });
 
   return {

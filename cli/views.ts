@@ -66,7 +66,8 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
       lines.push(...changeLines(run, color));
       if (run.error) {
         lines.push(red(color, `  ${run.error.code}: ${run.error.message}`));
-        if (run.error.status !== undefined) lines.push(`  HTTP ${run.error.status}${run.error.requestId ? `, MS-RequestId ${run.error.requestId}` : ""}`);
+        // InProgress's 409 is what the HTTP API answers, not something Partner Center said.
+        if (run.error.status !== undefined && run.error.code !== "InProgress") lines.push(`  HTTP ${run.error.status}${run.error.requestId ? `, MS-RequestId ${run.error.requestId}` : ""}`);
       }
   }
   if (run.addressValidation && run.outcome !== "invalid-desired") {
@@ -90,6 +91,8 @@ export function renderHistory(records: HistoryRecord[]): string {
   const rows = records.map((r) =>
     [
       r.startedAt,
+      // What `restore --run` takes.
+      r.runId,
       r.target,
       r.trigger + (r.dryRun ? " (dry run)" : ""),
       r.outcome,
@@ -98,7 +101,7 @@ export function renderHistory(records: HistoryRecord[]): string {
       r.error ? `${r.error.code}${r.error.status ? ` ${r.error.status}` : ""}` : "",
     ].join("  "),
   );
-  return ["started  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
+  return ["started  run-id  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
 }
 
 export function renderStatus(statuses: TargetStatus[]): string {
@@ -181,7 +184,7 @@ export function renderSummary(s: StatusSummary): string {
     .join(", ");
   const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
   const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
-  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "held", "deferred", "uncertain", "suspended", "in-progress", "never-run"];
+  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "held", "deferred", "uncertain", "interrupted", "suspended", "in-progress", "never-run"];
   const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
   const list = <T>(title: string, items: T[], line: (item: T) => string) => {

@@ -16,6 +16,7 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
   deferred: "#78909c",
   held: "#8d6e63",
   uncertain: "#ff7043",
+  interrupted: "#5d4037",
   "not-converged": "#6a1b9a",
   conflict: "#ef6c00",
   "invalid-desired": "#ad1457",
@@ -23,7 +24,7 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
 };
 
 /** Bottom to top of a stacked bar: the healthy outcomes first, failures on top where the eye lands. */
-export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "held", "uncertain", "not-converged", "conflict", "invalid-desired", "failed"];
+export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "held", "uncertain", "interrupted", "not-converged", "conflict", "invalid-desired", "failed"];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -119,7 +120,12 @@ export function timelineSvg(runs: readonly { at: string; outcome: Outcome }[], f
   for (let i = 0; i < bins.length; i += every) {
     const x = left + i * slot + slot / 2;
     parts.push(`<line class="tick" x1="${num(x)}" x2="${num(x)}" y1="${top + plotHeight}" y2="${top + plotHeight + 4}"/>`);
-    parts.push(`<text class="axis" x="${num(x)}" y="${height - 10}" text-anchor="middle">${escapeHtml(binLabel(bins[i].start, binning.unit))}</text>`);
+    const label = binLabel(bins[i].start, binning.unit);
+    // A label is whole: near an edge it is anchored there instead of centred past it (about 7 px a character at 11 px).
+    const half = label.length * 3.5;
+    const anchor = x + half > width - right ? "end" : x - half < 0 ? "start" : "middle";
+    const at = anchor === "end" ? width - right : anchor === "start" ? 0 : x;
+    parts.push(`<text class="axis" x="${num(at)}" y="${height - 10}" text-anchor="${anchor}">${escapeHtml(label)}</text>`);
   }
   parts.push(`<line class="baseline" x1="${left}" x2="${width - right}" y1="${top + plotHeight}" y2="${top + plotHeight}"/>`);
   if (runs.length === 0) parts.push(`<text class="empty" x="${width / 2}" y="${top + plotHeight / 2}" text-anchor="middle">No runs in the period</text>`);

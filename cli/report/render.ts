@@ -68,11 +68,22 @@ function driftTable(rows: DriftRow[]): string {
   );
 }
 
+/** Up to this many targets are listed in the header as they are; more are one collapsed line. */
+const TARGETS_LISTED_OPEN = 10;
+/** Up to this many targets, each desired-state section starts open; more start collapsed. */
+const SECTIONS_OPEN = 5;
+
+function targetList(targets: readonly string[]): string {
+  if (targets.length === 0) return `<span class="muted">none</span>`;
+  if (targets.length <= TARGETS_LISTED_OPEN) return e(targets.join(", "));
+  return `<details class="targets"><summary>${targets.length} targets</summary>${e(targets.join(", "))}</details>`;
+}
+
 function header(model: ReportModel): string {
   const targets = model.summaries.map((s) => s.target);
   const facts: [string, string][] = [
     ["Period", `${timeTag(model.since)} to ${timeTag(model.generatedAt)}`],
-    ["Targets", targets.length ? e(targets.join(", ")) : `<span class="muted">none</span>`],
+    ["Targets", targetList(targets)],
     ["Runs", String(model.runs.length)],
     ["Corrections", `${model.corrections.length} field change${model.corrections.length === 1 ? "" : "s"}`],
     ["Source", "the BillingProfileHistory table (one row per run) and BillingProfileDesired (the desired state now)"],
@@ -123,16 +134,19 @@ function failures(model: ReportModel): string {
 
 function desired(model: ReportModel): string {
   if (model.desired.length === 0) return `<p class="muted">No target.</p>`;
+  // Each target's section folds: fifty targets open run to tens of thousands of pixels.
+  const open = model.desired.length <= SECTIONS_OPEN ? " open" : "";
+  const section = (title: string, body: string) => `<details class="desired-target"${open}><summary>${title}</summary>${body}</details>`;
   return model.desired
     .map((d) => {
       const title = `<h3>${e(d.target)}</h3>`;
-      if (d.state === "missing") return `<section class="desired-target">${title}<p class="muted">No desired-state row: the target was removed; its history is above.</p></section>`;
-      if (d.state === "invalid") return `<section class="desired-target">${title}<p class="banner">The desired-state row is invalid, so runs end invalid-desired: ${e(d.problem ?? "")}</p></section>`;
+      if (d.state === "missing") return section(title, `<p class="muted">No desired-state row: the target was removed; its history is above.</p>`);
+      if (d.state === "invalid") return section(title, `<p class="banner">The desired-state row is invalid, so runs end invalid-desired: ${e(d.problem ?? "")}</p>`);
       const facts = [`mode ${e(d.mode ?? "")}`, d.suspended ? "<strong>suspended</strong>" : "not suspended", d.account ? e(d.account) : ""].filter(Boolean).join(" · ");
       const fields = d.fields.length
         ? table("desired", ["Field", "Desired value"], d.fields.map((f) => [td(e(f.field)), td(value(f.value))]))
         : `<p class="muted">No managed field.</p>`;
-      return `<section class="desired-target">${title}<p class="muted">${facts}</p>${fields}</section>`;
+      return section(title, `<p class="muted">${facts}</p>${fields}`);
     })
     .join("\n");
 }

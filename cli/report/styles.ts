@@ -28,6 +28,8 @@ svg .baseline, svg .tick { stroke: #8a949e; stroke-width: 1; }
 svg text { font: 11px system-ui, "Liberation Sans", Arial, sans-serif; fill: var(--muted); }
 svg text.label { fill: var(--ink); font-size: 12px; }
 svg text.empty { font-size: 14px; }
+details > summary { cursor: pointer; }
+details.desired-target > summary h3 { display: inline-block; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
@@ -37,7 +39,7 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
   h3 { break-after: avoid; page-break-after: avoid; }
   thead { display: table-header-group; }
   tr, svg.chart, .legend { break-inside: avoid; page-break-inside: avoid; }
-  section.desired-target { break-inside: avoid; page-break-inside: avoid; }
+  details.desired-target { break-inside: avoid; page-break-inside: avoid; }
   table { font-size: 8.5pt; }
 }
 `;

@@ -26,7 +26,8 @@ export type SyncErrorCode =
   | "StorageError"
   | "InProgress"
   | "NotConverged"
-  | "Aborted";
+  | "Aborted"
+  | "Interrupted";
 
 export interface SyncErrorOptions {
   statusCode?: number;

@@ -12,7 +12,7 @@ import {
   type ResourceRef,
   resourceOfEntity,
 } from "../model";
-import type { DesiredRow } from "../stores";
+import { type DesiredRow, fieldsWithReplacementCharacter } from "../stores";
 import type { Engine } from "./engine";
 
 /**
@@ -88,26 +88,32 @@ export async function planImport(engine: Engine, inputs: readonly RowInput[]): P
     // A customer row without a valid id has no default name: its own problem says why.
     const named = input.target ?? (resource.kind.key && resource.id === undefined ? undefined : defaultTarget(resource));
     let target = named ?? "";
+    let shownTarget = named;
     if (named !== undefined) {
       try {
         target = checkTargetName(named);
-      } catch (err) {
-        problems.push(toSyncError(err).message);
+      } catch {
+        // Not the name itself: a file's cell may hold anything, personal values included.
+        problems.push("Target is not an allowed target name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        shownTarget = undefined;
       }
     }
     const checked = checkDesiredEntity(target, input.entity);
     if (!checked.ok) problems.push(...checked.problems);
+    // The store would refuse the row mid-import: say so now, while nothing is written.
+    const spoilt = fieldsWithReplacementCharacter(input.entity);
+    if (spoilt.length > 0) problems.push(`${spoilt.join(", ")} ${spoilt.length === 1 ? "holds" : "hold"} U+FFFD, the mark of text read in the wrong encoding`);
     const key = instanceKey(resource);
     const label = resource.kind.key && resource.id ? `${resource.kind.key.property} ${resource.id}` : undefined;
-    if (named !== undefined && targetsSeen.has(target)) problems.push(`target "${target}" is also in row ${targetsSeen.get(target)}`);
+    if (shownTarget !== undefined && targetsSeen.has(target)) problems.push(`target "${target}" is also in row ${targetsSeen.get(target)}`);
     if (key && instancesSeen.has(key)) problems.push(`${label} is also in row ${instancesSeen.get(key)}`);
     const managedBy = key ? existing.byInstance.get(key) : undefined;
     if (managedBy !== undefined && managedBy !== target) problems.push(`${label} is already managed by target "${managedBy}"; use that Target, or delete that row first`);
     const held = existing.byTarget.get(target);
     if (held && held.kind !== resource.kind) problems.push(`target "${target}" holds a ${held.kind.title}; a ${resource.kind.title} needs a target of its own`);
-    if (named !== undefined && !targetsSeen.has(target)) targetsSeen.set(target, input.row);
+    if (shownTarget !== undefined && !targetsSeen.has(target)) targetsSeen.set(target, input.row);
     if (key && !instancesSeen.has(key)) instancesSeen.set(key, input.row);
-    if (problems.length > 0 || !checked.ok) plan.problems.push({ row: input.row, line: input.line, target: named, message: problems.join("; ") });
+    if (problems.length > 0 || !checked.ok) plan.problems.push({ row: input.row, line: input.line, target: shownTarget, message: problems.join("; ") });
     else plan.rows.push({ row: input.row, target, entity: input.entity, state: checked.state });
   }
   return plan;

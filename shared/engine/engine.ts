@@ -11,6 +11,7 @@ import type { Settings } from "../config";
 import { planSweep, scheduleIntervalInMs, type SweepPlan } from "./sweep";
 import { checkBeforePut, type Preflight } from "./preflight";
 import { newSweepId, sweepLimit } from "./sweepGate";
+import type { Interruption } from "./interruption";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
@@ -53,6 +54,8 @@ export interface SyncAllOptions {
   sweepId?: string;
   /** After each run: how many are done of how many (a progress line). */
   onProgress?: (progress: { done: number; total: number; run: RunResult }) => void;
+  /** Once stopped, no new run starts (they are left out of the result); its abort ends the runs in flight `interrupted`. */
+  interruption?: Interruption;
 }
 
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
@@ -170,11 +173,14 @@ export class Engine {
     const slots = options.concurrency ?? this.partnerGate.permits;
     const sweepId = options.dryRun ? undefined : await this.startSweep(options.trigger, targets.length, options.sweepId);
     let done = 0;
-    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
-      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun, sweepId }, { log: options.log });
+    const stop = options.interruption;
+    const runs = await mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
+      if (stop?.stopped) return undefined;
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun, sweepId }, { log: options.log, abortSignal: stop?.abortSignal });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
+    return runs.filter((run): run is RunResult => run !== undefined);
   }
 
   /**

@@ -4,6 +4,7 @@ import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
 import { checkBeforePut } from "./preflight";
 import { fenceFor } from "./fencing";
+import { interruptionOf, interruptRun } from "./interruption";
 import { pendingHistoryRecord, recordRun } from "./record";
 import { answerLost, changesPresent, findUnsettled, mergeChanges, putMayHaveLanded, settleUncertain } from "./uncertainPut";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
@@ -182,7 +183,11 @@ async function takeLease(deps: EngineDeps, request: ReconcileRequest, runId: str
   if (lease) return lease;
   const holder = await deps.leases!.get(request.target).catch(() => undefined);
   const who = holder ? ` (a ${holder.trigger} run since ${holder.acquiredAt}; the lease ends by ${holder.expiresAt})` : "";
-  throw new SyncError("InProgress", `A sync of "${request.target}" is already in progress${who}; nothing was called.`, { statusCode: 409 });
+  throw new SyncError(
+    "InProgress",
+    `A sync of "${request.target}" is already in progress${who}; nothing was called. If that run is gone, \`billing-sync unlock --target ${request.target}\` releases its lease.`,
+    { statusCode: 409 },
+  );
 }
 
 /** One reconcile pass for one target: lease, observe, diff, act, record. Never throws. */
@@ -255,6 +260,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
     // An uncertain queue run comes back for the next run to settle it: not before the service's Retry-After.
     else if (run.outcome === "uncertain" && error.retryAfterInMs !== undefined) run.retryAfterInMs = error.retryAfterInMs;
+    const interrupted = interruptionOf(options.abortSignal);
+    if (interrupted) interruptRun(run, interrupted);
   }
   await gate.settle(run);
   const released = lease

@@ -72,7 +72,8 @@ function historyRecord(facts: RunFacts, contested: ContestedField[]): HistoryRec
     changedFields: run.changes.map((c) => c.field),
     changes: maskChanges(run.changes, run.resource?.kind),
     correlationId: facts.correlationId,
-    requestIds: [...new Set(run.calls.map((c) => c.requestId))],
+    // A request that never left (connection refused, no such host) has an id no server saw.
+    requestIds: [...new Set(run.calls.filter((c) => c.sent !== false).map((c) => c.requestId))],
     getRequestId: run.getRequestId,
     putRequestId: run.putRequestId,
     putMade: run.putMade,
@@ -122,7 +123,8 @@ export async function recordRun(facts: RunFacts, deps: EngineDeps & { log: Logge
   const { run, request } = facts;
   const changedFields = run.changes.map((c) => c.field);
   const contested = contestedNow(facts, changedFields, deps);
-  const record = historyRecord({ ...facts, run: { ...run, putPending: false } }, contested);
+  // An interrupted run keeps putPending when its PUT went out unanswered (see interruption.ts).
+  const record = historyRecord({ ...facts, run: { ...run, putPending: run.outcome === "interrupted" && run.putPending === true } }, contested);
   const { requestIds, changes: masked, error, durationMs } = record;
   let recorded = true;
   try {

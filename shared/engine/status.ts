@@ -2,6 +2,7 @@ import { type ContestedField, type ContestPolicy, findContested, KEY_PROPERTIES,
 import { mapWithConcurrency, SyncError } from "../core";
 import { type DesiredStateStore, type HistoryRecord, type HistoryStore, type LeaseInfo, type LeaseStore, type PoisonEntry, type PublicHistoryRecord, publicRecord } from "../stores";
 import { nextRun } from "../config";
+import { outcomeShown } from "./interruption";
 
 /** What an operator needs to see per target, pauses and fights included. */
 export interface TargetStatus {
@@ -51,11 +52,12 @@ function since(records: readonly HistoryRecord[], holds: (r: HistoryRecord) => b
 }
 
 export async function targetStatus(engine: StatusSources, target: string, context: { now: Date; poison: PoisonEntry[] }): Promise<TargetStatus> {
-  const [row, records, lease] = await Promise.all([
+  const [row, stored, lease] = await Promise.all([
     engine.desired.get(target),
     engine.history.list(target, { limit: HISTORY_IN_VIEW, columns: "public" }),
     engine.leases.get(target, context.now),
   ]);
+  const records = stored.map((r) => outcomeShown(r, new Set(lease && !lease.expired ? [lease.holder] : [])));
   const mode = row?.properties.Mode === "observe" ? "observe" : "enforce";
   const resource = resourceOfEntity(row?.properties ?? {});
   const suspended = row?.properties.Suspended === true;
@@ -141,8 +143,9 @@ export async function statusSummary(engine: StatusSources, context: { now: Date;
     poison: context.poison.length,
     nextScheduledRun: nextRun(engine.settings.schedule, context.now),
   };
+  const holders = new Set(held.map((h) => h.holder));
   rows.forEach((row, i) => {
-    const records = latest[i];
+    const records = latest[i].map((r) => outcomeShown(r, holders));
     const last = latestMeaningful(records);
     // Only runs that found the lease taken: the target is being run (or re-queued for it), not never run.
     const outcome = last?.outcome ?? records[0]?.outcome ?? "never-run";

@@ -5,6 +5,7 @@ import { errorResponse, parseSyncRequest, runSyncRequest, statusResponse } from 
 import { parseTargetMessage } from "../stores";
 import { requeueFor } from "./requeue";
 import { reportSweepOverrun } from "./sweepReport";
+import { inFlightRun, workerInterruption } from "./shutdown";
 
 /**
  * What the triggers do. functions/*.ts load this on their first invocation, so that the
@@ -35,7 +36,8 @@ export async function runTimer(context: InvocationContext): Promise<void> {
     reportSweepOverrun(sweep, log);
     return;
   }
-  const runs = await engine.syncAll({ trigger: "timer", log });
+  const interruption = workerInterruption();
+  const runs = await inFlightRun(() => engine.syncAll({ trigger: "timer", log, interruption }));
   const failed = runs.filter((r) => r.outcome === "failed" || r.outcome === "conflict" || r.outcome === "invalid-desired");
   log.info(`Timer sync of ${runs.length} target(s) finished`, { outcomes: runs.map((r) => `${r.target}:${r.outcome}`) });
   if (failed.length > 0) {
@@ -62,7 +64,10 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   const parsed = parseTargetMessage(message);
   const { target, trigger, dryRun, sweepId } = parsed;
   const engine = getEngine();
-  const run = await engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  const interruption = workerInterruption();
+  // A worker being stopped starts nothing: the message comes back for another instance.
+  if (interruption.stopped) throw new Error(`The worker is stopping (${interruption.cause}); ${target} was not started and the host will deliver it again.`);
+  const run = await inFlightRun(() => engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS, abortSignal: interruption.abortSignal }));
   const again = engine.queue ? await requeueFor(engine, parsed, run, log) : undefined;
   if (again) {
     const visibleAt = new Date(Date.now() + again.delayInSeconds * 1000).toISOString();
@@ -71,7 +76,7 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
     log.info(`${dryRun ? "Plan" : "Sync"} of ${target} ${again.why}: queued again, visible in ${again.delayInSeconds} s`, { target, deferrals: again.message.deferrals, requeues: again.message.requeues, delayInSeconds: again.delayInSeconds });
     return;
   }
-  if (run.outcome === "failed" || run.outcome === "conflict") {
+  if (run.outcome === "failed" || run.outcome === "conflict" || run.outcome === "interrupted") {
     throw new Error(`Sync of ${target} ended ${run.outcome} (${run.error?.code}, correlation id ${run.correlationId}); the host will retry it.`);
   }
   // Done: the next sweep may queue this target again.
@@ -87,7 +92,8 @@ export async function handleSync(request: HttpRequest, context: InvocationContex
   const parsed = await parseSyncRequest(request);
   if (!parsed.ok) return parsed.response;
   try {
-    return await runSyncRequest(getEngine(), parsed.value, log);
+    const interruption = workerInterruption();
+    return await inFlightRun(() => runSyncRequest(getEngine(), parsed.value, log, interruption));
   } catch (err) {
     return errorResponse(err, log);
   }

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import { type Engine, MAX_STATUS_PAGE_SIZE } from "../engine";
+import { type Engine, type Interruption, MAX_STATUS_PAGE_SIZE } from "../engine";
 import { isSyncError, type Logger, PRODUCT_VERSION, SyncError } from "../core";
 import { checkTargetName, type MultiRunResult, type RunResult } from "../model";
 
@@ -94,7 +94,7 @@ export const STATUS_ROUTE = "/api/status";
  * them under the host's limits, and the HTTP invocation makes no Partner Center call, so
  * a holder of the function key cannot make it do a fan-out's work on demand.
  */
-export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log: Logger): Promise<HttpResponseInit> {
+export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log: Logger, interruption?: Interruption): Promise<HttpResponseInit> {
   try {
     if (body.target === undefined && engine.queue) {
       const dryRun = body.dryRun ?? false;
@@ -109,11 +109,11 @@ export async function runSyncRequest(engine: Engine, body: SyncRequestBody, log:
       return { status: 202, headers: { Location: STATUS_ROUTE }, jsonBody: result };
     }
     if (body.target === undefined) {
-      const result: MultiRunResult = { runs: await engine.syncAll({ trigger: "http", dryRun: body.dryRun, log }) };
+      const result: MultiRunResult = { runs: await engine.syncAll({ trigger: "http", dryRun: body.dryRun, log, interruption }) };
       return { status: 200, jsonBody: result };
     }
     if (!(await engine.desired.get(body.target))) return problem(404, "TargetNotFound", `Target "${body.target}" has no desired-state row.`);
-    const run: RunResult = await engine.syncTarget({ target: body.target, trigger: "http", dryRun: body.dryRun }, { log });
+    const run: RunResult = await engine.syncTarget({ target: body.target, trigger: "http", dryRun: body.dryRun }, { log, abortSignal: interruption?.abortSignal });
     return { status: run.outcome === "in-progress" ? 409 : 200, jsonBody: run };
   } catch (err) {
     return errorResponse(err, log);

@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import { Engine } from "../engine";
 import type { Logger, LogProperties } from "../core";
-import { loadSettings } from "../config";
+import { loadCheckedSettings } from "../config";
 import { startTelemetry, type Telemetry, withTelemetry } from "../telemetry";
 
 /**
@@ -23,7 +23,7 @@ export function getEngine(env: NodeJS.ProcessEnv = process.env): Engine {
   // Rebuilt only if the settings changed (tests run several configurations in one process).
   const key = envKey(env);
   if (!engine || key !== engineEnvKey) {
-    const settings = loadSettings(env);
+    const settings = loadCheckedSettings(env);
     void telemetry?.shutdown();
     telemetry = startTelemetry(settings, { mode: "host", report: (notice) => telemetryNotices.push(notice) });
     engine = new Engine(settings, withTelemetry({}, telemetry));

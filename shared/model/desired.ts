@@ -56,7 +56,13 @@ function editDistance(a: string, b: string): number {
 export function closestProperty(name: string, kind: ResourceKind): string | undefined {
   const plain = (n: string) => n.toLowerCase().replace(/[_.\s/-]/g, "");
   const all = [...kind.fieldsByName.keys(), ...CONTROL_PROPERTIES, ...KEY_PROPERTIES];
-  return all.find((n) => plain(n) === plain(name)) ?? all.find((n) => editDistance(plain(n), plain(name)) <= 2);
+  // A known name's start or its last part ("Phone" for PhoneNumber, "City" for Address_City).
+  const part = (n: string) => plain(n.slice(n.lastIndexOf("_") + 1));
+  return (
+    all.find((n) => plain(n) === plain(name)) ??
+    all.find((n) => editDistance(plain(n), plain(name)) <= 2) ??
+    (plain(name).length >= 4 ? all.find((n) => part(n) === plain(name) || part(n).startsWith(plain(name)) || plain(n).startsWith(plain(name))) : undefined)
+  );
 }
 
 /** What is wrong with one value of one field (never echoing it), or undefined when it is valid. */

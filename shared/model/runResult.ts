@@ -21,6 +21,9 @@ export const OUTCOMES = [
   // it may have landed. The row keeps the profile before it; the next run reads the live profile
   // and records whether the change is there (ResolvedBy, PutMade). Restorable either way.
   "uncertain",
+  // Stopped by a signal (Ctrl-C, SIGTERM, an instance scaled in) or released by hand (unlock):
+  // the record says whether a PUT went out without an answer.
+  "interrupted",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -112,6 +112,11 @@ export interface CallRecord {
   startedAt: string;
   durationMs: number;
   errorCode?: string;
+  /**
+   * The request left for the server (it may or may not have arrived): false while it waited
+   * for a slot or a token, or when the connection was never made (refused, no such host).
+   */
+  sent?: boolean;
 }
 
 export interface ProfileResponse {
@@ -222,6 +227,9 @@ function hintFor(code: SyncErrorCode, serviceCode: string | undefined): string {
   if (code === "Forbidden") return " The signed-in user needs the Partner Center admin agent or billing admin role.";
   return "";
 }
+
+/** Transport failures before any byte of the request reached a server. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
 
 const NETWORK_WORDS: Record<string, string> = {
   ECONNRESET: "the connection was reset",
@@ -389,9 +397,10 @@ export class PartnerCenterClient {
           attempt,
           startedAt: startedAt.toISOString(),
           durationMs: 0,
+          sent: false,
         };
         try {
-          const response = await this.attempt(request, requestId, options, ticket);
+          const response = await this.attempt(request, requestId, options, ticket, call);
           call.status = response.status;
           call.msCv = idHeader(response, "MS-CV");
           call.msServerId = idHeader(response, "MS-ServerId");
@@ -421,7 +430,7 @@ export class PartnerCenterClient {
     return { value, requestId, calls };
   }
 
-  private async attempt(request: HttpRequest, requestId: string, options: CallOptions, ticket: RateTicket): Promise<AxiosResponse<string>> {
+  private async attempt(request: HttpRequest, requestId: string, options: CallOptions, ticket: RateTicket, call?: CallRecord): Promise<AxiosResponse<string>> {
     const { method, path, data } = request;
     const token = await this.options.credential.getToken(this.options.scope, { abortSignal: options.abortSignal });
     if (!token) throw new SyncError("AuthError", "The credential returned no access token.");
@@ -429,7 +438,9 @@ export class PartnerCenterClient {
     registerSecret(token.token);
     const where = { correlationId: options.correlationId, requestId };
     try {
-      const response = await (this.options.gate ?? processCallGate()).run(() => this.http.request<string>({
+      const response = await (this.options.gate ?? processCallGate()).run(() => {
+        if (call) call.sent = !options.abortSignal?.aborted;
+        return this.http.request<string>({
         method,
         url: path,
         data,
@@ -447,7 +458,8 @@ export class PartnerCenterClient {
           // Not axios's own: the service's logs say which build called.
           "User-Agent": USER_AGENT,
         },
-      }), options.abortSignal);
+      });
+      }, options.abortSignal);
       if (response.status === 429) this.rate.onThrottled(ticket, parseRetryAfter(response.headers as Record<string, unknown>, Date.now()));
       else this.rate.onSuccess(ticket);
       return response;
@@ -457,9 +469,12 @@ export class PartnerCenterClient {
       if (options.abortSignal?.aborted || networkCode === "ERR_CANCELED") {
         throw new SyncError("Aborted", `${method} ${shown(path)} was aborted.`, where);
       }
+      // No connection, no request: a request id the server never saw would send an operator looking for it.
+      const neverSent = NEVER_SENT.has(networkCode);
+      if (neverSent && call) call.sent = false;
       const words = NETWORK_WORDS[networkCode] ?? "the request failed";
       const code: SyncErrorCode = networkCode === "ECONNABORTED" || networkCode === "ETIMEDOUT" ? "Timeout" : "NetworkError";
-      const error = new SyncError(code, `${method} ${shown(path)} failed: ${words} (${networkCode}).`, where);
+      const error = new SyncError(code, `${method} ${shown(path)} failed: ${words} (${networkCode}).`, neverSent ? { correlationId: where.correlationId } : where);
       throw new AttemptError(error, { networkCode });
     }
   }

@@ -1,5 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { SyncError } from "../core";
+import { refuseReplacementCharacter } from "./replacementCharacter";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const DESIRED_ROW_KEY = "billing-profile";
@@ -90,6 +91,7 @@ export class DesiredStateStore {
    * write happens only if nobody changed the row since it was read.
    */
   async upsert(target: string, properties: Record<string, unknown>, options: { etag?: string } = {}): Promise<void> {
+    refuseReplacementCharacter(target, properties);
     const entity = { ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY };
     try {
       await this.tables.ensure(this.client);
@@ -108,6 +110,7 @@ export class DesiredStateStore {
 
   /** Writes a new row; false (nothing written) when the target already has one. */
   async create(target: string, properties: Record<string, unknown>): Promise<boolean> {
+    refuseReplacementCharacter(target, properties);
     try {
       await this.tables.ensure(this.client);
       await this.client.createEntity({ ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY });

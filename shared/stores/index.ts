@@ -3,6 +3,8 @@ export type { DesiredRow } from "./desiredStore";
 export { HistoryStore, publicRecord } from "./historyStore";
 export type { HistoryRecord, PublicHistoryRecord } from "./historyStore";
 export { LeaseStore } from "./leaseStore";
+export { holderAlive } from "./holderProcess";
+export { fieldsWithReplacementCharacter } from "./replacementCharacter";
 export type { Lease, LeaseInfo } from "./leaseStore";
 export { TableFactory } from "./tables";
 export type { StorageRetryOptions, TableFactoryOptions } from "./tables";

@@ -1,6 +1,7 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import type { Trigger } from "../model";
 import { LeaseExpiryJudge } from "./leaseExpiry";
+import { holderProcess } from "./holderProcess";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 export const LEASE_ROW_KEY = "lease";
@@ -21,6 +22,8 @@ export interface LeaseInfo {
   acquiredAt: string;
   expiresAt: string;
   expired: boolean;
+  /** The holding process as "<host>:<pid>" (see holderProcess), absent in leases taken before it was kept. */
+  process?: string;
 }
 
 export interface AcquireOptions {
@@ -55,6 +58,7 @@ export class LeaseStore {
       Trigger: options.trigger,
       AcquiredAt: now.toISOString(),
       ExpiresAt: expiresAt.toISOString(),
+      Process: holderProcess(),
     };
     Object.assign(entity, { DurationMs: options.durationInMs });
     // Never "*": a release or a fence with it would act on whoever holds the lease by then.
@@ -145,10 +149,40 @@ export class LeaseStore {
     try {
       await this.tables.ensure(this.client);
       const e = await this.client.getEntity<Record<string, string>>(target, LEASE_ROW_KEY);
-      return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired: Date.parse(e.ExpiresAt) <= now.getTime() };
+      return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired: Date.parse(e.ExpiresAt) <= now.getTime(), process: e.Process };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw storageError(`read the lease of "${target}"`, err);
     }
+  }
+
+  /**
+   * Deletes the lease by hand (`billing-sync unlock`), whoever holds it, if it is still the
+   * one read (`etag`): false when it was released or taken over meanwhile.
+   */
+  async releaseByHand(target: string, etag: string): Promise<boolean> {
+    try {
+      await this.client.deleteEntity(target, LEASE_ROW_KEY, { etag });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 412 || isNotFound(err)) return false;
+      throw storageError(`release the lease of "${target}"`, err);
+    }
+  }
+
+  /**
+   * The lease as it stands, with the ETag releaseByHand needs. Expired is judged by the
+   * service's clock (its Timestamp plus DurationMs against the answer's Date) where the row
+   * says how long it lasts, as a taker judges it: no comparison with this machine's clock.
+   */
+  async inspect(target: string, now = new Date()): Promise<(LeaseInfo & { etag: string }) | undefined> {
+    await this.tables.ensure(this.client);
+    const row = await this.read(target);
+    if (!row) return undefined;
+    const e = row.entity as Record<string, string>;
+    const duration = Number(row.entity.DurationMs);
+    const byService = row.timestamp && row.serviceDate && Number.isFinite(duration) ? Date.parse(row.timestamp) + duration <= Date.parse(row.serviceDate) : undefined;
+    const expired = byService ?? Date.parse(e.ExpiresAt) <= now.getTime();
+    return { holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired, process: e.Process, etag: row.etag };
   }
 }

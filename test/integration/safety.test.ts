@@ -190,7 +190,8 @@ describe("restore and adopt", () => {
     const edit = await planRestore(engine, lost.runId, "undo3");
     expect(edit.desiredChanges).toEqual([{ field: "PurchaseOrderNumber", from: "PO-LOST", to: "9888" }]);
     const status = (await engine.status()).find((s) => s.target === "undo3");
-    expect(status?.lastRun).toMatchObject({ outcome: "in-progress", putPending: true, restorable: true });
+    // No lease holds that run any more: status shows it interrupted, not running (issue 23).
+    expect(status?.lastRun).toMatchObject({ outcome: "interrupted", putPending: true, restorable: true });
   });
 
   it("restore of a run that changed nothing says so", async () => {

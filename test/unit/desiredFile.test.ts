@@ -23,7 +23,7 @@ describe("reading a desired-state CSV", () => {
   it("an unknown, repeated or unnamed column is a problem of the file, named with its position and a hint", () => {
     const { fileProblems } = readDesiredCsv(`CustomerId,Emial,Email,Email,\n${C1},a@b.co,,,\n`);
     expect(fileProblems.map((p) => p.message)).toEqual([
-      'column 2 "Emial" is not a known column (did you mean Email?)',
+      'column 2 "E***" is not a known column (did you mean Email?)',
       'column 4 "Email" repeats column 3',
       "column 5 has no name",
     ]);
@@ -34,7 +34,7 @@ describe("reading a desired-state CSV", () => {
     const { fileProblems, rows } = readDesiredCsv(`CustomerId,Email\n${C1},secret@x.example,extra\n`);
     expect(rows).toEqual([]);
     expect(fileProblems).toHaveLength(1);
-    expect(fileProblems[0].message).toMatch(/not valid CSV \(CSV_RECORD_INCONSISTENT_FIELDS_LENGTH at line 2\)/);
+    expect(fileProblems[0].message).toMatch(/not valid CSV \(CSV_RECORD_INCONSISTENT_FIELDS_LENGTH at line 2; read with delimiter ","\)/);
     expect(fileProblems[0].message).not.toContain("secret");
   });
 
@@ -82,5 +82,20 @@ describe("writing", () => {
     expect(JSON.parse(text.split("\n")[1])).toEqual({ Target: `customer-${C1}`, CustomerId: C1, Email: "a@b.co", DefaultAddress: { AddressLine2: "" }, Mode: "observe", Suspended: true });
     const back = readDesiredJsonLines(text);
     expect(back.rows.map((r) => ({ target: r.target, properties: r.entity }))).toEqual(rows.map(({ target, properties }) => ({ target, properties })));
+  });
+});
+
+describe("the CSV delimiter", () => {
+  it("is judged from the header line: the most frequent of , ; and tab outside quotes, a comma when none", () => {
+    const { detectDelimiter } = jest.requireActual<typeof import("../../cli/desiredFile")>("../../cli/desiredFile");
+    expect(detectDelimiter("\uFEFFCustomerId;Email;FirstName\r\nx,y;z")).toBe(";");
+    expect(detectDelimiter("CustomerId\tEmail\n")).toBe("\t");
+    expect(detectDelimiter('"A;B",Email\n')).toBe(",");
+    expect(detectDelimiter("CustomerId\n;;;;\n")).toBe(",");
+  });
+
+  it("a ; file read with a tab delimiter option still names the header's delimiter", () => {
+    const { fileProblems } = readDesiredCsv(`CustomerId;Email\n${C1};a@b.co\n`, { delimiter: "\t" });
+    expect(fileProblems.map((p) => p.message)).toEqual(['the first line reads as one column that starts with CustomerId followed by ";": the file is separated by ";", not tab; run again with --delimiter ";"']);
   });
 });

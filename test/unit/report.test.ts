@@ -183,6 +183,28 @@ describe("the HTML", () => {
     expect(html).toContain("@media print");
   });
 
+  it("with many targets, lists them in one collapsed line and folds each target's desired section; few start open", () => {
+    const many = Array.from({ length: 53 }, (_, i) => ({ ...target([]), target: `customer-${String(i).padStart(2, "0")}` }));
+    const big = renderReport(input(many));
+    expect(big).toMatch(/<details class="targets"><summary>53 targets<\/summary>customer-00, customer-01, /);
+    expect(big.match(/<details class="desired-target">/g)).toHaveLength(53);
+    const small = renderReport(input([target([CORRECTED])]));
+    expect(small).toMatch(/<dd>contoso<\/dd>/);
+    expect(small).toMatch(/<details class="desired-target" open><summary><h3>contoso<\/h3><\/summary>/);
+  });
+
+  it("keeps every axis label of the timeline whole: one at the right edge is anchored there", () => {
+    // 30 days: day bins, and a label on the last bin, at the right edge.
+    const svg = renderReport({ ...input([target([run("in-sync", "2026-05-03T11:00:00.000Z")])]), since: new Date(NOW.getTime() - 30 * 86_400_000) });
+    const labels = [...svg.matchAll(/<text class="axis" x="([\d.]+)" y="\d+" text-anchor="(\w+)">([^<]+)<\/text>/g)].map(([, x, anchor, text]) => ({ x: Number(x), anchor, text }));
+    const width = 960;
+    for (const l of labels) {
+      const extent = l.text.length * 3.5;
+      const [from, to] = l.anchor === "end" ? [l.x - 2 * extent, l.x] : l.anchor === "start" ? [l.x, l.x + 2 * extent] : [l.x - extent, l.x + extent];
+      expect({ label: l.text, inside: from >= 0 && to <= width }).toEqual({ label: l.text, inside: true });
+    }
+  });
+
   it("is the same for the same input", () => {
     expect(renderReport(input([target([CORRECTED])]))).toBe(renderReport(input([target([CORRECTED])])));
   });

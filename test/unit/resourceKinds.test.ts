@@ -71,6 +71,7 @@ describe("customer desired rows", () => {
     [{ CustomerId: CUSTOMER, DefaultAddress_Country: "DE" }, /DefaultAddress_Country cannot be set by partners/],
     [{ CustomerId: CUSTOMER, Emial: "a@b.co" }, /Emial is not a known property \(did you mean Email\?\)/],
     [{ CustomerId: CUSTOMER, defaultaddress_city: "x" }, /did you mean DefaultAddress_City\?/],
+    [{ CustomerId: CUSTOMER, Phone: "+1 425 555 0100" }, /Phone is not a known property \(did you mean DefaultAddress_PhoneNumber\?\)/],
     [{ CustomerId: CUSTOMER, PurchaseOrderNumber: "1" }, /PurchaseOrderNumber is not a known property/],
     [{ CustomerId: CUSTOMER, Culture: "English (US)" }, /Culture must be a language tag/],
     [{ CustomerId: CUSTOMER, DefaultAddress_AddressLine1: "" }, /DefaultAddress_AddressLine1 must not be empty/],
