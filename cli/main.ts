@@ -8,12 +8,15 @@ import {
   applyImport,
   type DesiredEdit,
   Engine,
+  importWrites,
   listDesiredRows,
   planAdopt,
   planImport,
   planRestore,
   type Preflight,
   type TargetStatus,
+  type WriteContext,
+  writeDesiredRow,
 } from "../shared/engine";
 import { loadSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -21,6 +24,7 @@ import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemet
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
+import { confirmWrites, NEEDS_CONFIRMATION, registerChangeCommands, withWriteOptions, type WriteOptions, writeContext } from "./desiredCommands";
 import { progressLine } from "./progress";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
@@ -190,7 +194,7 @@ export function buildProgram(io: CliIo): CliProgram {
       if (!row) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
       io.stdout(`${JSON.stringify(documentFromDesired(parseDesiredEntity(target, row.properties)), null, 2)}\n`);
     });
-  desired
+  withWriteOptions(desired
     .command("set")
     .description(
       "Write the desired state from a JSON file shaped like the profile (validated before anything is written, against the country's rules too when Partner Center can be reached); a CustomerId at the top makes it a customer's billing profile.",
@@ -198,20 +202,28 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
     .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
-    .action(async (opts: { file: string; target?: string; check: boolean }) => {
+    .option("--dry-run", "show what would change; write nothing"))
+    .action(async (opts: { file: string; target?: string; check: boolean; dryRun?: boolean } & WriteOptions) => {
       const doc = readJsonFile(opts.file);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
       const e = getEngine();
+      const context = await writeContext(e, "desired set", opts.reason);
+      const before = (await e.desired.get(target)) ?? null;
+      const confirmed = confirmWrites(io, [{ target, before: before?.properties ?? null, etag: before?.etag, after: entity }], { ...opts, yes: opts.yes || opts.dryRun });
+      if (opts.dryRun || !confirmed.go) {
+        exitCode = opts.dryRun ? EXIT.ok : NEEDS_CONFIRMATION;
+        return;
+      }
       const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
-      await e.desired.upsert(target, entity);
+      await writeDesiredRow(e, { target, before, after: entity }, context);
       const managed = state.fields.size;
       io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
       for (const note of notes) io.stdout(`  ${note}\n`);
     });
 
-  desired
+  withWriteOptions(desired
     .command("adopt")
     .description(
       "Take live values into the desired row (accept a hand change). With --all-customers: every customer without a row gets one holding its live billing profile. Shows the plan; --apply writes it.",
@@ -220,18 +232,19 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
     .option("--all-customers", "page through the account's customers and adopt each one that has no desired row")
     .option("--apply", "write the desired row(s)")
-    .option("--json", "print JSON")
-    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean }) => {
+    .option("--json", "print JSON"), { guard: false })
+    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean; reason?: string }) => {
       const e = getEngine();
+      const context = await writeContext(e, opts.allCustomers ? "desired adopt --all-customers" : "desired adopt", opts.reason);
       if (opts.allCustomers) {
-        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json });
+        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json, context });
         return;
       }
       const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
-      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false });
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false, context });
     });
 
-  desired
+  withWriteOptions(desired
     .command("import")
     .description(
       "Write many desired rows from a CSV or JSON-lines file (one row per target or customer). Every row is checked first; nothing is written if any is invalid, unless --partial.",
@@ -239,19 +252,32 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "a .csv or .jsonl file")
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
-    .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
+    .option("--merge", "set only the columns the file has; a stored row's other fields stay as they are (default: the file's row replaces the stored row)")
+    .option("--dry-run", "show what the import would change, at any size; write nothing")
+    .option("--json", "print JSON"))
+    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; dryRun?: boolean; json?: boolean } & WriteOptions) => {
       const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
       const e = getEngine();
+      const context = await writeContext(e, opts.merge ? "desired import --merge" : "desired import", opts.reason);
       const plan = await planImport(e, read.rows);
-      const problems = [...read.fileProblems, ...plan.problems];
+      const { writes, problems: mergeProblems } = await importWrites(e, plan, { merge: !!opts.merge });
+      const problems = [...read.fileProblems, ...plan.problems, ...mergeProblems];
+      const guardable = !(problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial));
+      if (guardable || opts.dryRun) {
+        const confirmed = confirmWrites(opts.json ? { ...io, stdout: () => undefined } : io, writes, { ...opts, yes: opts.yes || opts.dryRun });
+        if (opts.dryRun || !confirmed.go) {
+          out({ rows: read.rows.length, written: 0, problems, preview: confirmed.preview, needsConfirmation: !confirmed.go && !opts.dryRun }, !!opts.json, () => (opts.dryRun ? "Dry run: nothing written.\n" : ""));
+          exitCode = problems.length > 0 ? EXIT.error : opts.dryRun ? EXIT.ok : NEEDS_CONFIRMATION;
+          return;
+        }
+      }
       const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
       const blocked = problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial);
       let written = 0;
       if (!blocked) {
         const progress = progressLine(io);
-        written = await applyImport(e, plan, { onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        written = await applyImport(e, plan, { writes, context, onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
         progress.done();
       }
       out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
@@ -276,10 +302,11 @@ export function buildProgram(io: CliIo): CliProgram {
     });
 
   /** desired adopt --all-customers: count first; with --apply read each new customer's profile and write its row. */
-  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean }): Promise<number> => {
+  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean; context: WriteContext }): Promise<number> => {
     const progress = progressLine(io);
     const report = await adoptAllCustomers(e, {
       apply: how.apply,
+      context: how.context,
       onProgress: ({ done, total }) => progress.update(`Reading customer billing profiles: ${done}/${total}`),
     });
     progress.done();
@@ -288,31 +315,34 @@ export function buildProgram(io: CliIo): CliProgram {
     return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
   };
 
-  program
+  withWriteOptions(program
     .command("restore")
     .description("Undo a run: what the profile held before its PUT becomes the desired value. Shows the plan; --apply writes it and syncs.")
     .requiredOption("--run <runId>", "the run to undo (see `billing-sync history`)")
     .option("--target <name>", "its target (default: search every target)")
     .option("--apply", "write the desired row and sync")
-    .option("--json", "print JSON")
-    .action(async (opts: { run: string; target?: string; apply?: boolean; json?: boolean }) => {
+    .option("--json", "print JSON"), { guard: false })
+    .action(async (opts: { run: string; target?: string; apply?: boolean; json?: boolean; reason?: string }) => {
       const e = getEngine();
+      const context = await writeContext(e, "restore", opts.reason);
       const edit = await planRestore(e, opts.run, opts.target && checkTargetName(opts.target));
-      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: true });
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: true, context });
     });
 
   /** Shared by restore and adopt: show the plan; with --apply, write (ETag-conditional) and optionally sync. */
-  const finishEdit = async (e: Engine, edit: DesiredEdit, how: { apply: boolean; json: boolean; sync: boolean }): Promise<number> => {
+  const finishEdit = async (e: Engine, edit: DesiredEdit, how: { apply: boolean; json: boolean; sync: boolean; context: WriteContext }): Promise<number> => {
     const { entity: _entity, etag: _etag, ...shown } = edit;
     if (!how.apply || edit.desiredChanges.length === 0) {
       out(shown, how.json, () => renderEdit(edit, { color, applied: false }));
       return edit.desiredChanges.length === 0 ? EXIT.ok : EXIT.drift;
     }
-    await applyDesiredEdit(e, edit);
+    await applyDesiredEdit(e, edit, how.context);
     const run = how.sync ? await e.syncTarget({ target: edit.target, trigger: "cli" }) : undefined;
     out({ ...shown, applied: true, run }, how.json, () => renderEdit(edit, { color, applied: true }) + (run ? renderRun(run, { color }) : ""));
     return run ? syncExitCode([run]) : EXIT.ok;
   };
+
+  registerChangeCommands(desired, { io, getEngine, out, setExitCode: (code) => (exitCode = code) });
 
   program
     .command("history")

@@ -14,6 +14,7 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
   suspended: "#9e9e9e",
   "in-progress": "#b0bec5",
   deferred: "#78909c",
+  held: "#5d4037",
   "not-converged": "#6a1b9a",
   conflict: "#ef6c00",
   "invalid-desired": "#ad1457",
@@ -21,7 +22,7 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
 };
 
 /** Bottom to top of a stacked bar: the healthy outcomes first, failures on top where the eye lands. */
-export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "not-converged", "conflict", "invalid-desired", "failed"];
+export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "held", "not-converged", "conflict", "invalid-desired", "failed"];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,4 +1,5 @@
 import { type CloudName, CLOUDS } from "../partnerCenter";
+import { type ChangeControlSettings, parseChangeControl } from "./changeControl";
 import { GUID, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
 
 /**
@@ -147,6 +148,8 @@ export interface Settings {
   queue?: QueueSettings;
   /** A partner account's Partner Center call limit, when known; undefined = find it. */
   callsPerMinute?: number;
+  /** Change control of the desired state (./changeControl); absent = the defaults. */
+  changeControl?: ChangeControlSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -416,5 +419,6 @@ export function loadSettings(env: Env = process.env): Settings {
     telemetry,
     queue: parseQueue(env),
     callsPerMinute: parseCallsPerMinute(env),
+    changeControl: parseChangeControl(env),
   };
 }

@@ -26,7 +26,10 @@ export type SyncErrorCode =
   | "StorageError"
   | "InProgress"
   | "NotConverged"
-  | "Aborted";
+  | "Aborted"
+  // Change control of the desired state: a write without the reason it needs, or nothing to accept.
+  | "ReasonRequired"
+  | "NothingToAccept";
 
 export interface SyncErrorOptions {
   statusCode?: number;

@@ -4,7 +4,7 @@ import { createUserCredential, StaticTokenCredential, type UserAuthOptions } fro
 import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
@@ -27,6 +27,8 @@ export interface EngineOptions {
   runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
+  /** A custom telemetry event outside a run's records (DesiredStateChanged, DesiredStateChangedOutside). */
+  onEvent?: (name: string, dimensions: Record<string, string>) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
   /**
@@ -72,6 +74,8 @@ export class Engine {
   readonly desired: DesiredStateStore;
   readonly history: HistoryStore;
   readonly leases: LeaseStore;
+  /** The change log of the desired state (docs/change-control.md). */
+  readonly changes: DesiredChangeStore;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
@@ -89,6 +93,7 @@ export class Engine {
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);
+    this.changes = new DesiredChangeStore(tables);
     this.queue = settings.queue ? new TargetQueue(settings.queue) : undefined;
     this.deps = {
       desired: this.desired,
@@ -100,6 +105,9 @@ export class Engine {
       leaseDurationInMs: options.leaseDurationInMs,
       runTimeoutInMs: options.runTimeoutInMs,
       onRunFinished: options.onRunFinished,
+      changes: this.changes,
+      outOfBand: settings.changeControl?.outOfBand,
+      onEvent: options.onEvent,
     };
   }
 

@@ -5,7 +5,8 @@ import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCen
 import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
-import type { HistoryRecord, Lease } from "../stores";
+import type { DesiredRow, HistoryRecord, Lease } from "../stores";
+import { outOfBandGate } from "./outOfBandRun";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
@@ -30,13 +31,14 @@ export interface ReconcileOptions {
  * Observe: read and validate the desired row. What it is about and its personal values
  * (valid or not) are noted first, so that even an invalid row's record names its kind.
  */
-async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor): Promise<DesiredState> {
+async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor, seen?: (row: DesiredRow) => void): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
   run.resource = resourceOfEntity(row.properties);
   redactor.addDesiredProperties(row.properties);
+  seen?.(row);
   return parseDesiredEntity(target, row.properties);
 }
 
@@ -197,6 +199,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     return remembered;
   };
   let lease: Lease | undefined;
+  let desiredRow: DesiredRow | undefined;
   const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
   const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, AbortSignal.timeout(timeoutInMs)]) : AbortSignal.timeout(timeoutInMs);
 
@@ -205,7 +208,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target, run, redactor),
+      readDesired(deps, request.target, run, redactor, (row) => (desiredRow = row)),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -215,9 +218,12 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     if (desired.suspended) {
       run.outcome = "suspended";
     } else {
+      // An edit made outside billing-sync is said (and under block, nothing is written).
+      const held = desiredRow ? await outOfBandGate(deps, desiredRow, run, log) : false;
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
-      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor);
+      await converge(run, desired, client, dryRun || held, callOptions, beforePut, redactor);
+      if (held && !dryRun) run.outcome = "held";
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted

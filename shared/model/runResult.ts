@@ -15,6 +15,9 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
+  // Read and planned, nothing written: the desired row was changed outside billing-sync under
+  // BILLING_SYNC_OUT_OF_BAND=block (or the sweep's PUT limit was reached).
+  "held",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

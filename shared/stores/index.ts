@@ -9,3 +9,5 @@ export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
+export { DesiredChangeStore, CHANGE_PENDING_GRACE_IN_MS } from "./desiredChangeStore";
+export type { ChangeEntry, ChangeKind, ChangeState, FieldEdit, Via } from "./desiredChangeStore";

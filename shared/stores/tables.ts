@@ -10,6 +10,7 @@ export const TABLES = {
   desired: "BillingProfileDesired",
   history: "BillingProfileHistory",
   leases: "BillingProfileLeases",
+  desiredChanges: "BillingProfileDesiredChanges",
 } as const;
 
 export interface TableFactoryOptions {
