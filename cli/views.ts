@@ -104,6 +104,10 @@ export function renderStatus(statuses: TargetStatus[]): string {
       for (const c of s.contested) lines.push(`  CONTESTED: ${c.field} corrected ${c.count} times since ${c.since}: something keeps reverting it`);
       for (const n of s.notConverged) lines.push(`  NOT CONVERGED: ${n.field}: desired ${JSON.stringify(n.desired)}, Partner Center holds ${JSON.stringify(n.service)}`);
       if (s.running) lines.push(`  running now: a ${s.running.trigger} run since ${s.running.acquiredAt}`);
+      if (s.changedOutside) {
+        const o = s.changedOutside;
+        lines.push(`  CHANGED OUTSIDE BILLING-SYNC${o.at ? ` (found ${o.at})` : " (not yet seen by a run)"}: ${o.fields.join(", ") || "no field"}; accept it with \`billing-sync desired accept --target ${s.target} --reason "..."\``);
+      }
       if (s.poison.length) lines.push(`  POISON: ${s.poison.length} queued run(s) failed after every retry (last ${s.poison[0].insertedOn ?? "?"})`);
       if (s.nextScheduledRun) lines.push(`  next scheduled run: ${s.nextScheduledRun}`);
       return lines.join("\n");

@@ -98,3 +98,20 @@ export async function acceptOutside(deps: ChangeLogDeps, target: string, context
   context.onEvent?.("DesiredStateChanged", { target, kind: "accept", via: entry.via, command: entry.command, fields: entry.fields.map((f) => f.field).join(","), verified: String(entry.verified), entryId: entry.id });
   return entry;
 }
+
+/** What `status` says of a row changed outside billing-sync (read-only: the next run logs it). */
+export interface OutsideChangeStatus {
+  at: string;
+  fields: string[];
+  /** False until a run (or `desired log`) has logged it. */
+  logged: boolean;
+}
+
+export async function outsideChangeOf(deps: ChangeLogDeps, row: DesiredRow): Promise<OutsideChangeStatus | undefined> {
+  const baseline = baselineOf(await readChangeLog(deps, row.target, { limit: 20 }));
+  if (!baseline || baseline.rowAfter === null) return undefined;
+  if (baseline.etagAfter !== row.etag && !sameRow(baseline.rowAfter, row.properties)) {
+    return { at: "", fields: diffRows(baseline.rowAfter, row.properties).map((f) => f.field), logged: false };
+  }
+  return baseline.kind === "outside" ? { at: baseline.at, fields: baseline.fields.map((f) => f.field), logged: true } : undefined;
+}
