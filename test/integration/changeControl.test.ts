@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TableClient } from "@azure/data-tables";
@@ -73,6 +73,24 @@ describe("the change log", () => {
     const shown = await run("desired", "log", "--target", "cc-set", "--show-personal", "--json");
     const entries = JSON.parse(shown.stdout).entries as { fields: { field: string; after: string }[] }[];
     expect(entries[0].fields.find((f) => f.field === "PrimaryContact_Email")?.after).toBe("billing@contoso.example");
+  });
+
+  it("the audit report has a section \"Changes to the desired state\": who, why, fields; masked unless --show-personal; a deleted target's changes too", async () => {
+    await run("desired", "set", "--file", write("rp.json", JSON.stringify({ PrimaryContact: { Email: "report.person@contoso.example" } })), "--target", "cc-report", "--no-check", "--reason", "onboarding");
+    await run("desired", "delete", "--target", "cc-report", "--reason", "offboarding");
+    const masked = join(dir, "masked.html");
+    expect((await run("report", "--out", masked)).code).toBe(0);
+    const html = readFileSync(masked, "utf8");
+    const section = html.slice(html.indexOf('<section id="desired-changes">'), html.indexOf('<section id="desired">'));
+    expect(section).toContain("<h2>Changes to the desired state</h2>");
+    expect(section).toMatch(/cc-report<\/td><td>desired delete \(row deleted\)/);
+    expect(section).toContain("offboarding");
+    expect(section).toContain("(unverified, cli)");
+    expect(section).toContain("r***@***");
+    expect(html).not.toContain("report.person@contoso.example");
+    const shown = join(dir, "shown.html");
+    await run("report", "--out", shown, "--show-personal");
+    expect(readFileSync(shown, "utf8")).toContain("report.person@contoso.example");
   });
 
   it("refuses a write without --reason when BILLING_SYNC_REQUIRE_REASON=true, and writes nothing", async () => {
