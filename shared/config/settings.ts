@@ -52,6 +52,19 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     production: false,
     default: "auto",
   },
+  {
+    name: "BILLING_SYNC_REQUIRE_REASON",
+    meaning: "`true`: a command that writes desired state refuses to without `--reason` (see [change control](change-control.md))",
+    production: false,
+    default: "false",
+  },
+  {
+    name: "BILLING_SYNC_OUT_OF_BAND",
+    meaning:
+      "a desired row changed outside billing-sync: `warn` enforces it as it now is and says so; `block` holds the target (outcome `held`) until `billing-sync desired accept` (see [change control](change-control.md))",
+    production: false,
+    default: "warn",
+  },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "where telemetry goes; unset = no export", production: true },
   {
     name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
