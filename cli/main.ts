@@ -26,6 +26,7 @@ import type { CliIo } from "./io";
 import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { confirmWrites, NEEDS_CONFIRMATION, registerChangeCommands, withWriteOptions, type WriteOptions, writeContext } from "./desiredCommands";
 import { progressLine } from "./progress";
+import { PersonalValues, revealHistory } from "./personal";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -124,12 +125,13 @@ export function buildProgram(io: CliIo): CliProgram {
   const color = io.color ?? false;
   const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
   let telemetry: Telemetry | undefined;
+  const personal = new PersonalValues();
   const getEngine = () => {
     if (!engine) {
       const settings = loadSettings(io.env);
       telemetry = startTelemetry(settings, { mode: "process", report: (notice) => io.stderr(`warn ${notice}\n`) });
       const log = streamLogger(io.stderr, { verbose: io.env.BILLING_SYNC_VERBOSE === "1" });
-      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions }, telemetry));
+      engine = new Engine(settings, withTelemetry(personal.hook({ log, ...io.engineOptions }), telemetry));
     }
     return engine;
   };
@@ -166,8 +168,10 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, true);
+    .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
+    .action(async (opts: { target?: string; json?: boolean; showPersonal?: boolean }) => {
+      personal.enabled = !!opts.showPersonal;
+      const runs = personal.reveal(await runTargets(opts.target, true));
       out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
       exitCode = planExitCode(runs);
     });
@@ -177,8 +181,10 @@ export function buildProgram(io: CliIo): CliProgram {
     .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, 3 in progress elsewhere, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
-    .action(async (opts: { target?: string; json?: boolean }) => {
-      const runs = await runTargets(opts.target, false);
+    .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
+    .action(async (opts: { target?: string; json?: boolean; showPersonal?: boolean }) => {
+      personal.enabled = !!opts.showPersonal;
+      const runs = personal.reveal(await runTargets(opts.target, false));
       out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }));
       exitCode = syncExitCode(runs);
     });
@@ -354,12 +360,14 @@ export function buildProgram(io: CliIo): CliProgram {
       return n;
     }))
     .option("--json", "print JSON")
-    .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
+    .option("--show-personal", "show the old values history holds unmasked (the profile before each PUT)")
+    .action(async (opts: { target?: string; limit: number; json?: boolean; showPersonal?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: "public" })))).flat();
+      const read = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: opts.showPersonal ? undefined : "public" })))).flat();
+      const records = opts.showPersonal ? read.map(revealHistory) : read;
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
-      out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
+      out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records, { showChanges: !!opts.showPersonal }));
     });
 
   program

@@ -74,7 +74,7 @@ export function renderRuns(runs: RunResult[], options: ViewOptions): string {
   return runs.map((r) => renderRun(r, options)).join("\n");
 }
 
-export function renderHistory(records: HistoryRecord[]): string {
+export function renderHistory(records: HistoryRecord[], options: { showChanges?: boolean } = {}): string {
   if (records.length === 0) return "No runs recorded.\n";
   const rows = records.map((r) =>
     [
@@ -85,7 +85,7 @@ export function renderHistory(records: HistoryRecord[]): string {
       r.changedFields.join(",") || "-",
       r.correlationId,
       r.error ? `${r.error.code}${r.error.status ? ` ${r.error.status}` : ""}` : "",
-    ].join("  "),
+    ].join("  ") + (options.showChanges && r.changes.length ? `\n${r.changes.map((c) => changeLine(c, false)).join("\n")}` : ""),
   );
   return ["started  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
 }

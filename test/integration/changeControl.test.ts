@@ -218,6 +218,24 @@ describe("edits made outside billing-sync", () => {
   });
 });
 
+describe("--show-personal on plan, sync and history", () => {
+  it("shows the values to the person at the terminal; without it they stay masked, and the engine's logs stay masked either way", async () => {
+    h.resetSimulator();
+    await run("desired", "set", "--file", write("sp.json", JSON.stringify({ PrimaryContact: { Email: "reviewer.view@contoso.example" } })), "--no-check", "--yes");
+    const live = String((h.sim.getProfile().primaryContact as { email: string }).email);
+    const masked = await run("plan", "--target", "default");
+    expect(masked.stdout).not.toContain("reviewer.view@contoso.example");
+    const shown = await run("plan", "--target", "default", "--show-personal");
+    expect(shown.stdout).toContain(`"${live}" → "reviewer.view@contoso.example"`);
+    const synced = JSON.parse((await run("sync", "--target", "default", "--json", "--show-personal")).stdout);
+    expect(synced.changes).toContainEqual({ field: "PrimaryContact_Email", from: live, to: "reviewer.view@contoso.example" });
+    const history = await run("history", "--target", "default", "--limit", "1", "--show-personal");
+    expect(history.stdout).toContain(`PrimaryContact_Email: "${live}"`);
+    expect((await run("history", "--target", "default", "--limit", "1", "--json")).stdout).not.toContain(live);
+    for (const r of [shown, masked]) expect(r.stderr).not.toContain("reviewer.view@contoso.example");
+  });
+});
+
 describe("the write-time guard and the preview", () => {
   const csv = (n: number, email: (i: number) => string, from = 0) => ["CustomerId,Email", ...Array.from({ length: n }, (_, i) => `${id(from + i)},${email(from + i)}`)].join("\n");
 
