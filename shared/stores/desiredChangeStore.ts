@@ -142,10 +142,10 @@ export class DesiredChangeStore {
   /** A target's entries, newest first. */
   async list(target: string, options: { limit?: number; since?: string } = {}): Promise<ChangeEntry[]> {
     const entries: ChangeEntry[] = [];
-    const filter = options.since ? odata`PartitionKey eq ${target} and RowKey le ${rowKeyOf(options.since, "~")}` : odata`PartitionKey eq ${target}`;
     try {
       await this.tables.ensure(this.client);
-      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(options.limit ?? 1000, 1000) });
+      const queryOptions = { filter: options.since ? odata`PartitionKey eq ${target} and RowKey le ${rowKeyOf(options.since, "~")}` : odata`PartitionKey eq ${target}` };
+      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions }).byPage({ maxPageSize: Math.min(options.limit ?? 1000, 1000) });
       for await (const page of pages) {
         for (const entity of page) {
           entries.push(fromEntity(entity));
@@ -161,10 +161,10 @@ export class DesiredChangeStore {
 
   /** Every entry of every target since a time, newest first per target (the report, `desired log` without --target). */
   async *all(options: { since?: string } = {}): AsyncGenerator<ChangeEntry> {
-    const filter = options.since ? odata`RowKey le ${rowKeyOf(options.since, "~")}` : undefined;
     try {
       await this.tables.ensure(this.client);
-      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) yield fromEntity(entity);
+      const queryOptions = options.since ? { filter: odata`RowKey le ${rowKeyOf(options.since, "~")}` } : {};
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions })) yield fromEntity(entity);
     } catch (err) {
       throw storageError("read the change log of the desired state", err);
     }
