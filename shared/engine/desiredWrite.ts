@@ -170,10 +170,10 @@ export async function settlePending(deps: ChangeLogDeps, entry: ChangeEntry, row
 }
 
 /** A target's entries, newest first, each pending one settled against the row. */
-export async function readChangeLog(deps: ChangeLogDeps, target: string, options: { limit?: number; since?: string; now?: Date } = {}): Promise<ChangeEntry[]> {
-  const entries = await deps.changes.list(target, options);
+export async function readChangeLog(deps: ChangeLogDeps, target: string, options: { limit?: number; since?: string; now?: Date; entries?: Promise<ChangeEntry[]>; row?: DesiredRow | null } = {}): Promise<ChangeEntry[]> {
+  const entries = await (options.entries ?? deps.changes.list(target, options));
   if (!entries.some((e) => e.state === "pending")) return entries;
-  const row = (await deps.desired.get(target)) ?? null;
+  const row = options.row !== undefined ? options.row : ((await deps.desired.get(target)) ?? null);
   const settled: ChangeEntry[] = [];
   for (const entry of entries) settled.push(await settlePending(deps, entry, row, options.now));
   return settled;

@@ -12,6 +12,9 @@ import { type ChangeLogDeps, diffRows, readChangeLog, sameRow, type WriteContext
  */
 export type OutOfBandPolicy = "warn" | "block";
 
+/** Entries read to find the newest that happened: pending and abandoned ones come first only after a crash. */
+export const RECENT_ENTRIES = 20;
+
 export interface OutOfBandCheck {
   /** The unaccepted outside entry: found now or earlier. */
   outside?: ChangeEntry;
@@ -19,6 +22,8 @@ export interface OutOfBandCheck {
   found: boolean;
   /** BILLING_SYNC_OUT_OF_BAND=block and an unaccepted outside change: nothing is written at Partner Center. */
   held: boolean;
+  /** The row is as the log's newest entry that happened says (a pending entry newer than it may yet land). */
+  baselined?: boolean;
 }
 
 /** The entry the row is compared with: the newest that happened. */
@@ -42,14 +47,16 @@ export async function checkOutOfBand(
   row: DesiredRow,
   policy: OutOfBandPolicy,
   now = new Date(),
+  /** The log, when its read was started earlier (a run reads it with the desired row). */
+  entries?: Promise<ChangeEntry[]>,
 ): Promise<OutOfBandCheck> {
-  const entries = await readChangeLog(deps, row.target, { limit: 20, now });
-  const baseline = baselineOf(entries);
-  if (!baseline) return { found: false, held: false };
+  const settled = await readChangeLog(deps, row.target, { limit: RECENT_ENTRIES, now, entries, row });
+  const baseline = baselineOf(settled);
+  if (!baseline) return { found: false, held: false, baselined: !settled.some((e) => e.state === "pending") };
   const unchanged = baseline.rowAfter !== null && (baseline.etagAfter === row.etag || sameRow(baseline.rowAfter, row.properties));
   if (unchanged) {
     const outside = baseline.kind === "outside" ? baseline : undefined;
-    return { outside, found: false, held: policy === "block" && outside !== undefined };
+    return { outside, found: false, held: policy === "block" && outside !== undefined, baselined: !settled.some((e) => e.state === "pending") };
   }
   const outside: ChangeEntry = {
     target: row.target,

@@ -6,7 +6,7 @@ import { checkBeforePut } from "./preflight";
 import { pendingHistoryRecord, recordRun } from "./record";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
 import type { DesiredRow, HistoryRecord, Lease } from "../stores";
-import { outOfBandGate } from "./outOfBandRun";
+import { outOfBandGate, startLogRead } from "./outOfBandRun";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
@@ -206,6 +206,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   try {
     // The lease and the desired row are read together (the row is used only if the lease
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
+    const logRead = startLogRead(deps, request.target);
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
       readDesired(deps, request.target, run, redactor, (row) => (desiredRow = row)),
@@ -219,7 +220,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       run.outcome = "suspended";
     } else {
       // An edit made outside billing-sync is said (and under block, nothing is written).
-      const held = desiredRow ? await outOfBandGate(deps, desiredRow, run, log) : false;
+      const held = desiredRow ? await outOfBandGate(deps, desiredRow, run, log, logRead) : false;
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
       await converge(run, desired, client, dryRun || held, callOptions, beforePut, redactor);

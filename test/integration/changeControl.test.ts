@@ -186,6 +186,18 @@ describe("edits made outside billing-sync", () => {
     expect(status.stdout).toMatch(/CHANGED OUTSIDE BILLING-SYNC \(found .*\): PurchaseOrderNumber; accept it with/);
   });
 
+  it("a long-lived engine (a worker) that skips the log while a row keeps its ETag still finds the next edit", async () => {
+    const worker = h.engine();
+    await run("desired", "set", "--file", write("wk.json", JSON.stringify({ PurchaseOrderNumber: "PO-WK" })), "--target", "cc-worker", "--no-check");
+    for (let i = 0; i < 2; i++) expect((await worker.syncTarget({ target: "cc-worker", trigger: "timer", dryRun: true })).warnings ?? []).toEqual([]);
+    const row = await rawDesired().getEntity<Record<string, unknown>>("cc-worker", "billing-profile");
+    await rawDesired().updateEntity({ ...row, partitionKey: "cc-worker", rowKey: "billing-profile", PurchaseOrderNumber: "PO-WK-HAND" }, "Replace");
+    const found = await worker.syncTarget({ target: "cc-worker", trigger: "timer", dryRun: true });
+    expect(found.warnings?.join(" ")).toMatch(/changed outside billing-sync/);
+    // Said again on every run until accepted: a row changed outside is never taken as clean.
+    expect((await worker.syncTarget({ target: "cc-worker", trigger: "timer", dryRun: true })).warnings?.join(" ")).toMatch(/changed outside billing-sync/);
+  });
+
   it("sends DesiredStateChangedOutside and DesiredStateChanged with names and ids only, never a value", async () => {
     const events: { name: string; dimensions: Record<string, string> }[] = [];
     const onEvent = (name: string, dimensions: Record<string, string>) => void events.push({ name, dimensions });
