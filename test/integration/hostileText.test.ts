@@ -287,7 +287,7 @@ describe("no personal value and no secret from outside text reaches any output",
     // The change log: a write that drops and changes every personal value, then what
     // `desired log` prints of it (the table itself keeps values unmasked, as history does).
     const before = entityFromDocument(target, DESIRED);
-    await writeDesiredRow(engine, { target, before: { target, properties: before, etag: (await engine.desired.get(target))!.etag }, after: { PurchaseOrderNumber: "PO-HOSTILE-2" } }, { actor: { name: "ops@host", verified: false }, via: "cli", command: "desired set", reason: "matrix" });
+    await writeDesiredRow(engine, { target, before: { target, properties: before, etag: (await engine.desired.get(target))!.etag }, after: { PurchaseOrderNumber: "PO-HOSTILE-2" } }, { actor: { name: "ops@host", verified: false }, via: "cli", command: "desired set", reason: "matrix", onEvent: engine.deps.onEvent });
     for (const json of [false, true]) {
       let out = "";
       await runCli(["desired", "log", "--target", target, ...(json ? ["--json"] : [])], { stdout: (t) => void (out += t), stderr: (t) => void (out += t), env, engineOptions: engineOptions() });
