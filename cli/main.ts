@@ -41,11 +41,11 @@ export function planExitCode(runs: RunResult[]): number {
   return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
 }
 
-/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode); 3 in progress elsewhere; 1 error. */
+/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode, held); 3 in progress elsewhere; 1 error. */
 export function syncExitCode(runs: RunResult[]): number {
   if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || !r.recorded)) return EXIT.error;
   if (runs.some((r) => r.outcome === "in-progress")) return EXIT.inProgress;
-  return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+  return runs.some((r) => r.outcome === "drift" || r.outcome === "held") ? EXIT.drift : EXIT.ok;
 }
 
 /** A document naming a customer (CustomerId) is `customer-<id>` unless told otherwise; any other is `default`. */
@@ -223,9 +223,10 @@ export function buildProgram(io: CliIo): CliProgram {
         return;
       }
       const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
-      await writeDesiredRow(e, { target, before, after: entity }, context);
+      const written = (await writeDesiredRow(e, { target, before, after: entity }, context)).written;
       const managed = state.fields.size;
-      io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
+      if (!written) io.stdout(`The desired state of ${target} already holds these values: nothing written.\n`);
+      else io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
       for (const note of notes) io.stdout(`  ${note}\n`);
     });
 

@@ -51,6 +51,10 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
     case "suspended":
       lines.push("  Suspended in the desired state: not compared, nothing written.");
       break;
+    case "held":
+      lines.push(...changeLines(run, color));
+      lines.push(yellow(color, `  Held: read and planned, nothing written (${fields} would change); the warning below says why.`));
+      break;
     default:
       lines.push(...changeLines(run, color));
       if (run.error) {
