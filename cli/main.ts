@@ -8,12 +8,15 @@ import {
   type DesiredEdit,
   Engine,
   type FinishedRun,
+  importWrites,
   listDesiredRows,
   planAdopt,
   planImport,
   planRestore,
   type Preflight,
   type TargetStatus,
+  type WriteContext,
+  writeDesiredRow,
 } from "../shared/engine";
 import { loadCheckedSettings } from "../shared/config";
 import { publicRecord } from "../shared/stores";
@@ -22,6 +25,8 @@ import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { delimiterOption, formatOf, lineAt, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
+import { confirmWrites, NEEDS_CONFIRMATION, registerChangeCommands, withWriteOptions, type WriteOptions, writeContext } from "./desiredCommands";
+import { PersonalValues, revealHistory } from "./personal";
 import { registerApprove } from "./approve";
 import { putCounter, summaryLine } from "./runSummary";
 import { registerUnlock } from "./unlockCommand";
@@ -111,6 +116,7 @@ export function buildProgram(io: CliIo): CliProgram {
   const out = (value: unknown, json: boolean, human: () => string) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human());
   let telemetry: Telemetry | undefined;
   const puts = putCounter();
+  const personal = new PersonalValues();
   const getEngine = () => {
     if (!engine) {
       const settings = loadCheckedSettings(io.env);
@@ -120,7 +126,7 @@ export function buildProgram(io: CliIo): CliProgram {
         puts.onRunFinished(run);
         io.engineOptions?.onRunFinished?.(run);
       };
-      engine = new Engine(settings, withTelemetry({ log, ...io.engineOptions, onRunFinished }, telemetry));
+      engine = new Engine(settings, withTelemetry(personal.hook({ log, ...io.engineOptions, onRunFinished }), telemetry));
     }
     return engine;
   };
@@ -176,8 +182,10 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
-    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
-      const runs = await runTargets(opts.target, true, { quiet: opts.quiet });
+    .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean; showPersonal?: boolean }) => {
+      personal.enabled = !!opts.showPersonal;
+      const runs = personal.reveal(await runTargets(opts.target, true, { quiet: opts.quiet }));
       if (opts.quiet && !opts.target) io.stdout(summary);
       else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
       exitCode = signalExit(planExitCode(runs));
@@ -189,8 +197,10 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
-    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean }) => {
-      const runs = await runTargets(opts.target, false, { quiet: opts.quiet });
+    .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
+    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean; showPersonal?: boolean }) => {
+      personal.enabled = !!opts.showPersonal;
+      const runs = personal.reveal(await runTargets(opts.target, false, { quiet: opts.quiet }));
       if (opts.quiet && !opts.target) io.stdout(summary);
       else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
       exitCode = signalExit(syncExitCode(runs));
@@ -207,7 +217,7 @@ export function buildProgram(io: CliIo): CliProgram {
       if (!row) throw new SyncError("TargetNotFound", `Target "${target}" has no desired-state row.`);
       io.stdout(`${JSON.stringify(documentFromDesired(parseDesiredEntity(target, row.properties)), null, 2)}\n`);
     });
-  desired
+  withWriteOptions(desired
     .command("set")
     .description(
       "Write the desired state from a JSON file shaped like the profile (validated before anything is written, against the country's rules too when Partner Center can be reached); a CustomerId at the top makes it a customer's billing profile.",
@@ -216,20 +226,29 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
     .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
     .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 (default: utf-8)")
-    .action(async (opts: { file: string; target?: string; check: boolean; encoding?: string }) => {
+    .option("--dry-run", "show what would change; write nothing"))
+    .action(async (opts: { file: string; target?: string; check: boolean; dryRun?: boolean; encoding?: string } & WriteOptions) => {
       const doc = readJsonFile(opts.file, opts.encoding);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
       const e = getEngine();
+      const context = await writeContext(e, "desired set", opts.reason);
+      const before = (await e.desired.get(target)) ?? null;
+      const confirmed = confirmWrites(io, [{ target, before: before?.properties ?? null, etag: before?.etag, after: entity }], { ...opts, yes: opts.yes || opts.dryRun });
+      if (opts.dryRun || !confirmed.go) {
+        exitCode = opts.dryRun ? EXIT.ok : NEEDS_CONFIRMATION;
+        return;
+      }
       const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
-      await e.desired.upsert(target, entity);
+      const written = (await writeDesiredRow(e, { target, before, after: entity }, context)).written;
       const managed = state.fields.size;
-      io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
+      if (!written) io.stdout(`The desired state of ${target} already holds these values: nothing written.\n`);
+      else io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
       for (const note of notes) io.stdout(`  ${note}\n`);
     });
 
-  desired
+  withWriteOptions(desired
     .command("adopt")
     .description(
       "Take live values into the desired row (accept a hand change). With --all-customers: every customer without a row gets one holding its live billing profile. Shows the plan; --apply writes it.",
@@ -238,18 +257,19 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
     .option("--all-customers", "page through the account's customers and adopt each one that has no desired row")
     .option("--apply", "write the desired row(s)")
-    .option("--json", "print JSON")
-    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean }) => {
+    .option("--json", "print JSON"), { guard: false })
+    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean; reason?: string }) => {
       const e = getEngine();
+      const context = await writeContext(e, opts.allCustomers ? "desired adopt --all-customers" : "desired adopt", opts.reason);
       if (opts.allCustomers) {
-        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json });
+        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json, context });
         return;
       }
       const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
-      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false });
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: false, context });
     });
 
-  desired
+  withWriteOptions(desired
     .command("import")
     .description(
       "Write many desired rows from a CSV or JSON-lines file (one row per target or customer). Every row is checked first; nothing is written if any is invalid, unless --partial.",
@@ -259,20 +279,33 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
     .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 for a CSV saved by Excel on Windows (default: utf-8)")
     .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: judged from the header line)")
-    .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean; encoding?: string; delimiter?: string }) => {
+    .option("--merge", "set only the columns the file has; a stored row's other fields stay as they are (default: the file's row replaces the stored row)")
+    .option("--dry-run", "show what the import would change, at any size; write nothing")
+    .option("--json", "print JSON"))
+    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; dryRun?: boolean; json?: boolean; encoding?: string; delimiter?: string } & WriteOptions) => {
       const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format), { delimiter: delimiterOption(opts.delimiter) });
       const e = getEngine();
+      const context = await writeContext(e, opts.merge ? "desired import --merge" : "desired import", opts.reason);
       // A file whose header is wrong has no rows worth judging: their problems would only confuse.
       const plan = read.fileProblems.some((p) => p.row === 0) ? { rows: [], problems: [] } : await planImport(e, read.rows);
-      const problems = [...read.fileProblems, ...plan.problems];
+      const { writes, problems: mergeProblems } = await importWrites(e, plan, { merge: !!opts.merge });
+      const problems = [...read.fileProblems, ...plan.problems, ...mergeProblems];
+      const guardable = !(problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial));
+      if (guardable || opts.dryRun) {
+        const confirmed = confirmWrites(opts.json ? { ...io, stdout: () => undefined } : io, writes, { ...opts, yes: opts.yes || opts.dryRun });
+        if (opts.dryRun || !confirmed.go) {
+          out({ rows: read.rows.length, written: 0, problems, preview: confirmed.preview, needsConfirmation: !confirmed.go && !opts.dryRun }, !!opts.json, () => (opts.dryRun ? "Dry run: nothing written.\n" : ""));
+          exitCode = problems.length > 0 ? EXIT.error : opts.dryRun ? EXIT.ok : NEEDS_CONFIRMATION;
+          return;
+        }
+      }
       const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
       const blocked = problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial);
       let written = 0;
       if (!blocked) {
         const progress = progressLine(io);
-        written = await applyImport(e, plan, { onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        written = await applyImport(e, plan, { writes, context, onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
         progress.done();
       }
       out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
@@ -303,10 +336,11 @@ export function buildProgram(io: CliIo): CliProgram {
     });
 
   /** desired adopt --all-customers: count first; with --apply read each new customer's profile and write its row. */
-  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean }): Promise<number> => {
+  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean; context: WriteContext }): Promise<number> => {
     const progress = progressLine(io);
     const report = await adoptAllCustomers(e, {
       apply: how.apply,
+      context: how.context,
       onProgress: ({ done, total }) => progress.update(`Reading customer billing profiles: ${done}/${total}`),
     });
     progress.done();
@@ -315,31 +349,34 @@ export function buildProgram(io: CliIo): CliProgram {
     return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
   };
 
-  program
+  withWriteOptions(program
     .command("restore")
     .description("Undo a run: what the profile held before its PUT becomes the desired value. Shows the plan; --apply writes it and syncs.")
     .requiredOption("--run <runId>", "the run to undo (see `billing-sync history`)")
     .option("--target <name>", "its target (default: search every target)")
     .option("--apply", "write the desired row and sync")
-    .option("--json", "print JSON")
-    .action(async (opts: { run: string; target?: string; apply?: boolean; json?: boolean }) => {
+    .option("--json", "print JSON"), { guard: false })
+    .action(async (opts: { run: string; target?: string; apply?: boolean; json?: boolean; reason?: string }) => {
       const e = getEngine();
+      const context = await writeContext(e, "restore", opts.reason);
       const edit = await planRestore(e, opts.run, opts.target && checkTargetName(opts.target));
-      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: true });
+      exitCode = await finishEdit(e, edit, { apply: !!opts.apply, json: !!opts.json, sync: true, context });
     });
 
   /** Shared by restore and adopt: show the plan; with --apply, write (ETag-conditional) and optionally sync. */
-  const finishEdit = async (e: Engine, edit: DesiredEdit, how: { apply: boolean; json: boolean; sync: boolean }): Promise<number> => {
+  const finishEdit = async (e: Engine, edit: DesiredEdit, how: { apply: boolean; json: boolean; sync: boolean; context: WriteContext }): Promise<number> => {
     const { entity: _entity, etag: _etag, ...shown } = edit;
     if (!how.apply || edit.desiredChanges.length === 0) {
       out(shown, how.json, () => renderEdit(edit, { color, applied: false }));
       return edit.desiredChanges.length === 0 ? EXIT.ok : EXIT.drift;
     }
-    await applyDesiredEdit(e, edit);
+    await applyDesiredEdit(e, edit, how.context);
     const run = how.sync ? await e.syncTarget({ target: edit.target, trigger: "cli" }) : undefined;
     out({ ...shown, applied: true, run }, how.json, () => renderEdit(edit, { color, applied: true }) + (run ? renderRun(run, { color }) : ""));
     return run ? syncExitCode([run]) : EXIT.ok;
   };
+
+  registerChangeCommands(desired, { io, getEngine, out, setExitCode: (code) => (exitCode = code) });
 
   program
     .command("history")
@@ -351,12 +388,14 @@ export function buildProgram(io: CliIo): CliProgram {
       return n;
     }))
     .option("--json", "print JSON")
-    .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
+    .option("--show-personal", "show the old values history holds unmasked (the profile before each PUT)")
+    .action(async (opts: { target?: string; limit: number; json?: boolean; showPersonal?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: "public" })))).flat();
+      const read = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: opts.showPersonal ? undefined : "public" })))).flat();
+      const records = opts.showPersonal ? read.map(revealHistory) : read;
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
-      out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
+      out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records, { showChanges: !!opts.showPersonal }));
     });
 
   program

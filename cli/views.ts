@@ -58,7 +58,7 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
           color,
           run.heldReason === "sweep-limit" && run.sweepId
             ? `  Held: ${fields} to change, nothing written: sweep ${run.sweepId} reached its PUT limit. \`billing-sync approve --sweep ${run.sweepId}\` (or --target ${run.target}) lets it through on its next run.`
-            : `  Held (${run.heldReason ?? "a guard"}): ${fields} to change, nothing written.`,
+            : `  Held: read and planned, nothing written (${fields} would change); the warning below says why.`,
         ),
       );
       break;
@@ -86,7 +86,7 @@ export function renderRuns(runs: RunResult[], options: ViewOptions): string {
   return runs.map((r) => renderRun(r, options)).join("\n");
 }
 
-export function renderHistory(records: HistoryRecord[]): string {
+export function renderHistory(records: HistoryRecord[], options: { showChanges?: boolean } = {}): string {
   if (records.length === 0) return "No runs recorded.\n";
   const rows = records.map((r) =>
     [
@@ -99,7 +99,7 @@ export function renderHistory(records: HistoryRecord[]): string {
       r.changedFields.join(",") || "-",
       r.correlationId,
       r.error ? `${r.error.code}${r.error.status ? ` ${r.error.status}` : ""}` : "",
-    ].join("  "),
+    ].join("  ") + (options.showChanges && r.changes.length ? `\n${r.changes.map((c) => changeLine(c, false)).join("\n")}` : ""),
   );
   return ["started  run-id  target  trigger  outcome  fields  correlation-id  error", ...rows].join("\n") + "\n";
 }
@@ -118,6 +118,10 @@ export function renderStatus(statuses: TargetStatus[]): string {
       for (const c of s.contested) lines.push(`  CONTESTED: ${c.field} corrected ${c.count} times since ${c.since}: something keeps reverting it`);
       for (const n of s.notConverged) lines.push(`  NOT CONVERGED: ${n.field}: desired ${JSON.stringify(n.desired)}, Partner Center holds ${JSON.stringify(n.service)}`);
       if (s.running) lines.push(`  running now: a ${s.running.trigger} run since ${s.running.acquiredAt}`);
+      if (s.changedOutside) {
+        const o = s.changedOutside;
+        lines.push(`  CHANGED OUTSIDE BILLING-SYNC${o.at ? ` (found ${o.at})` : " (not yet seen by a run)"}: ${o.fields.join(", ") || "no field"}; accept it with \`billing-sync desired accept --target ${s.target} --reason "..."\``);
+      }
       if (s.poison.length) lines.push(`  POISON: ${s.poison.length} queued run(s) failed after every retry (last ${s.poison[0].insertedOn ?? "?"})`);
       if (s.nextScheduledRun) lines.push(`  next scheduled run: ${s.nextScheduledRun}`);
       return lines.join("\n");

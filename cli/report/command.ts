@@ -4,6 +4,7 @@ import type { Engine } from "../../shared/engine";
 import { checkTargetName, parseDesiredEntity } from "../../shared/model";
 import { buildReportModel, type TargetHistory } from "./reportModel";
 import { renderReportModel } from "./render";
+import { readDesiredChanges } from "./desiredChanges";
 
 /** `billing-sync report`: reads the history and desired tables, writes one HTML file (./render). */
 export interface ReportCommandOptions {
@@ -66,6 +67,7 @@ export async function writeReport(engine: Engine, options: ReportCommandOptions,
   const showPersonal = options.showPersonal === true;
   const histories = await Promise.all(targets.map((t) => readTarget(engine, t, since, showPersonal)));
   const model = buildReportModel({ generatedAt: now, since, targets: histories, showPersonal });
+  model.desiredChanges = await readDesiredChanges(engine, options.target !== undefined ? targets : undefined, since, showPersonal);
   const html = renderReportModel(model);
   try {
     writeFileSync(options.out, html, { encoding: "utf8", mode: showPersonal ? 0o600 : 0o644 });

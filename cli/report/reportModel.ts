@@ -1,3 +1,4 @@
+import type { DesiredChangeRow } from "./desiredChanges";
 import { getPath, type JsonObject } from "../../shared/core";
 import { CONTROL_PROPERTIES, isPersonal, maskKnownValues, maskValue, type DesiredState, type Outcome, type Trigger } from "../../shared/model";
 import type { HistoryRecord } from "../../shared/stores";
@@ -108,6 +109,8 @@ export interface ReportModel {
   /** Corrections per field, most first. */
   correctionsByField: { field: string; count: number }[];
   desired: DesiredView[];
+  /** The change log of the period (./desiredChanges); absent = not read. */
+  desiredChanges?: { rows: DesiredChangeRow[]; more: number };
 }
 
 const FAILED: ReadonlySet<Outcome> = new Set(["failed", "conflict", "invalid-desired", "not-converged"]);

@@ -26,11 +26,12 @@ param keyVaultName string
 @description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
 param desiredTableName string = 'BillingProfileDesired'
 
-@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps).')
+@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges).')
 param writtenTableNames array = [
   'BillingProfileHistory'
   'BillingProfileLeases'
   'BillingProfileSweeps'
+  'BillingProfileDesiredChanges'
 ]
 
 var roles = {
@@ -117,6 +118,7 @@ resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // Storage Table Data Contributor on BillingProfileHistory (a record per run, written ahead
 // of every PUT), BillingProfileLeases (take, renew, release a target's lease) and
 // BillingProfileSweeps (a sweep's PUT count, reserved before each PUT). The
+// BillingProfileDesiredChanges (a run logs a desired row changed outside billing-sync). The
 // tables exist (storage.bicep): with an endpoint URL the app does not create them.
 resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in writtenTableNames: {

@@ -18,6 +18,7 @@ param tableNames array = [
   'BillingProfileHistory'
   'BillingProfileLeases'
   'BillingProfileSweeps'
+  'BillingProfileDesiredChanges'
 ]
 
 @description('Queues: the per-target fan-out queue and the poison queue the host moves failed messages to.')

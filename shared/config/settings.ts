@@ -1,4 +1,5 @@
 import { type CloudName, CLOUDS } from "../partnerCenter";
+import { type ChangeControlSettings, parseChangeControl } from "./changeControl";
 import { GUID, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
 
 /**
@@ -50,6 +51,19 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
       "Partner Center calls per minute per partner account, when the limit is known (a ceiling); `auto` finds it: from 500, slower on each 429 (honouring Retry-After), faster after answered calls",
     production: false,
     default: "auto",
+  },
+  {
+    name: "BILLING_SYNC_REQUIRE_REASON",
+    meaning: "`true`: a command that writes desired state refuses to without `--reason` (see [change control](change-control.md))",
+    production: false,
+    default: "false",
+  },
+  {
+    name: "BILLING_SYNC_OUT_OF_BAND",
+    meaning:
+      "a desired row changed outside billing-sync: `warn` enforces it as it now is and says so; `block` holds the target (outcome `held`) until `billing-sync desired accept` (see [change control](change-control.md))",
+    production: false,
+    default: "warn",
   },
   { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", meaning: "where telemetry goes; unset = no export", production: true },
   {
@@ -155,6 +169,8 @@ export interface Settings {
   callsPerMinute?: number;
   /** BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP; undefined = 10% of the sweep's targets, at least 10. */
   maxCorrectionsPerSweep?: number;
+  /** Change control of the desired state (./changeControl); absent = the defaults. */
+  changeControl?: ChangeControlSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -434,5 +450,6 @@ export function loadSettings(env: Env = process.env): Settings {
     queue: parseQueue(env),
     callsPerMinute: parseCallsPerMinute(env),
     maxCorrectionsPerSweep: parseMaxCorrections(env),
+    changeControl: parseChangeControl(env),
   };
 }

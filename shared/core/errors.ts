@@ -27,7 +27,11 @@ export type SyncErrorCode =
   | "InProgress"
   | "NotConverged"
   | "Aborted"
-  | "Interrupted";
+  | "Interrupted"
+
+  // Change control of the desired state: a write without the reason it needs, or nothing to accept.
+  | "ReasonRequired"
+  | "NothingToAccept";
 
 export interface SyncErrorOptions {
   statusCode?: number;

@@ -14,6 +14,8 @@ import {
 } from "../model";
 import { type DesiredRow, fieldsWithReplacementCharacter } from "../stores";
 import type { Engine } from "./engine";
+import type { RowWrite } from "./changeGuard";
+import { type WriteContext, writeContextFor, writeDesiredRow } from "./desiredWrite";
 
 /**
  * Desired state in bulk: many rows checked together before any is written (an import),
@@ -119,14 +121,47 @@ export async function planImport(engine: Engine, inputs: readonly RowInput[]): P
   return plan;
 }
 
-/** Writes the planned rows (each replaces its target's row whole); returns how many were written. */
-export async function applyImport(engine: Engine, plan: ImportPlan, options: { concurrency?: number; onProgress?: (p: BulkProgress) => void } = {}): Promise<number> {
+/**
+ * The rows an import writes, each against the row stored now: the file's row replaces it
+ * whole, or with `merge` only the columns the file has are set. A merged row is checked
+ * again (its problems come back as the file's).
+ */
+export async function importWrites(engine: Engine, plan: ImportPlan, options: { merge?: boolean } = {}): Promise<{ writes: RowWrite[]; problems: RowProblem[] }> {
+  const stored = new Map<string, DesiredRow>();
+  for await (const row of engine.desired.rows()) stored.set(row.target, row);
+  const writes: RowWrite[] = [];
+  const problems: RowProblem[] = [];
+  for (const row of plan.rows) {
+    const before = stored.get(row.target);
+    const after = options.merge && before ? { ...before.properties, ...row.entity } : row.entity;
+    if (options.merge && before) {
+      const checked = checkDesiredEntity(row.target, after);
+      if (!checked.ok) {
+        problems.push({ row: row.row, target: row.target, message: `merged with the stored row: ${checked.problems.join("; ")}` });
+        continue;
+      }
+    }
+    writes.push({ target: row.target, before: before?.properties ?? null, etag: before?.etag, after });
+  }
+  return { writes, problems };
+}
+
+/** Writes the planned rows through the change log; returns how many were written (unchanged rows are not). */
+export async function applyImport(
+  engine: Engine,
+  plan: ImportPlan,
+  options: { concurrency?: number; onProgress?: (p: BulkProgress) => void; writes?: RowWrite[]; context?: WriteContext } = {},
+): Promise<number> {
+  const writes = options.writes ?? (await importWrites(engine, plan)).writes;
+  const context = options.context ?? (await writeContextFor(engine, "desired import"));
   let done = 0;
-  await mapWithConcurrency(plan.rows, options.concurrency ?? 16, async (row) => {
-    await engine.desired.upsert(row.target, row.entity);
-    options.onProgress?.({ done: ++done, total: plan.rows.length });
+  let written = 0;
+  await mapWithConcurrency(writes, options.concurrency ?? 16, async (w) => {
+    const before = w.before === null ? null : { target: w.target, properties: w.before, etag: w.etag ?? "" };
+    if ((await writeDesiredRow(engine, { target: w.target, before, after: w.after }, context)).written) written++;
+    options.onProgress?.({ done: ++done, total: writes.length });
   });
-  return done;
+  return written;
 }
 
 /** Every stored row, as stored (invalid ones included, so an export loses nothing). */
@@ -144,6 +179,8 @@ export interface AdoptAllOptions {
   concurrency?: number;
   /** Customers per list page (1-500; default 500). */
   pageSize?: number;
+  /** Who writes and why, for the change log (default: this process's storage identity, no reason). */
+  context?: WriteContext;
   onProgress?: (p: BulkProgress) => void;
 }
 
@@ -188,6 +225,7 @@ export async function adoptAllCustomers(engine: Engine, options: AdoptAllOptions
   }
   report.toAdopt = todo.length;
   if (!options.apply) return report;
+  const context = options.context ?? (await writeContextFor(engine, "desired adopt --all-customers"));
   let done = 0;
   await mapWithConcurrency(todo, options.concurrency ?? 8, async (id) => {
     const resource = { kind, id };
@@ -204,8 +242,14 @@ export async function adoptAllCustomers(engine: Engine, options: AdoptAllOptions
       const target = kind.defaultTarget(id);
       const checked = checkDesiredEntity(target, entity);
       if (!checked.ok) throw new Error(checked.problems.join("; "));
-      if (await engine.desired.create(target, entity)) report.adopted++;
-      else report.alreadyManaged++;
+      try {
+        await writeDesiredRow(engine, { target, before: null, after: entity }, context);
+        report.adopted++;
+      } catch (err) {
+        // Created meanwhile by someone else: never replaced.
+        if (toSyncError(err).code !== "StaleEtag") throw err;
+        report.alreadyManaged++;
+      }
     } catch (err) {
       report.failed.push({ customerId: id, message: toSyncError(err).message });
     } finally {

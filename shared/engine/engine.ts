@@ -4,7 +4,7 @@ import { createUserCredential, StaticTokenCredential, type UserAuthOptions } fro
 import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import type { Settings } from "../config";
@@ -30,6 +30,8 @@ export interface EngineOptions {
   runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
+  /** A custom telemetry event outside a run's records (DesiredStateChanged, DesiredStateChangedOutside). */
+  onEvent?: (name: string, dimensions: Record<string, string>) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
   /**
@@ -80,6 +82,8 @@ export class Engine {
   readonly history: HistoryStore;
   readonly leases: LeaseStore;
   readonly sweeps: SweepStore;
+  /** The change log of the desired state (docs/change-control.md). */
+  readonly changes: DesiredChangeStore;
   readonly queue?: TargetQueue;
   /** Targets with a fan-out message outstanding (one sweep at a time). */
   readonly queued: QueuedTargets;
@@ -100,6 +104,7 @@ export class Engine {
     this.history = new HistoryStore(tables);
     this.leases = new LeaseStore(tables);
     this.sweeps = new SweepStore(tables);
+    this.changes = new DesiredChangeStore(tables);
     this.queue = settings.queue ? new TargetQueue(settings.queue) : undefined;
     this.queued = new QueuedTargets(tables);
     this.deps = {
@@ -114,6 +119,9 @@ export class Engine {
       leaseDurationInMs: options.leaseDurationInMs,
       runTimeoutInMs: options.runTimeoutInMs,
       onRunFinished: options.onRunFinished,
+      changes: this.changes,
+      outOfBand: settings.changeControl?.outOfBand,
+      onEvent: options.onEvent,
     };
   }
 

@@ -8,8 +8,9 @@ import { interruptionOf, interruptRun } from "./interruption";
 import { pendingHistoryRecord, recordRun } from "./record";
 import { answerLost, changesPresent, findUnsettled, mergeChanges, putMayHaveLanded, settleUncertain } from "./uncertainPut";
 import type { EngineDeps, ReconcileRequest, RunState } from "./run";
-import type { HistoryRecord, Lease } from "../stores";
+import type { DesiredRow, HistoryRecord, Lease } from "../stores";
 import { SweepGate } from "./sweepGate";
+import { outOfBandGate, startLogRead } from "./outOfBandRun";
 
 /** At most this many PUTs per run when the ETag keeps going stale. */
 export const MAX_PUT_ATTEMPTS = 3;
@@ -34,13 +35,14 @@ export interface ReconcileOptions {
  * Observe: read and validate the desired row. What it is about and its personal values
  * (valid or not) are noted first, so that even an invalid row's record names its kind.
  */
-async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor): Promise<DesiredState> {
+async function readDesired(deps: EngineDeps, target: string, run: RunState, redactor: Redactor, seen?: (row: DesiredRow) => void): Promise<DesiredState> {
   const row = await deps.desired.get(target);
   if (!row) {
     throw new SyncError("InvalidDesiredState", `There is no desired-state row for target "${target}"; create one with \`billing-sync desired set\`.`);
   }
   run.resource = resourceOfEntity(row.properties);
   redactor.addDesiredProperties(row.properties);
+  seen?.(row);
   return parseDesiredEntity(target, row.properties);
 }
 
@@ -221,6 +223,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     return remembered;
   };
   let lease: Lease | undefined;
+  let desiredRow: DesiredRow | undefined;
   const timeoutInMs = deps.runTimeoutInMs ?? DEFAULT_RUN_TIMEOUT_IN_MS;
   const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, AbortSignal.timeout(timeoutInMs)]) : AbortSignal.timeout(timeoutInMs);
 
@@ -229,9 +232,10 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
   try {
     // The lease and the desired row are read together (the row is used only if the lease
     // is ours). A plan writes nothing, so it does not need (or block) the lease.
+    const logRead = startLogRead(deps, request.target);
     const [leased, desiredRead] = await Promise.allSettled([
       !dryRun && deps.leases ? takeLease(deps, request, runId, started) : Promise.resolve(undefined),
-      readDesired(deps, request.target, run, redactor),
+      readDesired(deps, request.target, run, redactor, (row) => (desiredRow = row)),
     ]);
     if (leased.status === "rejected") throw leased.reason;
     lease = leased.value;
@@ -241,6 +245,8 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
     if (desired.suspended) {
       run.outcome = "suspended";
     } else {
+      // An edit made outside billing-sync is said (and under block, nothing is written).
+      const held = desiredRow ? await outOfBandGate(deps, desiredRow, run, log, logRead) : false;
       const client = deps.partnerClient(desired.account);
       const callOptions: CallOptions = { correlationId, abortSignal, redactor, onCall: (c: CallRecord) => run.calls.push(c), maxThrottleWaitInMs: options.maxThrottleWaitInMs };
       const firstRead = unsettled
@@ -249,7 +255,11 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
             if (note) run.warnings = [...(run.warnings ?? []), note];
           }
         : undefined;
-      await converge(run, desired, client, dryRun, callOptions, beforePut, redactor, lease && fenceFor(deps.leases!, lease), firstRead);
+      await converge(run, desired, client, dryRun || held, callOptions, beforePut, redactor, lease && fenceFor(deps.leases!, lease), firstRead);
+      if (held && !dryRun) {
+        run.outcome = "held";
+        run.heldReason = "out-of-band";
+      }
     }
   } catch (err) {
     const error = abortSignal.aborted && !options.abortSignal?.aborted

@@ -1,7 +1,7 @@
 import type { JsonObject, Logger, SyncError } from "../core";
 import type { AccountRef, AddressValidationSummary, ContestPolicy, FieldChange, Mode, NotConvergedField, Outcome, ResourceRef, RuleViolation, RunResult, Trigger } from "../model";
 import type { CallRecord, PartnerCenterClient } from "../partnerCenter";
-import type { DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore, SweepStore } from "../stores";
+import type { DesiredChangeStore, DesiredStateStore, HistoryRecord, HistoryStore, LeaseStore, SweepStore } from "../stores";
 
 /**
  * The vocabulary of one run, shared by the reconcile loop and its record step: what is
@@ -34,6 +34,11 @@ export interface EngineDeps {
   runTimeoutInMs?: number;
   /** Sees every finished run with its calls, before the result is returned (telemetry). */
   onRunFinished?: (run: FinishedRun) => void;
+  /** The change log: a row changed outside billing-sync is found by comparing with it (./outOfBand). */
+  changes?: DesiredChangeStore;
+  /** BILLING_SYNC_OUT_OF_BAND (default warn). */
+  outOfBand?: "warn" | "block";
+  onEvent?: (name: string, dimensions: Record<string, string>) => void;
 }
 
 /** What a run learned, filled in as it goes; the record step turns it into history and a result. */

@@ -3,6 +3,8 @@ import { mapWithConcurrency, SyncError } from "../core";
 import { type DesiredStateStore, type HistoryRecord, type HistoryStore, type LeaseInfo, type LeaseStore, type PoisonEntry, type PublicHistoryRecord, publicRecord } from "../stores";
 import { nextRun } from "../config";
 import { outcomeShown } from "./interruption";
+import { outsideChangeOf, type OutsideChangeStatus } from "./outOfBand";
+import type { DesiredChangeStore } from "../stores";
 
 /** What an operator needs to see per target, pauses and fights included. */
 export interface TargetStatus {
@@ -27,6 +29,8 @@ export interface TargetStatus {
   nextScheduledRun?: string;
   /** Queue messages of this target the host gave up on. */
   poison: PoisonEntry[];
+  /** The desired row was changed outside billing-sync and not accepted since (docs/change-control.md). */
+  changedOutside?: OutsideChangeStatus;
 }
 
 /** What status reads: the target's rows and two settings (the Engine is one). */
@@ -35,6 +39,8 @@ export interface StatusSources {
   readonly history: Pick<HistoryStore, "list">;
   readonly leases: Pick<LeaseStore, "get" | "listHeld">;
   readonly deps: { readonly contestPolicy?: ContestPolicy };
+  /** The change log; without it status says nothing of edits made outside billing-sync. */
+  readonly changes?: DesiredChangeStore;
   readonly settings: { readonly schedule: string };
 }
 
@@ -84,6 +90,7 @@ export async function targetStatus(engine: StatusSources, target: string, contex
     running: lease && !lease.expired ? lease : undefined,
     nextScheduledRun: nextRun(engine.settings.schedule, context.now),
     poison: context.poison.filter((p) => p.target === target),
+    ...(row && engine.changes ? { changedOutside: await outsideChangeOf({ desired: engine.desired as DesiredStateStore, changes: engine.changes }, row).catch(() => undefined) } : {}),
   };
 }
 

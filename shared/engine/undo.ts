@@ -1,6 +1,7 @@
 import { type DesiredState, type FieldChange, type LiveProfile, liveValue, maskChanges, parseDesiredEntity, planChanges } from "../model";
 import type { Engine } from "./engine";
 import { SyncError } from "../core";
+import { type WriteContext, writeContextFor, writeDesiredRow } from "./desiredWrite";
 
 /**
  * A proposed edit of a desired row (restore, adopt): what changes in the row, and what a
@@ -76,7 +77,11 @@ export async function planAdopt(engine: Engine, target: string, fields: string[]
   return proposal(target, current, values, live);
 }
 
-/** Writes the new row, only if nobody changed it since the proposal was made. */
-export async function applyDesiredEdit(engine: Engine, edit: DesiredEdit): Promise<void> {
-  await engine.desired.upsert(edit.target, edit.entity, { etag: edit.etag });
+/** Writes the new row (logged), only if nobody changed it since the proposal was made. */
+export async function applyDesiredEdit(engine: Engine, edit: DesiredEdit, context?: WriteContext): Promise<void> {
+  const row = await engine.desired.get(edit.target);
+  if (!row || row.etag !== edit.etag) {
+    throw new SyncError("StaleEtag", `The desired state of "${edit.target}" changed while it was being edited; read it again and retry.`, { statusCode: 412 });
+  }
+  await writeDesiredRow(engine, { target: edit.target, before: row, after: edit.entity }, context ?? (await writeContextFor(engine, "desired edit")));
 }

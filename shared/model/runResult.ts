@@ -15,7 +15,8 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
-  // Read and planned, nothing written: a guard held it (heldReason says which) until an operator lets it through.
+  // Read and planned, nothing written: a guard held it (heldReason says which: the sweep's PUT limit,
+  // or a desired row changed outside billing-sync under BILLING_SYNC_OUT_OF_BAND=block) until an operator lets it through.
   "held",
   // A PUT went out and its answer was lost (reset, timeout, the run stopped, a 429 on the retry):
   // it may have landed. The row keeps the profile before it; the next run reads the live profile

@@ -90,13 +90,13 @@ export class DesiredStateStore {
    * Replaces the whole row: a property left out stops being managed. With `etag`, the
    * write happens only if nobody changed the row since it was read.
    */
-  async upsert(target: string, properties: Record<string, unknown>, options: { etag?: string } = {}): Promise<void> {
+  async upsert(target: string, properties: Record<string, unknown>, options: { etag?: string } = {}): Promise<string | undefined> {
     refuseReplacementCharacter(target, properties);
     const entity = { ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY };
     try {
       await this.tables.ensure(this.client);
-      if (options.etag) await this.client.updateEntity(entity, "Replace", { etag: options.etag });
-      else await this.client.upsertEntity(entity, "Replace");
+      const written = options.etag ? await this.client.updateEntity(entity, "Replace", { etag: options.etag }) : await this.client.upsertEntity(entity, "Replace");
+      return written.etag;
     } catch (err) {
       const status = statusOf(err);
       if (options.etag && status === 412) {
@@ -110,21 +110,29 @@ export class DesiredStateStore {
 
   /** Writes a new row; false (nothing written) when the target already has one. */
   async create(target: string, properties: Record<string, unknown>): Promise<boolean> {
+    return (await this.createRow(target, properties)) !== undefined;
+  }
+
+  /** Like create; the new row's ETag, undefined (nothing written) when the target already has one. */
+  async createRow(target: string, properties: Record<string, unknown>): Promise<string | undefined> {
     refuseReplacementCharacter(target, properties);
     try {
       await this.tables.ensure(this.client);
-      await this.client.createEntity({ ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY });
-      return true;
+      return (await this.client.createEntity({ ...properties, partitionKey: target, rowKey: DESIRED_ROW_KEY })).etag ?? "";
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (statusOf(err) === 409) return undefined;
       throw storageError(`write the desired state of "${target}"`, err);
     }
   }
 
-  async delete(target: string): Promise<void> {
+  /** With `etag`, only if nobody changed the row since it was read (else StaleEtag). */
+  async delete(target: string, options: { etag?: string } = {}): Promise<void> {
     try {
-      await this.client.deleteEntity(target, DESIRED_ROW_KEY);
+      await this.client.deleteEntity(target, DESIRED_ROW_KEY, options.etag ? { etag: options.etag } : undefined);
     } catch (err) {
+      if (options.etag && statusOf(err) === 412) {
+        throw new SyncError("StaleEtag", `The desired state of "${target}" changed while it was being deleted; read it again and retry.`, { statusCode: 412 });
+      }
       if (!isNotFound(err)) throw storageError(`delete the desired state of "${target}"`, err);
     }
   }

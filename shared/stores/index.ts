@@ -15,3 +15,5 @@ export { approves, SweepStore } from "./sweepStore";
 export type { Reservation, Sweep, SweepApproval } from "./sweepStore";
 export { QueuedTargets, STALE_AFTER_IN_MS } from "./queuedTargets";
 export type { QueuedMark } from "./queuedTargets";
+export { DesiredChangeStore, CHANGE_PENDING_GRACE_IN_MS } from "./desiredChangeStore";
+export type { ChangeEntry, ChangeKind, ChangeState, FieldEdit, Via } from "./desiredChangeStore";

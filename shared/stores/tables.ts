@@ -11,6 +11,7 @@ export const TABLES = {
   history: "BillingProfileHistory",
   leases: "BillingProfileLeases",
   sweeps: "BillingProfileSweeps",
+  desiredChanges: "BillingProfileDesiredChanges",
 } as const;
 
 export interface TableFactoryOptions {

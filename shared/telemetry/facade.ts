@@ -127,12 +127,17 @@ export function startTelemetry(settings: Settings, options: TelemetryOptions): T
 export function withTelemetry(options: EngineOptions, telemetry: Telemetry | undefined): EngineOptions {
   if (!telemetry) return options;
   const previous = options.onRunFinished;
+  const previousEvent = options.onEvent;
   const previousRotated = options.userAuth?.onRotated;
   return {
     ...options,
     onRunFinished: (run) => {
       previous?.(run);
       telemetry.record(run);
+    },
+    onEvent: (name, dimensions) => {
+      previousEvent?.(name, dimensions);
+      telemetry.event(name, dimensions);
     },
     userAuth: {
       ...options.userAuth,

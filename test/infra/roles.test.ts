@@ -158,12 +158,12 @@ describe("role assignments", () => {
     }
   });
 
-  it("let the app read BillingProfileDesired and write only BillingProfileHistory, BillingProfileLeases and BillingProfileSweeps (the code's table names)", async () => {
+  it("let the app read BillingProfileDesired and write only BillingProfileHistory, BillingProfileLeases, BillingProfileSweeps and BillingProfileDesiredChanges (the code's table names)", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
     const reader = forApp.find((assignment) => assignment.role === "Storage Table Data Reader");
     const contributor = forApp.find((assignment) => assignment.role === "Storage Table Data Contributor");
     expect(reader?.scopeNames).toEqual([TABLES.desired]);
-    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases, TABLES.sweeps].sort());
+    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges].sort());
     // No table right on the account: the table rights are for the app's data, table by table.
     expect(forApp.filter((assignment) => assignment.role?.startsWith("Storage Table") && assignment.scopeType === "Microsoft.Storage/storageAccounts")).toEqual([]);
   });

@@ -9,6 +9,8 @@ import { runSyncRequest, statusResponse } from "../../shared/host/httpApi";
 import { contextLogger } from "../../shared/host/worker";
 import { partnerCenterScope } from "../../shared/partnerCenter/clouds";
 import { TABLES } from "../../shared/stores/tables";
+import { writeDesiredRow } from "../../shared/engine/desiredWrite";
+import { entityFromDocument } from "../../shared/model/desired";
 import { startTelemetry, type Telemetry, withTelemetry } from "../../shared/telemetry/facade";
 import { AZURITE_ACCOUNT, AZURITE_KEY } from "../../simulator/azurite";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
@@ -282,6 +284,17 @@ describe("no personal value and no secret from outside text reaches any output",
     const response = await runSyncRequest(engine, { target }, log);
     results.push({ code: (response.jsonBody as { error?: { code: string } }).error?.code, outcome: (response.jsonBody as { outcome?: string }).outcome });
     const status = await statusResponse(engine, log);
+    // The change log: a write that drops and changes every personal value, then what
+    // `desired log` prints of it (the table itself keeps values unmasked, as history does).
+    const before = entityFromDocument(target, DESIRED);
+    await writeDesiredRow(engine, { target, before: { target, properties: before, etag: (await engine.desired.get(target))!.etag }, after: { PurchaseOrderNumber: "PO-HOSTILE-2" } }, { actor: { name: "ops@host", verified: false }, via: "cli", command: "desired set", reason: "matrix", onEvent: engine.deps.onEvent });
+    for (const json of [false, true]) {
+      let out = "";
+      await runCli(["desired", "log", "--target", target, ...(json ? ["--json"] : [])], { stdout: (t) => void (out += t), stderr: (t) => void (out += t), env, engineOptions: engineOptions() });
+      expect(out).toContain("PO-HOSTILE-2");
+      printed[json ? "desired log --json" : "desired log"] = out;
+    }
+    await h.setDesired(target, DESIRED);
     expect(await telemetry.flush()).toBe(true);
 
     // History rows keep ProfileBefore unmasked on purpose (what restore puts back); every other column is checked.

@@ -2,6 +2,8 @@ import { loadSettings } from "../../shared/config/settings";
 import { Engine } from "../../shared/engine/engine";
 import { streamLogger } from "../../shared/core/logger";
 import type { RunResult } from "../../shared/model";
+import { writeDesiredRow } from "../../shared/engine/desiredWrite";
+import { entityFromDocument } from "../../shared/model/desired";
 import { startTelemetry, withTelemetry, type Telemetry } from "../../shared/telemetry";
 import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { startAuthRig, type AuthRig } from "../support/authRig";
@@ -144,6 +146,10 @@ beforeAll(async () => {
   });
   h.sim.configure({ rewrite: undefined });
   await run("invalid-desired", "wb-invalid", () => h.setDesiredEntity("wb-invalid", { PurchaseOrderNumber: 42 }));
+  // Change control: a logged write of a desired row, then an edit made outside billing-sync that the next run finds.
+  const changed = entityFromDocument("wb-changes", DESIRED);
+  await writeDesiredRow(engine, { target: "wb-changes", after: changed }, { actor: { name: "ops@host", verified: false }, via: "cli", command: "desired set", onEvent: engine.deps.onEvent });
+  await run("changed-outside", "wb-changes", () => h.setDesiredEntity("wb-changes", { ...changed, PurchaseOrderNumber: "PO-HAND" }), true);
 
   // The production auth path: the refresh-token credential rotates the token in Key Vault.
   rig.consent();
@@ -173,9 +179,10 @@ describe("the workbook reads what the exporter sends (real runs, real exporter)"
       conflict: "conflict",
       "not-converged": "not-converged",
       "invalid-desired": "invalid-desired",
+      "changed-outside": "drift",
       rotated: "corrected",
     });
-    expect(sent.eventNames).toEqual(new Set(["BillingProfileDriftCorrected", "BillingProfileDriftDetected", "PartnerCenterRefreshTokenRotated"]));
+    expect(sent.eventNames).toEqual(new Set(["BillingProfileDriftCorrected", "BillingProfileDriftDetected", "PartnerCenterRefreshTokenRotated", "DesiredStateChanged", "DesiredStateChangedOutside"]));
     expect([...sent.dimensions.keys()].sort()).toEqual(["customEvents", "customMetrics", "dependencies", "exceptions", "requests", "traces"]);
   });
 
@@ -183,7 +190,7 @@ describe("the workbook reads what the exporter sends (real runs, real exporter)"
     expect(unsentDimensions(workbookQueries, sent)).toEqual([]);
     // The check is not vacuous: the panels read the run's ids, its outcome, the fields, the account.
     const read = workbookQueries.flatMap((q) => dimensionsRead(q.query));
-    expect(new Set(read)).toEqual(new Set(["target", "outcome", "dryRun", "changedFields", "trigger", "correlationId", "putRequestId", "getRequestId", "runId", "errorCode", "errorStatus", "serviceCode", "requestId", "secretName"]));
+    expect(new Set(read)).toEqual(new Set(["target", "outcome", "dryRun", "changedFields", "trigger", "correlationId", "putRequestId", "getRequestId", "runId", "errorCode", "errorStatus", "serviceCode", "requestId", "secretName", "command", "fields", "via", "verified", "entryId"]));
   });
 
   it("names only records, exception types, answer codes and values that came in", () => {

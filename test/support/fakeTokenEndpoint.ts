@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import { listenLocal, type LocalServer } from "./localServer";
 
@@ -38,6 +38,11 @@ export interface FakeTokenEndpointOptions {
   clientSecret?: string;
   /** A public client refuses any client credential (AADSTS700025), as Entra does. */
   publicClient?: boolean;
+  /**
+   * Issue access tokens as signed JWTs holding these claims (plus iss, aud, iat, exp), as
+   * Entra does for Azure Storage; without it, opaque tokens.
+   */
+  accessTokenClaims?: Record<string, unknown>;
 }
 
 export class FakeTokenEndpoint {
@@ -166,8 +171,21 @@ export class FakeTokenEndpoint {
     return undefined;
   }
 
+  /** A JWT (HS256 with a key of this endpoint's own) carrying the configured claims. */
+  private newJwt(scope: string | undefined): string {
+    const now = Math.floor(Date.now() / 1000);
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const claims = { aud: scope?.replace(/\/\.default$/, "") ?? "", iss: `https://sts.windows.net/${this.options.tenantId}/`, iat: now, exp: now + 3600, tid: this.options.tenantId, ...this.options.accessTokenClaims };
+    const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+    const token = `${unsigned}.${createHmac("sha256", this.signingKey).update(unsigned).digest("base64url")}`;
+    this.issued.push(token);
+    return token;
+  }
+
+  private readonly signingKey = randomBytes(32);
+
   private issue(scope: string | undefined): Record<string, unknown> {
-    const access = this.newToken("at");
+    const access = this.options.accessTokenClaims ? this.newJwt(scope) : this.newToken("at");
     this.validAccessTokens.add(access);
     const answer: Record<string, unknown> = {
       token_type: "Bearer",

@@ -91,8 +91,8 @@ export async function startHarness(simulator: Partial<SimulatorOptions> = {}, op
         responseCache: new ResponseCache(),
         ...options,
       }),
-    setDesired: async (target, doc) => admin.desired.upsert(target, entityFromDocument(target, doc)),
-    setDesiredEntity: async (target, entity) => admin.desired.upsert(target, entity),
+    setDesired: async (target, doc) => void (await admin.desired.upsert(target, entityFromDocument(target, doc))),
+    setDesiredEntity: async (target, entity) => void (await admin.desired.upsert(target, entity)),
     rawRows: async (table) => {
       const client = TableClient.fromConnectionString(storage.connectionString, table, { allowInsecureConnection: true });
       const rows: Record<string, unknown>[] = [];
