@@ -6,6 +6,9 @@ import {
   adoptAllCustomers,
   applyDesiredEdit,
   applyImport,
+  checkCustomerIds,
+  checkImportCustomers,
+  CustomerList,
   type DesiredEdit,
   Engine,
   listDesiredRows,
@@ -197,14 +200,16 @@ export function buildProgram(io: CliIo): CliProgram {
     )
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
-    .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
+    .option("--no-check", "do not ask Partner Center (the customer list, the country's rules, the address validation)")
     .action(async (opts: { file: string; target?: string; check: boolean }) => {
       const doc = readJsonFile(opts.file);
       const target = checkTargetName(opts.target ?? defaultTargetOf(doc));
       const entity = entityFromDocument(target, doc);
       const state = parseDesiredEntity(target, entity);
       const e = getEngine();
-      const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
+      const listed = opts.check ? await checkCustomerIds(new CustomerList(e), [state]) : { unknown: [] };
+      if (listed.unknown.length > 0) throw new SyncError("InvalidDesiredState", `${listed.unknown[0].message}. Nothing was written.`);
+      const notes = opts.check ? [...(listed.notChecked ? [listed.notChecked] : []), ...(await checkDesiredRow(e, state))] : ["Not checked against the customer list or the country's rules (--no-check)."];
       await e.desired.upsert(target, entity);
       const managed = state.fields.size;
       io.stdout(`Desired state of ${target} written: ${managed} managed field${managed === 1 ? "" : "s"}. Run \`billing-sync plan --target ${target}\` to see the drift.\n`);
@@ -239,11 +244,13 @@ export function buildProgram(io: CliIo): CliProgram {
     .requiredOption("--file <path>", "a .csv or .jsonl file")
     .option("--format <format>", "csv or jsonl (default: from the file name)")
     .option("--partial", "write the valid rows even when some are invalid (exit 1 all the same)")
+    .option("--no-check", "do not check customer ids against the partner's customer list")
     .option("--json", "print JSON")
-    .action(async (opts: { file: string; format?: string; partial?: boolean; json?: boolean }) => {
+    .action(async (opts: { file: string; format?: string; partial?: boolean; check: boolean; json?: boolean }) => {
       const read = readDesiredFile(readTextFile(opts.file), formatOf(opts.file, opts.format));
       const e = getEngine();
       const plan = await planImport(e, read.rows);
+      const note = opts.check ? await checkImportCustomers(e, plan) : "Not checked against the partner's customer list (--no-check).";
       const problems = [...read.fileProblems, ...plan.problems];
       const total = read.rows.length + read.fileProblems.filter((p) => p.row > 0).length;
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
@@ -254,7 +261,7 @@ export function buildProgram(io: CliIo): CliProgram {
         written = await applyImport(e, plan, { onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
         progress.done();
       }
-      out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
+      out({ rows: total, written, problems, ...(note ? { note } : {}) }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }) + (note ? `  ${note}\n` : ""));
       exitCode = problems.length > 0 ? EXIT.error : EXIT.ok;
     });
 

@@ -1,3 +1,3 @@
 export { nextRun } from "./schedule";
-export { loadSettings, loadUserAuthSettings } from "./settings";
+export { DEFAULT_CALLS_PER_MINUTE, loadSettings, loadUserAuthSettings } from "./settings";
 export type { QueueSettings, Settings, StorageSettings, TelemetrySettings, UserAuthSettings } from "./settings";

@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { createUserCredential, StaticTokenCredential, type UserAuthOptions } from "../auth";
-import { type CallRecord, DEFAULT_START_PER_MINUTE, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
+import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, TableFactory, TargetQueue } from "../stores";
+import { DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, spreadDelaysInSeconds, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { Sweeps } from "./sweeps";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
-import { nextRun, type Settings } from "../config";
+import { DEFAULT_CALLS_PER_MINUTE, nextRun, type Settings } from "../config";
+import { fanOutTargetsPerMinute } from "./budget";
 import { checkBeforePut, type Preflight } from "./preflight";
 import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
@@ -27,6 +29,8 @@ export interface EngineOptions {
   runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
+  /** Events that are not runs (CustomerGone), for telemetry. */
+  onEvent?: (name: string, dimensions: Record<string, string>) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
   /**
@@ -74,6 +78,8 @@ export class Engine {
   readonly leases: LeaseStore;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
+  /** Departed customers are judged per sweep (departures.ts). */
+  readonly sweeps: Sweeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
   readonly partnerGate: Semaphore;
   private readonly clients = new Map<string, PartnerCenterClient>();
@@ -101,6 +107,12 @@ export class Engine {
       runTimeoutInMs: options.runTimeoutInMs,
       onRunFinished: options.onRunFinished,
     };
+    this.sweeps = new Sweeps(new SweepStore(tables), { desired: this.desired, history: this.history, onEvent: options.onEvent, log: this.deps.log });
+  }
+
+  /** The account's budget of calls a minute: every client's ceiling, and the fan-out's pace. */
+  get budgetPerMinute(): number {
+    return this.settings.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE;
   }
 
   /** One client per partner account, kept for the life of the process (token cache, keep-alive). */
@@ -117,7 +129,7 @@ export class Engine {
         retry: this.options.retry,
         onCall: this.options.onCall,
         gate: this.partnerGate,
-        rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
+        rate: { limitPerMinute: this.budgetPerMinute, startPerMinute: this.options.rateStartPerMinute },
         cache: this.options.responseCache,
       });
       this.clients.set(key, client);
@@ -157,12 +169,16 @@ export class Engine {
   async syncAll(options: SyncAllOptions): Promise<RunResult[]> {
     const targets = await this.listTargets();
     const slots = options.concurrency ?? this.partnerGate.permits;
+    const sweep = this.sweeps.inMemory(targets.length);
     let done = 0;
-    return mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
-      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log });
+    const runs = await mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun }, { log: options.log, sweep });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
+    // A plan writes nothing: it notes departures, a sync acts on them.
+    if (!options.dryRun) await this.sweeps.close(sweep).catch((err: unknown) => (options.log ?? this.deps.log).warn(`Departed customers not judged: ${(err as Error).message}`));
+    return runs;
   }
 
   /**
@@ -178,8 +194,10 @@ export class Engine {
     const enqueuedAt = now.toISOString();
     const next = nextRun(this.settings.schedule, now);
     const untilNextInMs = next ? Date.parse(next) - now.getTime() : 60 * 60 * 1000;
-    const delays = spreadDelaysInSeconds(targets.length, this.settings.callsPerMinute ?? DEFAULT_START_PER_MINUTE, 0.8 * untilNextInMs);
-    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}) }, delayInSeconds: delays[i] })));
+    const delays = spreadDelaysInSeconds(targets.length, fanOutTargetsPerMinute(this.budgetPerMinute), 0.8 * untilNextInMs);
+    await this.sweeps.closeDue(now);
+    const sweep = options.dryRun || targets.length === 0 ? undefined : await this.sweeps.open(targets.length, (delays.at(-1) ?? 0) * 1000, now);
+    await this.queue.enqueue(targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : {}), ...(sweep ? { sweep } : {}) }, delayInSeconds: delays[i] })));
     return { targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }
 

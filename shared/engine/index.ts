@@ -8,3 +8,6 @@ export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";
 export { adoptAllCustomers, applyImport, listDesiredRows, planImport } from "./bulkDesired";
 export type { AdoptAllReport, BulkProgress, ImportPlan, RowInput, RowProblem } from "./bulkDesired";
+export { ACCESS_SHARE, CUSTOMER_GONE_EVENT, GONE_RUNS_TO_SUSPEND, suspendDepartedCustomer } from "./departures";
+export type { SweepVerdict } from "./departures";
+export { checkCustomerIds, checkImportCustomers, CustomerList } from "./customerList";

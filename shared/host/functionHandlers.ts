@@ -57,7 +57,8 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   const parsed = parseTargetMessage(message);
   const { target, trigger, dryRun } = parsed;
   const engine = getEngine();
-  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS });
+  const sweep = parsed.sweep && engine.sweeps.stored(parsed.sweep);
+  const run = await engine.syncTarget({ target, trigger, dryRun }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS, sweep });
   if (run.outcome === "deferred") {
     const deferrals = (parsed.deferrals ?? 0) + 1;
     if (deferrals > MAX_DEFERRALS || !engine.queue) {

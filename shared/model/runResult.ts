@@ -15,6 +15,8 @@ export const OUTCOMES = [
   // Throttled in a queue run: Partner Center asked to wait (or the account's pace would), so the run
   // ended before anything was written and its message comes back after retryAfterInMs.
   "deferred",
+  // A customer's profile answered 403 or 404: the customer left the partner (shared/engine/departures.ts).
+  "gone",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -9,11 +9,16 @@ import { sleep, SyncError } from "../core";
  *
  * - pacing: a call may go when the schedule says (GCRA: one call per 1/rate, a burst of
  *   ten after idle), never before a Retry-After pause ends;
- * - a known limit (PARTNER_CENTER_CALLS_PER_MINUTE) is the start and the ceiling;
- * - an unknown one is found: from a start (500 a minute) the rate doubles every 20 answered calls
- *   until the first 429, which halves it; after that every 429 takes 10% off and every
- *   answered call adds 0.02% (about 10% per 480 calls). One decrease per burst of 429s:
- *   calls sent before the last decrease say nothing new.
+ * - the budget (PARTNER_CENTER_CALLS_PER_MINUTE, 250 by default: half the documented
+ *   limit, the rest is the partner's other tools') is the start and the ceiling: the
+ *   limit is shared with every tool of the tenant, so the service's 429s are not something
+ *   to look for. A 429 takes 10% off (once per burst of them) and the rate returns to the
+ *   budget, never above it;
+ * - without a budget (tests, and the soak, only: settings always give one) a limit is found:
+ *   from a start (500 a minute) the rate doubles every 20 answered calls until the first
+ *   429, which halves it; after that every 429 takes 10% off and every answered call adds
+ *   0.02% (about 10% per 480 calls). One decrease per burst of 429s: calls sent before the
+ *   last decrease say nothing new.
  * - what a decrease took comes back within a minute without another 429 (geometrically,
  *   back to the rate the 429 cut): a stray 429, or one caused by another tool of the same
  *   tenant, must not leave the account crawling. Per-call growth alone is 0.02% a call, so
@@ -28,7 +33,7 @@ import { sleep, SyncError } from "../core";
  * The decisions are plain arithmetic on an injected clock; only `acquire` sleeps.
  */
 export interface RateControllerOptions {
-  /** The account's limit, when known: never exceeded. */
+  /** The account's budget: the start, and never exceeded. */
   limitPerMinute?: number;
   /** Where an unknown limit is looked for from; default 500 a minute. */
   startPerMinute?: number;

@@ -9,3 +9,5 @@ export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
+export { SweepStore } from "./sweepStore";
+export type { SweepInfo } from "./sweepStore";

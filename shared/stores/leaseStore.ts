@@ -1,4 +1,4 @@
-import type { TableClient } from "@azure/data-tables";
+import { odata, type TableClient } from "@azure/data-tables";
 import type { Trigger } from "../model";
 import { isNotFound, statusOf, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
@@ -89,7 +89,8 @@ export class LeaseStore {
     const held: (LeaseInfo & { target: string })[] = [];
     try {
       await this.tables.ensure(this.client);
-      for await (const e of this.client.listEntities<Record<string, string>>()) {
+      // Leases only: the table also holds the sweeps' departure tallies (sweepStore.ts).
+      for await (const e of this.client.listEntities<Record<string, string>>({ queryOptions: { filter: odata`RowKey eq ${LEASE_ROW_KEY}` } })) {
         const expired = Date.parse(e.ExpiresAt) <= now.getTime();
         if (!expired) held.push({ target: String(e.partitionKey), holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired });
       }

@@ -17,6 +17,8 @@ export interface TargetMessage {
   deferrals?: number;
   /** A plan, not a sync (an untargeted dry run over HTTP is queued like a sync). */
   dryRun?: boolean;
+  /** The sweep the message is part of (its id, and how many targets it has): departures are judged per sweep. */
+  sweep?: { id: string; size: number };
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -35,6 +37,16 @@ export interface PoisonEntry {
   dequeueCount: number;
 }
 
+const SWEEP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A sweep as a message carries it; anything else is no sweep (the run is then judged alone). */
+function sweepOf(raw: unknown): { sweep?: { id: string; size: number } } {
+  if (typeof raw !== "object" || raw === null) return {};
+  const { id, size } = raw as Record<string, unknown>;
+  if (typeof id !== "string" || !SWEEP_ID.test(id) || typeof size !== "number" || !Number.isInteger(size) || size < 1) return {};
+  return { sweep: { id, size } };
+}
+
 /** Queue messages come from storage anyone with access can write to: check them like input. */
 export function parseTargetMessage(raw: unknown): TargetMessage {
   let value = raw;
@@ -48,7 +60,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun, deferrals } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals, sweep } = value as Record<string, unknown>;
   return {
     target: checkTargetName(target),
     trigger: trigger === "http" || trigger === "cli" ? trigger : "timer",
@@ -56,6 +68,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
     // Only an explicit true makes a plan: anything else syncs, as a timer message always did.
     ...(dryRun === true ? { dryRun: true } : {}),
     ...(typeof deferrals === "number" && Number.isInteger(deferrals) && deferrals > 0 ? { deferrals } : {}),
+    ...sweepOf(sweep),
   };
 }
 

@@ -128,8 +128,13 @@ export function withTelemetry(options: EngineOptions, telemetry: Telemetry | und
   if (!telemetry) return options;
   const previous = options.onRunFinished;
   const previousRotated = options.userAuth?.onRotated;
+  const previousEvent = options.onEvent;
   return {
     ...options,
+    onEvent: (name, dimensions) => {
+      previousEvent?.(name, dimensions);
+      telemetry.event(name, dimensions);
+    },
     onRunFinished: (run) => {
       previous?.(run);
       telemetry.record(run);
