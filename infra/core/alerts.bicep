@@ -5,6 +5,8 @@
 //   - the Partner Center refresh token failing (a run ended with AuthError)
 //   - the refresh token not rotated while runs happen (the chain dies after 90 days
 //     without a rotation)
+//   - a customer gone: a target suspended after 3 runs whose customer answered 403/404
+//     (one CustomerGone event per suspension, not one per run)
 // Each rule queries with its own system-assigned identity, which holds Reader on the
 // component: a rule keeps working whoever edits it or leaves.
 
@@ -96,6 +98,14 @@ union
     | extend recordKind = "rotation")
 | summarize runs = countif(recordKind == "run"), rotations = countif(recordKind == "rotation"), timestamp = max(timestamp)
 | where runs > 0 and rotations == 0
+'''
+
+// One CustomerGone event when a departed customer's target is suspended (shared/engine/departures.ts).
+var customerGoneQuery = '''
+customEvents
+| where name == "CustomerGone"
+| extend target = tostring(customDimensions.target)
+| project timestamp, target, goneSince = tostring(customDimensions.goneSince)
 '''
 
 resource failedSync 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
@@ -346,6 +356,69 @@ resource refreshTokenNotRotatedReader 'Microsoft.Authorization/roleAssignments@2
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
     principalId: refreshTokenNotRotated.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource customerGone 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-customer-gone'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    displayName: 'Billing profile customer gone'
+    description: 'A customer whose billing profile answered 403 or 404 three runs in a row was suspended ("customer gone since DATE"). billing-sync status lists such targets under GONE; set Suspended back to false to manage the customer again.'
+    severity: 3
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    // One event per suspension: each is worth one mail.
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: customerGoneQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+resource customerGoneReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, customerGone.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: customerGone.identity.principalId
     principalType: 'ServicePrincipal'
   }
 }
