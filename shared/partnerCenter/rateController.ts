@@ -58,6 +58,13 @@ const INCREASE_PER_CALL = 0.0002;
 const BURST = 10;
 /** How long what a decrease took takes to come back. */
 const RECOVERY_MS = 60_000;
+/**
+ * A 429 again at the rate an earlier 429 cut, within this long, says that rate is too high:
+ * the return then stops REPEAT_RETURN short of it, so that a limit under the budget (or
+ * another tool's share of it) is not met again every minute.
+ */
+const REPEAT_WINDOW_MS = 3 * RECOVERY_MS;
+const REPEAT_RETURN = 0.95;
 /** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
 const WINDOW = 32;
 
@@ -82,6 +89,8 @@ export class RateController {
   private lastDecreaseAt = -Infinity;
   /** The return after the last decrease: from the rate it left, to the rate it cut (per ms). */
   private recovery?: { from: number; to: number; since: number };
+  /** Where the last return was headed, and when: a 429 there again is a repeat. */
+  private lastReturn?: { to: number; at: number };
   private readonly now: () => number;
   private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
   /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
@@ -161,8 +170,12 @@ export class RateController {
     const measured = this.inUse() ? undefined : this.measuredPerMs();
     const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
     this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
-    // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut.
-    this.recovery = { from: this.perMs, to: cut, since: now };
+    // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut;
+    // short of it when an earlier return to there met a 429 too.
+    const repeat = this.lastReturn !== undefined && now - this.lastReturn.at < REPEAT_WINDOW_MS && cut >= this.lastReturn.to * 0.99;
+    const to = Math.max(this.perMs, repeat ? cut * REPEAT_RETURN : cut);
+    this.recovery = { from: this.perMs, to, since: now };
+    this.lastReturn = { to, at: now };
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
     this.counts.decreases++;
