@@ -14,7 +14,8 @@ import { figure, randomToken, ROOT, runNode } from "./lib";
  *
  * Time is scaled as bench/customers.ts does: the simulator's clock runs SCALE times faster
  * (its limits fill SCALE times faster, its Retry-After is divided by SCALE) and the engine
- * is given a budget of 250·SCALE; its rate changes per call, so scaling leaves the ratios.
+ * is given a budget of 250·SCALE and a return after a decrease of a minute / SCALE (its one
+ * timed constant); its rate otherwise changes per call, so scaling leaves the ratios.
  */
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1_000);
 const DRIFT = Number(process.env.BENCH_DRIFT ?? 0.05);
@@ -82,7 +83,7 @@ export async function rateLimitsBench(connectionString: string): Promise<LimitFi
       const before = { ...sim.totals };
       process.stderr.write(`# ${c.name}: sync of ${CUSTOMERS} customers, ${drifted} drifted\n`);
       const report = JSON.parse(
-        await runNode([join(ROOT, "dist", "bench", "customersWorker.js")], { ...env, PARTNER_CENTER_CALLS_PER_MINUTE: String(BUDGET * SCALE) }, { showStderr: true }),
+        await runNode([join(ROOT, "dist", "bench", "customersWorker.js")], { ...env, PARTNER_CENTER_CALLS_PER_MINUTE: String(BUDGET * SCALE), BENCH_RATE_RECOVERY_MS: String(60_000 / SCALE) }, { showStderr: true }),
       ) as { elapsedMs: number; outcomes: Record<string, number> };
       const calls = sim.totals.GET + sim.totals.PUT - before.GET - before.PUT;
       const throttled = sim.totals.throttled - before.throttled;

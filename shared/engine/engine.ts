@@ -41,6 +41,8 @@ export interface EngineOptions {
   partnerCallLimit?: number;
   /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
   rateStartPerMinute?: number;
+  /** How long a rate decrease takes to come back (default a minute): benchmarks that scale time scale it too. */
+  rateRecoveryInMs?: number;
   /** Where country rules and address verdicts are kept (default: the process's, a day). */
   responseCache?: ResponseCache;
 }
@@ -129,7 +131,7 @@ export class Engine {
         retry: this.options.retry,
         onCall: this.options.onCall,
         gate: this.partnerGate,
-        rate: { limitPerMinute: this.budgetPerMinute, startPerMinute: this.options.rateStartPerMinute },
+        rate: { limitPerMinute: this.budgetPerMinute, startPerMinute: this.options.rateStartPerMinute, recoveryInMs: this.options.rateRecoveryInMs },
         cache: this.options.responseCache,
       });
       this.clients.set(key, client);

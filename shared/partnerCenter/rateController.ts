@@ -37,6 +37,8 @@ export interface RateControllerOptions {
   limitPerMinute?: number;
   /** Where an unknown limit is looked for from; default 500 a minute. */
   startPerMinute?: number;
+  /** How long what a decrease took takes to come back; default a minute (benchmarks scale it with their time). */
+  recoveryInMs?: number;
   now?: () => number;
 }
 
@@ -52,6 +54,8 @@ const MAX_PER_MINUTE = 600_000;
 /** Doubling every this many answered calls while probing. */
 const PROBE_DOUBLING_CALLS = 20;
 const DECREASE = 0.9;
+/** A 429 again while the last decrease is still coming back (within RECOVERY_MS): the limit is further below, cut deeper. */
+const DECREASE_AGAIN = 0.8;
 const FIRST_DECREASE = 0.5;
 const INCREASE_PER_CALL = 0.0002;
 /** Calls that may go at once after idle (a run's GET and PUT, a retry or two): far below any limit's minute. */
@@ -63,7 +67,7 @@ const RECOVERY_MS = 60_000;
  * the return then stops REPEAT_RETURN short of it, so that a limit under the budget (or
  * another tool's share of it) is not met again every minute.
  */
-const REPEAT_WINDOW_MS = 3 * RECOVERY_MS;
+const REPEAT_WINDOWS = 3;
 const REPEAT_RETURN = 0.95;
 /** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
 const WINDOW = 32;
@@ -92,6 +96,7 @@ export class RateController {
   /** Where the last return was headed, and when: a 429 there again is a repeat. */
   private lastReturn?: { to: number; at: number };
   private readonly now: () => number;
+  private readonly recoveryMs: number;
   private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
   /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
   private readonly grants: number[] = [];
@@ -100,6 +105,7 @@ export class RateController {
 
   constructor(options: RateControllerOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.recoveryMs = options.recoveryInMs ?? RECOVERY_MS;
     const known = options.limitPerMinute;
     this.phase = known !== undefined ? "known" : "probing";
     this.ceilingPerMs = clamp(known ?? MAX_PER_MINUTE) / 60_000;
@@ -169,10 +175,11 @@ export class RateController {
     // A caller that did not use the allowed rate: from the rate its calls really went out at.
     const measured = this.inUse() ? undefined : this.measuredPerMs();
     const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
-    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
+    const again = now - this.lastDecreaseAt < this.recoveryMs;
+    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : again ? DECREASE_AGAIN : DECREASE));
     // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut;
     // short of it when an earlier return to there met a 429 too.
-    const repeat = this.lastReturn !== undefined && now - this.lastReturn.at < REPEAT_WINDOW_MS && cut >= this.lastReturn.to * 0.99;
+    const repeat = this.lastReturn !== undefined && now - this.lastReturn.at < REPEAT_WINDOWS * this.recoveryMs && cut >= this.lastReturn.to * 0.99;
     const to = Math.max(this.perMs, repeat ? cut * REPEAT_RETURN : cut);
     this.recovery = { from: this.perMs, to, since: now };
     this.lastReturn = { to, at: now };
@@ -235,7 +242,7 @@ export class RateController {
   private recover(now: number): void {
     if (!this.recovery) return;
     const { from, to, since } = this.recovery;
-    const done = Math.min(1, Math.max(0, (now - since) / RECOVERY_MS));
+    const done = Math.min(1, Math.max(0, (now - since) / this.recoveryMs));
     const back = from * (to / from) ** done;
     if (back > this.perMs) this.perMs = Math.min(back, this.ceilingPerMs);
     if (done >= 1) this.recovery = undefined;

@@ -132,13 +132,13 @@ export class TargetQueue {
 }
 
 /**
- * Delays that spread a fan-out: none while the targets fit in one minute of the account's
- * calls (each instance's rate controller paces them); beyond that, evenly over the time
- * the calls need at that rate, but never past `maxSpreadInMs` (most of the time until the
- * timer fires again). One call per target is assumed: an in-sync run's GET.
+ * Delays that spread a fan-out evenly over the time its calls need at the account's
+ * budget, but never past `maxSpreadInMs` (most of the time until the timer fires again).
+ * A fan-out within a minute of calls is spread too: visible at once, its messages would
+ * let every instance spend the whole budget at the same time. Whole seconds (the queue's
+ * visibility timeout): a handful of targets still goes at once.
  */
 export function spreadDelaysInSeconds(count: number, callsPerMinute: number, maxSpreadInMs: number): number[] {
-  if (count <= callsPerMinute) return new Array<number>(count).fill(0);
   const spreadInMs = Math.min((count / callsPerMinute) * 60_000, Math.max(0, maxSpreadInMs));
   return Array.from({ length: count }, (_, i) => Math.floor((i * spreadInMs) / count / 1000));
 }

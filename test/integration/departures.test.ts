@@ -113,7 +113,12 @@ describe("a queue sweep", () => {
     await billingProfileSyncTimer(timer, context());
     for (;;) {
       const { receivedMessageItems } = await queue().receiveMessages({ numberOfMessages: 32 });
-      if (receivedMessageItems.length === 0) break;
+      if (receivedMessageItems.length === 0) {
+        // Spread at the budget's pace: some become visible in a second or two.
+        if ((await queue().getProperties()).approximateMessagesCount === 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       for (const m of receivedMessageItems) {
         await billingProfileSyncQueue(JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")), context()).catch(() => undefined);
         await queue().deleteMessage(m.messageId, m.popReceipt);
