@@ -184,10 +184,11 @@ export class Engine {
   }
 
   /**
-   * Fan-out: one queue message per target, for the queue-triggered function to run. A
-   * fan-out larger than a minute of the account's calls is spread: message i becomes
-   * visible later, evenly over the time the calls need, within 80% of the time until the
-   * timer fires again, so that the queue trigger meets the limit's pace instead of 429s.
+   * Fan-out: one queue message per target, for the queue-triggered function to run. The
+   * fan-out is spread: message i becomes visible later, evenly over the time the calls
+   * need at the budget, within 80% of the time until the timer fires again, so that every
+   * instance together stays within the budget. A sweep (not a plan) is opened for it, so
+   * that its runs judge departed customers together (departures.ts).
    */
   async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date } = {}): Promise<{ targets: string[]; spreadInSeconds: number }> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
