@@ -1,4 +1,4 @@
-import type { SyncError } from "../core";
+import { isSyncError, type SyncError } from "../core";
 import type { Outcome, ResourceRef } from "../model";
 import type { DesiredStateStore, HistoryStore, SweepStore } from "../stores";
 
@@ -137,7 +137,9 @@ export async function suspendDepartedCustomer(desired: DesiredStateStore, target
   try {
     await desired.upsert(target, { ...row.properties, Suspended: true, SuspendedReason: `customer gone since ${since.slice(0, 10)}` }, { etag: row.etag });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Edited meanwhile: left alone. Anything else (no write access to the table) is told.
+    if (isSyncError(err) && err.code === "StaleEtag") return false;
+    throw err;
   }
 }
