@@ -54,7 +54,11 @@ const MAX_PER_MINUTE = 600_000;
 /** Doubling every this many answered calls while probing. */
 const PROBE_DOUBLING_CALLS = 20;
 const DECREASE = 0.9;
-/** A 429 again while the last decrease is still coming back (within RECOVERY_MS): the limit is further below, cut deeper. */
+/**
+ * A 429 again soon after a decrease (within RECOVERY_MS) and before the rate came back
+ * from it (under 5% above): even the cut rate is too high, the limit is further below,
+ * cut deeper. A 429 met on the way back is the usual 10%.
+ */
 const DECREASE_AGAIN = 0.8;
 const FIRST_DECREASE = 0.5;
 const INCREASE_PER_CALL = 0.0002;
@@ -91,6 +95,8 @@ export class RateController {
   private tat = -Infinity;
   private pausedUntil = -Infinity;
   private lastDecreaseAt = -Infinity;
+  /** The rate the last decrease left (per ms). */
+  private lastCutTo = 0;
   /** The return after the last decrease: from the rate it left, to the rate it cut (per ms). */
   private recovery?: { from: number; to: number; since: number };
   /** Where the last return was headed, and when: a 429 there again is a repeat. */
@@ -175,7 +181,7 @@ export class RateController {
     // A caller that did not use the allowed rate: from the rate its calls really went out at.
     const measured = this.inUse() ? undefined : this.measuredPerMs();
     const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
-    const again = now - this.lastDecreaseAt < this.recoveryMs;
+    const again = now - this.lastDecreaseAt < this.recoveryMs && this.perMs <= this.lastCutTo * 1.05;
     this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : again ? DECREASE_AGAIN : DECREASE));
     // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut;
     // short of it when an earlier return to there met a 429 too.
@@ -185,6 +191,7 @@ export class RateController {
     this.lastReturn = { to, at: now };
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
+    this.lastCutTo = this.perMs;
     this.counts.decreases++;
   }
 
