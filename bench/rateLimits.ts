@@ -19,7 +19,7 @@ import { figure, randomToken, ROOT, runNode } from "./lib";
  */
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1_000);
 const DRIFT = Number(process.env.BENCH_DRIFT ?? 0.05);
-const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 10);
+const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 5);
 const BUDGET = Number(process.env.BENCH_BUDGET ?? 250);
 const LATENCY_MS = Number(process.env.BENCH_CUSTOMER_LATENCY_MS ?? 250);
 /** Which cases run (1-based, comma separated); default all. */

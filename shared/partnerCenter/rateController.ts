@@ -192,6 +192,9 @@ export class RateController {
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
     this.lastCutTo = this.perMs;
+    // No burst when the pause ends: the limit has refilled only a pause's worth, and ten calls
+    // at once would meet it empty again (a cascade of cuts). Calls resume at the pace.
+    this.tat = Math.max(this.tat, this.pausedUntil + (BURST - 1) / this.perMs);
     this.counts.decreases++;
   }
 
