@@ -1,7 +1,7 @@
 import { InvocationContext } from "@azure/functions";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { runQueueMessage } from "../shared/host/functionHandlers";
-import { TARGET_QUEUE } from "../shared/stores/targetQueue";
+import { runQueueMessage } from "../shared/host";
+import { TARGET_QUEUE } from "../shared/stores";
 
 /**
  * One Function App instance's queue trigger, as the host runs it (host.json: batches of 16,

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { loadSettings } from "../shared/config";
 import { Engine } from "../shared/engine";
-import { TARGET_QUEUE } from "../shared/stores/targetQueue";
+import { TARGET_QUEUE } from "../shared/stores";
 import { startAzurite } from "../simulator/azurite";
 import { PartnerCenterSimulator } from "../simulator/server";
 import { figure, randomToken, ROOT, runNode } from "./lib";

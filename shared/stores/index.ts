@@ -6,7 +6,7 @@ export { LeaseStore } from "./leaseStore";
 export type { Lease, LeaseInfo } from "./leaseStore";
 export { TableFactory } from "./tables";
 export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
-export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
+export { TARGET_QUEUE, TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
 export { SweepStore } from "./sweepStore";
