@@ -61,9 +61,13 @@ export function accessLimit(size: number): number {
   return Math.floor(size * ACCESS_SHARE);
 }
 
-/** A customer's profile answered 403 or 404: what a departed customer looks like. */
+/**
+ * A customer's profile answered 403 or 404: what a departed customer looks like. Partner
+ * Center's own answer only (Forbidden, NotFound): a 403 of Key Vault or Entra is an
+ * AuthError, the partner's credentials, not the customer.
+ */
 export function isDeparture(resource: ResourceRef | undefined, error: SyncError): boolean {
-  return resource?.kind.name === "customer-billing-profile" && (error.statusCode === 403 || error.statusCode === 404);
+  return resource?.kind.name === "customer-billing-profile" && ((error.code === "Forbidden" && error.statusCode === 403) || (error.code === "NotFound" && error.statusCode === 404));
 }
 
 /**

@@ -58,6 +58,15 @@ describe("a customer whose profile answers 404", () => {
     expect(row).toMatchObject({ Outcome: "gone", ErrorStatus: 404 });
   });
 
+  it("a 403 from Partner Center is gone too; other failures of the same customer stay failed", async () => {
+    const { live } = await customers(1, 0);
+    h.sim.inject({ method: "GET", on: "customer", fault: { kind: "status", status: 403 } });
+    expect(await engine().syncTarget({ target: live[0], trigger: "cli" })).toMatchObject({ outcome: "gone", error: { code: "Forbidden", status: 403 } });
+    h.sim.inject({ method: "GET", on: "customer", times: 10, fault: { kind: "status", status: 500 } });
+    expect((await engine().syncTarget({ target: live[0], trigger: "cli" })).outcome).toBe("failed");
+    h.sim.clearFaults();
+  });
+
   it("is suspended after 3 gone sweeps in a row, with its reason, one CustomerGone event, and listed by status", async () => {
     const { live, departed } = await customers(9, 1);
     events.length = 0;
