@@ -10,7 +10,10 @@ import type { RunResult } from "../shared/model";
 const PROGRESS_EVERY_IN_MS = Number(process.env.BENCH_PROGRESS_MS ?? 5_000);
 
 async function main(): Promise<void> {
-  const engine = new Engine(loadSettings(process.env), { rateStartPerMinute: process.env.BENCH_RATE_START ? Number(process.env.BENCH_RATE_START) : undefined });
+  const engine = new Engine(loadSettings(process.env), {
+    rateStartPerMinute: process.env.BENCH_RATE_START ? Number(process.env.BENCH_RATE_START) : undefined,
+    rateRecoveryInMs: process.env.BENCH_RATE_RECOVERY_MS ? Number(process.env.BENCH_RATE_RECOVERY_MS) : undefined,
+  });
   await engine.listTargets(); // tables and connections are set up before the clock starts
   const rate = engine.partnerClient().rate;
   const outcomes: Record<string, number> = {};

@@ -59,7 +59,7 @@ export function randomToken(): string {
  * Runs a node script in a fresh process and returns its stdout (for start-up figures and
  * peak RSS). With `showStderr`, the child's stderr (its progress) goes to ours as it comes.
  */
-export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, options: { showStderr?: boolean } = {}): Promise<string> {
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, options: { showStderr?: boolean; onStderr?: (text: string) => void } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the measured children.
     const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
@@ -69,6 +69,7 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, options: { 
     child.stdout.on("data", (c: Buffer) => (out += c));
     child.stderr.on("data", (c: Buffer) => {
       err += c;
+      options.onStderr?.(err);
       if (options.showStderr) process.stderr.write(c);
     });
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(" ")} exited ${code}: ${err.slice(-500)}`))));

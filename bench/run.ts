@@ -5,6 +5,8 @@ import { fanout } from "./fanout";
 import { httpLoad } from "./httpLoad";
 import { startAzuriteProcess } from "./lib";
 import { packageSize } from "./packageSize";
+import { queueWorkersBench, queueWorkersGoals } from "./queueWorkers";
+import { limitsGoals, limitsTable, rateLimitsBench } from "./rateLimits";
 
 /**
  * `npm run bench`: every figure as a `name value unit` line, then a summary against the
@@ -15,6 +17,7 @@ import { packageSize } from "./packageSize";
  */
 async function main(): Promise<void> {
   if (process.argv[2] === "customers") return customersOnly();
+  if (process.argv[2] === "limits") return limitsOnly();
   const sizes = (process.env.BENCH_FANOUT_SIZES ?? "200,2000").split(",").map(Number);
   const concurrencies = (process.env.BENCH_CONCURRENCY ?? "8,50").split(",").map(Number);
   process.stdout.write(`# node ${process.version}, ${new Date().toISOString()}\n`);
@@ -66,6 +69,29 @@ async function customersOnly(): Promise<void> {
   } finally {
     azurite.stop();
   }
+}
+
+/**
+ * `npm run bench:limits`: the five rate limits of issue 20 (bench/rateLimits.ts), with the
+ * table for docs/performance.md, then the Function App's path (bench/queueWorkers.ts).
+ * BENCH_LIMIT_CASES=0 or BENCH_QUEUE_WORKERS=0 leaves one out.
+ */
+async function limitsOnly(): Promise<void> {
+  process.stdout.write(`# node ${process.version}, ${new Date().toISOString()}\n`);
+  const goals: [string, boolean, string][] = [];
+  if (process.env.BENCH_LIMIT_CASES !== "0") {
+    const azurite = await startAzuriteProcess();
+    try {
+      const results = await rateLimitsBench(azurite.connectionString);
+      process.stdout.write(`\n${limitsTable(results)}\n`);
+      goals.push(...limitsGoals(results));
+    } finally {
+      azurite.stop();
+    }
+  }
+  if (process.env.BENCH_QUEUE_WORKERS !== "0") goals.push(...queueWorkersGoals(await queueWorkersBench()));
+  process.stdout.write("\nSummary\n");
+  for (const [goal, met, value] of goals) process.stdout.write(`  ${met ? "met   " : "MISSED"} ${goal}: ${value}\n`);
 }
 
 main().catch((err: unknown) => {

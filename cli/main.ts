@@ -5,6 +5,9 @@ import {
   adoptAllCustomers,
   applyDesiredEdit,
   applyImport,
+  checkCustomerIds,
+  checkImportCustomers,
+  CustomerList,
   type DesiredEdit,
   Engine,
   type FinishedRun,
@@ -224,7 +227,7 @@ export function buildProgram(io: CliIo): CliProgram {
     )
     .requiredOption("--file <path>", "JSON file")
     .option("--target <name>", "target (default: default, or customer-<CustomerId> for a customer)")
-    .option("--no-check", "do not ask Partner Center (the country's rules, the address validation)")
+    .option("--no-check", "do not ask Partner Center (the customer list, the country's rules, the address validation)")
     .option("--encoding <name>", "the file's text encoding, e.g. windows-1252 (default: utf-8)")
     .option("--dry-run", "show what would change; write nothing"))
     .action(async (opts: { file: string; target?: string; check: boolean; dryRun?: boolean; encoding?: string } & WriteOptions) => {
@@ -240,7 +243,9 @@ export function buildProgram(io: CliIo): CliProgram {
         exitCode = opts.dryRun ? EXIT.ok : NEEDS_CONFIRMATION;
         return;
       }
-      const notes = opts.check ? await checkDesiredRow(e, state) : ["Not checked against the country's rules (--no-check)."];
+      const listed = opts.check ? await checkCustomerIds(new CustomerList(e), [state]) : { unknown: [] };
+      if (listed.unknown.length > 0) throw new SyncError("InvalidDesiredState", `${listed.unknown[0].message}. Nothing was written.`);
+      const notes = opts.check ? [...(listed.notChecked ? [listed.notChecked] : []), ...(await checkDesiredRow(e, state))] : ["Not checked against the customer list or the country's rules (--no-check)."];
       const written = (await writeDesiredRow(e, { target, before, after: entity }, context)).written;
       const managed = state.fields.size;
       if (!written) io.stdout(`The desired state of ${target} already holds these values: nothing written.\n`);
@@ -281,13 +286,15 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--delimiter <char>", "the CSV delimiter: , ; or tab (default: judged from the header line)")
     .option("--merge", "set only the columns the file has; a stored row's other fields stay as they are (default: the file's row replaces the stored row)")
     .option("--dry-run", "show what the import would change, at any size; write nothing")
+    .option("--no-check", "do not check customer ids against the partner's customer list")
     .option("--json", "print JSON"))
-    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; dryRun?: boolean; json?: boolean; encoding?: string; delimiter?: string } & WriteOptions) => {
+    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; dryRun?: boolean; check: boolean; json?: boolean; encoding?: string; delimiter?: string } & WriteOptions) => {
       const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format), { delimiter: delimiterOption(opts.delimiter) });
       const e = getEngine();
       const context = await writeContext(e, opts.merge ? "desired import --merge" : "desired import", opts.reason);
       // A file whose header is wrong has no rows worth judging: their problems would only confuse.
       const plan = read.fileProblems.some((p) => p.row === 0) ? { rows: [], problems: [] } : await planImport(e, read.rows);
+      const note = opts.check ? await checkImportCustomers(e, plan) : "Not checked against the partner's customer list (--no-check).";
       const { writes, problems: mergeProblems } = await importWrites(e, plan, { merge: !!opts.merge });
       const problems = [...read.fileProblems, ...plan.problems, ...mergeProblems];
       const guardable = !(problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial));
@@ -308,7 +315,7 @@ export function buildProgram(io: CliIo): CliProgram {
         written = await applyImport(e, plan, { writes, context, onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
         progress.done();
       }
-      out({ rows: total, written, problems }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }));
+      out({ rows: total, written, problems, ...(note ? { note } : {}) }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }) + (note ? `  ${note}\n` : ""));
       exitCode = problems.length > 0 ? EXIT.error : EXIT.ok;
     });
 

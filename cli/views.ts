@@ -1,4 +1,4 @@
-import type { AdoptAllReport, RowProblem, StatusSummary, TargetStatus } from "../shared/engine";
+import { type AdoptAllReport, GONE_RUNS_TO_SUSPEND, type RowProblem, type StatusSummary, type TargetStatus } from "../shared/engine";
 import type { HistoryRecord } from "../shared/stores";
 import type { RunResult } from "../shared/model";
 
@@ -62,6 +62,9 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
         ),
       );
       break;
+    case "gone":
+      lines.push(`  The customer's profile answers ${run.error?.status ?? "403/404"}${run.error?.serviceCode ? ` (code ${run.error.serviceCode})` : ""}: the customer has left the partner, or its tenant is deleted. After ${GONE_RUNS_TO_SUSPEND} such runs in a row the target is suspended.`);
+      break;
     default:
       lines.push(...changeLines(run, color));
       if (run.error) {
@@ -109,7 +112,7 @@ export function renderStatus(statuses: TargetStatus[]): string {
   return statuses
     .map((s) => {
       const last = s.lastRun ? `${s.lastRun.outcome} at ${s.lastRun.startedAt} (${s.lastRun.trigger})` : "never reached Partner Center";
-      const flags = [s.mode === "observe" ? `observe mode${s.observeSince ? ` since ${s.observeSince}` : ""}` : undefined, s.suspended ? `SUSPENDED${s.suspendedSince ? ` since ${s.suspendedSince}` : ""}` : undefined]
+      const flags = [s.mode === "observe" ? `observe mode${s.observeSince ? ` since ${s.observeSince}` : ""}` : undefined, s.suspended ? `SUSPENDED${s.suspendedSince ? ` since ${s.suspendedSince}` : ""}${s.suspendedReason ? `: ${s.suspendedReason}` : ""}` : undefined]
         .filter(Boolean)
         .join(", ");
       const lines = [`${s.target}: ${last}${flags ? `; ${flags}` : ""}`];
@@ -166,6 +169,11 @@ export function renderAdoptAll(r: AdoptAllReport, options: { applied: boolean })
   const lines = [
     `Customers listed: ${r.listed} in ${r.pages} page${r.pages === 1 ? "" : "s"}${r.skipped ? ` (${r.skipped} items without a tenant id left out)` : ""}; ${r.alreadyManaged} already have a desired row.`,
   ];
+  if (r.departed.length > 0) {
+    lines.push(`${r.departed.length} desired row${r.departed.length === 1 ? "'s customer is" : "s' customers are"} no longer in the customer list (reported only, nothing changed):`);
+    for (const d of r.departed.slice(0, SHOWN_PROBLEMS)) lines.push(`  DEPARTED ${d.target} (CustomerId ${d.customerId})`);
+    if (r.departed.length > SHOWN_PROBLEMS) lines.push(`  ... and ${r.departed.length - SHOWN_PROBLEMS} more (--json lists them all)`);
+  }
   if (!options.applied) {
     lines.push(r.toAdopt === 0 ? "Nothing to adopt." : `${r.toAdopt} customer${r.toAdopt === 1 ? "" : "s"} would get a desired row holding the live billing profile. Nothing written. Run again with --apply to write them.`);
   } else {
@@ -188,7 +196,7 @@ export function renderSummary(s: StatusSummary): string {
     .join(", ");
   const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
   const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
-  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "held", "deferred", "uncertain", "interrupted", "suspended", "in-progress", "never-run"];
+  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "gone", "held", "deferred", "uncertain", "interrupted", "suspended", "in-progress", "never-run"];
   const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
   const list = <T>(title: string, items: T[], line: (item: T) => string) => {
@@ -200,6 +208,7 @@ export function renderSummary(s: StatusSummary): string {
   list("FAILED", s.failed, (f) => `${f.target}: ${f.outcome} at ${f.at}${f.error ? `: ${f.error}` : ""}`);
   list("CONTESTED", s.contested, (c) => `${c.target}: ${c.fields.join(", ")} corrected again and again: something keeps reverting it`);
   list("NOT CONVERGED", s.notConverged, (n) => `${n.target}: Partner Center does not keep ${n.fields.join(", ")}`);
+  list("GONE", s.gone ?? [], (g) => `${g.target}: ${g.suspended ? `suspended, ${g.reason ?? "customer gone"}` : `the customer's profile answers 403/404${g.at ? ` (since ${g.at})` : ""}; suspended after ${GONE_RUNS_TO_SUSPEND} such runs in a row`}`);
   if (s.poison) lines.push(`POISON: ${count(s.poison)} queued run(s) failed after every retry`);
   if (s.nextScheduledRun) lines.push(`Next scheduled run: ${s.nextScheduledRun}`);
   return `${lines.join("\n")}\n`;

@@ -5,7 +5,7 @@ import { cloneJson, getPath, isJsonObject, type Json, type JsonObject, parseJson
 import { RECORDED_COUNTRY_RULES } from "./countryRules";
 import { continuationToken, CustomerDirectory, type NextLinkForm, nextLinkUri, offsetOfToken } from "./customers";
 import { defaultLiveProfile } from "./defaultProfile";
-import { type RateLimitOptions, TokenBucket } from "./rateLimit";
+import { createLimiter, type Limiter, type LimitOptions } from "./rateLimit";
 
 /**
  * A local stand-in for GET/PUT /v1/profiles/billing, behaving as the public record shows
@@ -98,7 +98,7 @@ interface Account {
   profile: JsonObject;
   etagCounter: number;
   customers: CustomerDirectory;
-  bucket?: TokenBucket;
+  bucket?: Limiter;
 }
 
 /** Where a profile request goes. */
@@ -147,8 +147,8 @@ export interface SimulatorOptions {
   customers?: number;
   /** How links.next.uri of the customer list is written; default "v1". */
   nextLinkForm?: NextLinkForm;
-  /** A token bucket per partner account over every call; default none. */
-  rateLimit?: RateLimitOptions;
+  /** A limit per partner account over every call (token bucket, sliding window, or a bucket shared with another tool); default none. */
+  rateLimit?: LimitOptions;
 }
 
 /** Calls answered, by what they were; kept even when `recordRequests` is off. */
@@ -235,7 +235,7 @@ export class PartnerCenterSimulator {
       profile: this.canonical(profile ?? defaultLiveProfile()),
       etagCounter: 1000,
       customers: new CustomerDirectory({ count: options.customers ?? 0 }),
-      bucket: this.options.rateLimit && new TokenBucket(this.options.rateLimit),
+      bucket: this.options.rateLimit && createLimiter(this.options.rateLimit),
     });
   }
 
@@ -296,7 +296,7 @@ export class PartnerCenterSimulator {
   configure(options: Partial<Omit<SimulatorOptions, "token" | "profile" | "customers">>): void {
     Object.assign(this.options, options);
     if (options.etags === false) for (const account of this.accounts.values()) account.profile = this.canonical(account.profile);
-    if ("rateLimit" in options) for (const account of this.accounts.values()) account.bucket = options.rateLimit && new TokenBucket(options.rateLimit);
+    if ("rateLimit" in options) for (const account of this.accounts.values()) account.bucket = options.rateLimit && createLimiter(options.rateLimit);
   }
 
   clearFaults(): void {

@@ -21,10 +21,11 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
   conflict: "#ef6c00",
   "invalid-desired": "#ad1457",
   failed: "#c62828",
+  gone: "#5d4037",
 };
 
 /** Bottom to top of a stacked bar: the healthy outcomes first, failures on top where the eye lands. */
-export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "held", "uncertain", "interrupted", "not-converged", "conflict", "invalid-desired", "failed"];
+export const STACK_ORDER: readonly Outcome[] = ["in-sync", "corrected", "drift", "suspended", "in-progress", "deferred", "gone", "held", "uncertain", "interrupted", "not-converged", "conflict", "invalid-desired", "failed"];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -7,6 +7,8 @@
 //     without a rotation)
 //   - mass drift: a sweep reached its PUT limit and holds the rest of its targets (one
 //     MassDriftHeld event per sweep)
+//   - a customer gone: a target suspended after 3 runs whose customer answered 403/404
+//     (one CustomerGone event per suspension, not one per run)
 // Each rule queries with its own system-assigned identity, which holds Reader on the
 // component: a rule keeps working whoever edits it or leaves.
 
@@ -112,6 +114,15 @@ customEvents
     | summarize held = dcount(tostring(customDimensions.target)) by sweepId = tostring(customDimensions.sweepId)
   ) on sweepId
 | project timestamp, sweepId, message = tostring(customDimensions.message), putLimit = tostring(customDimensions.putLimit), held
+'''
+
+
+// One CustomerGone event when a departed customer's target is suspended (shared/engine/departures.ts).
+var customerGoneQuery = '''
+customEvents
+| where name == "CustomerGone"
+| extend target = tostring(customDimensions.target)
+| project timestamp, target, goneSince = tostring(customDimensions.goneSince)
 '''
 
 resource failedSync 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
@@ -427,6 +438,71 @@ resource massDriftHeldReader 'Microsoft.Authorization/roleAssignments@2022-04-01
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
     principalId: massDriftHeld.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource customerGone 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = {
+  name: '${namePrefix}-customer-gone'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    displayName: 'Billing profile customer gone'
+    description: 'A customer whose billing profile answered 403 or 404 three runs in a row was suspended ("customer gone since DATE"). billing-sync status lists such targets under GONE; set Suspended back to false to manage the customer again.'
+    severity: 3
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    // See failedSync: the identity may not read yet when the rule is created.
+    skipQueryValidation: true
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    // One event per suspension: each is worth one mail.
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: customerGoneQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'target'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// Reader on the component for the customer-gone rule's identity (see failedSyncReader).
+// Without it the rule's query is refused and the alert never fires.
+resource customerGoneReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, customerGone.id, roles.reader)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: customerGone.identity.principalId
     principalType: 'ServicePrincipal'
   }
 }

@@ -1,5 +1,5 @@
 export { nextRun } from "./schedule";
-export { loadSettings, loadUserAuthSettings } from "./settings";
+export { DEFAULT_CALLS_PER_MINUTE, loadSettings, loadUserAuthSettings } from "./settings";
 export { loadCheckedSettings } from "./settingsCheck";
 export type { QueueSettings, Settings, StorageSettings, TelemetrySettings, UserAuthSettings } from "./settings";
 export { DEFAULT_CHANGE_CONTROL, parseChangeControl } from "./changeControl";

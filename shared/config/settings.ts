@@ -48,9 +48,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     name: "PARTNER_CENTER_CALLS_PER_MINUTE",
     meaning:
-      "Partner Center calls per minute per partner account, when the limit is known (a ceiling); `auto` finds it: from 500, slower on each 429 (honouring Retry-After), faster after answered calls",
+      "the budget of Partner Center calls per minute per partner account, for the process and for the whole Function App (the timer's spread of queue messages): a share of the documented 500, left to the partner's other tools. Calls never go faster; after 429s (honouring Retry-After) they slow down below it and return to it within a minute. `auto` = the default; a partner who knows their tenant's limit may set more",
     production: false,
-    default: "auto",
+    default: "250",
   },
   {
     name: "BILLING_SYNC_REQUIRE_REASON",
@@ -165,7 +165,7 @@ export interface Settings {
   telemetry: TelemetrySettings;
   /** The fan-out queue; unset (CLI, local) = targets run in process. */
   queue?: QueueSettings;
-  /** A partner account's Partner Center call limit, when known; undefined = find it. */
+  /** A partner account's budget of Partner Center calls a minute (never exceeded); undefined = DEFAULT_CALLS_PER_MINUTE. */
   callsPerMinute?: number;
   /** BILLING_SYNC_MAX_CORRECTIONS_PER_SWEEP; undefined = 10% of the sweep's targets, at least 10. */
   maxCorrectionsPerSweep?: number;
@@ -391,10 +391,13 @@ function parseTelemetry(env: Env): TelemetrySettings {
   return { kind: "on", ...parsed, entra };
 }
 
-function parseCallsPerMinute(env: Env): number | undefined {
+/** Half the documented 500 a minute: the other half is left to the partner's other tools (ordering, billing, PSA). */
+export const DEFAULT_CALLS_PER_MINUTE = 250;
+
+function parseCallsPerMinute(env: Env): number {
   const name = "PARTNER_CENTER_CALLS_PER_MINUTE";
   const value = read(env, name);
-  if (value === undefined || value.toLowerCase() === "auto") return undefined;
+  if (value === undefined || value.toLowerCase() === "auto") return DEFAULT_CALLS_PER_MINUTE;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 6 || n > 600_000) throw bad(name, `must be auto or a whole number of calls per minute from 6 to 600000; got "${value}"`);
   return n;

@@ -62,16 +62,19 @@ function defaultTarget(resource: ResourceRef): string {
 }
 
 /** The rows already in the table, by target and by the instance they manage. */
-async function existingRows(engine: Engine): Promise<{ byTarget: Map<string, ResourceRef>; byInstance: Map<string, string> }> {
+async function existingRows(engine: Engine): Promise<{ byTarget: Map<string, ResourceRef>; byInstance: Map<string, string>; tenantOf: Map<string, string | undefined> }> {
   const byTarget = new Map<string, ResourceRef>();
   const byInstance = new Map<string, string>();
-  for await (const row of engine.desired.rows({ select: [...KEY_PROPERTIES] })) {
+  /** The partner account (TenantId) of each row, by target: absent = the default account. */
+  const tenantOf = new Map<string, string | undefined>();
+  for await (const row of engine.desired.rows({ select: [...KEY_PROPERTIES, "TenantId"] })) {
     const resource = resourceOfEntity(row.properties);
     byTarget.set(row.target, resource);
+    tenantOf.set(row.target, typeof row.properties.TenantId === "string" ? row.properties.TenantId.trim().toLowerCase() : undefined);
     const key = instanceKey(resource);
     if (key) byInstance.set(key, row.target);
   }
-  return { byTarget, byInstance };
+  return { byTarget, byInstance, tenantOf };
 }
 
 /**
@@ -197,6 +200,8 @@ export interface AdoptAllReport {
   /** Fields left unmanaged because their live values do not pass validation, by field name. */
   fieldsLeftOut: Record<string, number>;
   failed: { customerId: string; message: string }[];
+  /** Rows of this account whose customer is no longer in the list (reported only). */
+  departed: { target: string; customerId: string }[];
 }
 
 /**
@@ -209,21 +214,28 @@ export interface AdoptAllReport {
 export async function adoptAllCustomers(engine: Engine, options: AdoptAllOptions = {}): Promise<AdoptAllReport> {
   const kind = customerBillingProfile;
   const account = options.account ?? {};
-  const { byInstance } = await existingRows(engine);
+  const { byTarget, byInstance, tenantOf } = await existingRows(engine);
   const client = engine.partnerClient(account);
   const correlationId = randomUUID();
-  const report: AdoptAllReport = { listed: 0, skipped: 0, pages: 0, alreadyManaged: 0, toAdopt: 0, adopted: 0, fieldsLeftOut: {}, failed: [] };
+  const report: AdoptAllReport = { listed: 0, skipped: 0, pages: 0, alreadyManaged: 0, toAdopt: 0, adopted: 0, fieldsLeftOut: {}, failed: [], departed: [] };
   const todo: string[] = [];
+  const listed = new Set<string>();
   for await (const page of client.listCustomers({ correlationId, pageSize: options.pageSize })) {
     report.pages++;
     report.skipped += page.skipped;
     for (const customer of page.customers) {
       report.listed++;
+      listed.add(customer.id.toLowerCase());
       if (byInstance.has(`${kind.name}|${customer.id}`)) report.alreadyManaged++;
       else todo.push(customer.id);
     }
   }
   report.toAdopt = todo.length;
+  const tenant = account.tenantId?.toLowerCase();
+  for (const [target, resource] of byTarget) {
+    if (resource.kind !== kind || resource.id === undefined || tenantOf.get(target) !== tenant) continue;
+    if (!listed.has(resource.id.toLowerCase())) report.departed.push({ target, customerId: resource.id });
+  }
   if (!options.apply) return report;
   const context = options.context ?? (await writeContextFor(engine, "desired adopt --all-customers"));
   let done = 0;

@@ -4,10 +4,12 @@ import { createUserCredential, StaticTokenCredential, type UserAuthOptions } fro
 import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { DepartureStore, DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { DepartureSweeps } from "./departureSweeps";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
-import type { Settings } from "../config";
+import { DEFAULT_CALLS_PER_MINUTE, type Settings } from "../config";
+import { fanOutTargetsPerMinute } from "./budget";
 import { planSweep, scheduleIntervalInMs, type SweepPlan } from "./sweep";
 import { checkBeforePut, type Preflight } from "./preflight";
 import { newSweepId, sweepLimit } from "./sweepGate";
@@ -30,7 +32,7 @@ export interface EngineOptions {
   runTimeoutInMs?: number;
   onCall?: (call: CallRecord) => void;
   onRunFinished?: (run: FinishedRun) => void;
-  /** A custom telemetry event outside a run's records (DesiredStateChanged, DesiredStateChangedOutside). */
+  /** A custom telemetry event outside a run's records (DesiredStateChanged, DesiredStateChangedOutside, CustomerGone). */
   onEvent?: (name: string, dimensions: Record<string, string>) => void;
   /** PARTNER_CENTER_AUTH=user: hooks (onRotated) and stand-ins for tests (local token endpoint, Key Vault TLS). */
   userAuth?: UserAuthOptions;
@@ -42,6 +44,8 @@ export interface EngineOptions {
   partnerCallLimit?: number;
   /** Where an unknown call limit is looked for from (default 500 a minute); the bench starts lower. */
   rateStartPerMinute?: number;
+  /** How long a rate decrease takes to come back (default a minute): benchmarks that scale time scale it too. */
+  rateRecoveryInMs?: number;
   /** Where country rules and address verdicts are kept (default: the process's, a day). */
   responseCache?: ResponseCache;
 }
@@ -88,6 +92,8 @@ export class Engine {
   /** Targets with a fan-out message outstanding (one sweep at a time). */
   readonly queued: QueuedTargets;
   readonly deps: EngineDeps;
+  /** Departed customers are judged per sweep (departures.ts). */
+  readonly departures: DepartureSweeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
   readonly partnerGate: Semaphore;
   private readonly clients = new Map<string, PartnerCenterClient>();
@@ -123,6 +129,12 @@ export class Engine {
       outOfBand: settings.changeControl?.outOfBand,
       onEvent: options.onEvent,
     };
+    this.departures = new DepartureSweeps(new DepartureStore(tables), { desired: this.desired, history: this.history, onEvent: options.onEvent, log: this.deps.log });
+  }
+
+  /** The account's budget of calls a minute: every client's ceiling, and the fan-out's pace. */
+  get budgetPerMinute(): number {
+    return this.settings.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE;
   }
 
   /** One client per partner account, kept for the life of the process (token cache, keep-alive). */
@@ -139,7 +151,7 @@ export class Engine {
         retry: this.options.retry,
         onCall: this.options.onCall,
         gate: this.partnerGate,
-        rate: { limitPerMinute: this.settings.callsPerMinute, startPerMinute: this.options.rateStartPerMinute },
+        rate: { limitPerMinute: this.budgetPerMinute, startPerMinute: this.options.rateStartPerMinute, recoveryInMs: this.options.rateRecoveryInMs },
         cache: this.options.responseCache,
       });
       this.clients.set(key, client);
@@ -180,37 +192,46 @@ export class Engine {
     const targets = await this.listTargets();
     const slots = options.concurrency ?? this.partnerGate.permits;
     const sweepId = options.dryRun ? undefined : await this.startSweep(options.trigger, targets.length, options.sweepId);
+    // Departed customers are judged over the whole sweep (departures.ts).
+    const departures = this.departures.inMemory(targets.length);
     let done = 0;
     const stop = options.interruption;
     const runs = await mapWithConcurrency(targets, slots * RUNS_PER_PARTNER_SLOT, async (target) => {
       if (stop?.stopped) return undefined;
-      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun, sweepId }, { log: options.log, abortSignal: stop?.abortSignal });
+      const run = await this.run({ target, trigger: options.trigger, dryRun: options.dryRun, sweepId }, { log: options.log, abortSignal: stop?.abortSignal, sweep: departures });
       options.onProgress?.({ done: ++done, total: targets.length, run });
       return run;
     });
+    // A plan writes nothing: it notes departures, a sync acts on them; a sweep cut short judges no one.
+    if (!options.dryRun && !stop?.stopped) await this.departures.close(departures).catch((err: unknown) => (options.log ?? this.deps.log).warn(`Departed customers not judged: ${(err as Error).message}`));
     return runs.filter((run): run is RunResult => run !== undefined);
   }
 
   /**
    * Fan-out: one queue message per target, for the queue-triggered function to run, one
    * sweep at a time (sweep.ts): targets an earlier sweep still has queued or deferred are
-   * skipped, and a fan-out larger than a minute of the account's calls is spread evenly
-   * over the schedule's interval at that rate, so that the queue trigger meets the limit's
-   * pace instead of 429s.
+   * skipped, and the rest are spread evenly over the schedule's interval at the budget's
+   * pace (or the lower rate the account has learned), so that every instance together
+   * stays within the budget. A sweep (not a plan) also gets its PUT limit's row and a
+   * tally of departed customers (departures.ts).
    */
   async enqueueAll(trigger: Trigger, options: { dryRun?: boolean; now?: Date; sweepId?: string } = {}): Promise<{ targets: string[]; spreadInSeconds: number } & Omit<SweepPlan, "targets" | "delays">> {
     if (!this.queue) throw new SyncError("ConfigError", "No fan-out queue is configured (AzureWebJobsStorage).");
     const now = options.now ?? new Date();
     // A plan writes nothing: it neither waits for nor holds back a sweep's syncs.
     const [targets, outstanding] = await Promise.all([this.listTargets(), options.dryRun ? new Map() : this.queued.outstanding(now)]);
-    const plan = planSweep(targets, new Set(outstanding.keys()), this.settings.callsPerMinute ?? this.partnerClient().rate.callsPerMinute, scheduleIntervalInMs(this.settings.schedule, now), options.sweepId ?? newSweepId(trigger, now));
+    const plan = planSweep(targets, new Set(outstanding.keys()), fanOutTargetsPerMinute(Math.min(this.budgetPerMinute, this.partnerClient().rate.callsPerMinute)), scheduleIntervalInMs(this.settings.schedule, now), options.sweepId ?? newSweepId(trigger, now));
     const enqueuedAt = now.toISOString();
     const { sweepId, delays } = plan;
     // The sweep's row (its PUT limit, a share of all the targets) exists before any of its messages can run.
     if (!options.dryRun) await this.startSweep(trigger, targets.length, sweepId, now);
+    await this.departures.closeDue(now);
+    const departures = options.dryRun || plan.targets.length === 0 ? undefined : await this.departures.open(sweepId, plan.targets.length, (delays.at(-1) ?? 0) * 1000, now);
     // Marked before they are sent: a message never runs without its mark (a mark without its message goes stale).
     if (!options.dryRun) await this.queued.mark(plan.targets.map((target, i) => ({ target, sweepId, visibleAt: new Date(now.getTime() + delays[i] * 1000).toISOString() })));
-    await this.queue.enqueue(plan.targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : { sweepId }) }, delayInSeconds: delays[i] })));
+    await this.queue.enqueue(
+      plan.targets.map((target, i) => ({ message: { target, trigger, enqueuedAt, ...(options.dryRun ? { dryRun: true } : { sweepId }), ...(departures ? { sweepSize: departures.size } : {}) }, delayInSeconds: delays[i] })),
+    );
     const { targets: _queued, delays: _delays, ...rest } = plan;
     return { ...rest, targets: plan.targets, spreadInSeconds: delays.at(-1) ?? 0 };
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { buildPutBody, DEFAULT_CONTEST_POLICY, type DesiredState, type LiveProfile, type NotConvergedField, parseDesiredEntity, planChanges, Redactor, residualAfterPut, resourceOfEntity, type RunResult, splitSuppressed } from "../model";
 import { isSyncError, type Logger, SyncError, toSyncError } from "../core";
 import type { CallOptions, CallRecord, PartnerCenterClient } from "../partnerCenter";
+import { departureOutcome, isDeparture, type SweepTally } from "./departures";
 import { checkBeforePut } from "./preflight";
 import { fenceFor } from "./fencing";
 import { interruptionOf, interruptRun } from "./interruption";
@@ -29,6 +30,8 @@ export interface ReconcileOptions {
    * (with retryAfterInMs) for the message to come back later, instead of waiting here.
    */
   maxThrottleWaitInMs?: number;
+  /** The sweep this run is part of: a customer's 403/404 is judged against it (departures.ts). */
+  sweep?: SweepTally;
 }
 
 /**
@@ -267,6 +270,7 @@ export async function reconcile(request: ReconcileRequest, deps: EngineDeps, opt
       : toSyncError(err);
     run.error = error;
     run.outcome = outcomeFor(error, options, run);
+    if (run.outcome === "failed" && isDeparture(run.resource, error)) run.outcome = await departureOutcome(request.target, options.sweep).catch(() => "failed" as const);
     if (run.outcome === "deferred") run.retryAfterInMs = error.retryAfterInMs ?? options.maxThrottleWaitInMs;
     // An uncertain queue run comes back for the next run to settle it: not before the service's Retry-After.
     else if (run.outcome === "uncertain" && error.retryAfterInMs !== undefined) run.retryAfterInMs = error.retryAfterInMs;

@@ -17,6 +17,8 @@ export interface TargetStatus {
   /** First recorded run that saw the current observe mode / suspension (no earlier run in view said otherwise). */
   observeSince?: string;
   suspendedSince?: string;
+  /** Why, when billing-sync suspended it ("customer gone since DATE"). */
+  suspendedReason?: string;
   /** The latest run that reached Partner Center. */
   lastRun?: PublicHistoryRecord;
   /** The latest run of any kind, when it is not lastRun (suspended, invalid desired state, in progress). */
@@ -79,6 +81,7 @@ export async function targetStatus(engine: StatusSources, target: string, contex
     suspended,
     observeSince: mode === "observe" ? since(records, (r) => (r.mode === undefined ? undefined : r.mode === "observe")) : undefined,
     suspendedSince: suspended ? since(records, (r) => r.suspended) : undefined,
+    ...(suspended && typeof row?.properties.SuspendedReason === "string" ? { suspendedReason: row.properties.SuspendedReason } : {}),
     lastRun: reached && publicRecord(reached),
     latestAttempt:
       latest && latest !== reached
@@ -119,6 +122,8 @@ export interface StatusSummary {
   contested: { target: string; fields: string[] }[];
   /** Fields Partner Center did not keep, as the latest run that planned remembers them. */
   notConverged: { target: string; fields: string[] }[];
+  /** Customers that left: latest run `gone`, or suspended for it (departures.ts). */
+  gone: { target: string; suspended: boolean; reason?: string; at?: string }[];
   poison: number;
   nextScheduledRun?: string;
 }
@@ -129,9 +134,11 @@ function latestMeaningful(records: readonly HistoryRecord[]): HistoryRecord | un
 }
 
 export async function statusSummary(engine: StatusSources, context: { now: Date; poison: PoisonEntry[] }): Promise<StatusSummary> {
-  const rows: { target: string; kind: string; mode: string; suspended: boolean }[] = [];
-  for await (const row of engine.desired.rows({ select: ["Mode", "Suspended", ...KEY_PROPERTIES] })) {
-    rows.push({ target: row.target, kind: resourceOfEntity(row.properties).kind.name, mode: row.properties.Mode === "observe" ? "observe" : "enforce", suspended: row.properties.Suspended === true });
+  const rows: { target: string; kind: string; mode: string; suspended: boolean; reason?: string }[] = [];
+  for await (const row of engine.desired.rows({ select: ["Mode", "Suspended", "SuspendedReason", ...KEY_PROPERTIES] })) {
+    const suspended = row.properties.Suspended === true;
+    const reason = suspended && typeof row.properties.SuspendedReason === "string" ? row.properties.SuspendedReason : undefined;
+    rows.push({ target: row.target, kind: resourceOfEntity(row.properties).kind.name, mode: row.properties.Mode === "observe" ? "observe" : "enforce", suspended, ...(reason ? { reason } : {}) });
   }
   const [latest, held] = await Promise.all([
     mapWithConcurrency(rows, SUMMARY_CONCURRENCY, (r) => engine.history.list(r.target, { limit: 5, columns: "status" })),
@@ -147,6 +154,7 @@ export async function statusSummary(engine: StatusSources, context: { now: Date;
     failed: [],
     contested: [],
     notConverged: [],
+    gone: [],
     poison: context.poison.length,
     nextScheduledRun: nextRun(engine.settings.schedule, context.now),
   };
@@ -164,6 +172,10 @@ export async function statusSummary(engine: StatusSources, context: { now: Date;
     if (last?.contested?.length) summary.contested.push({ target: row.target, fields: last.contested.map((c) => c.field) });
     const memory = records.find((r) => r.notConverged !== undefined)?.notConverged ?? [];
     if (memory.length) summary.notConverged.push({ target: row.target, fields: memory.map((n) => n.field) });
+    const departed = records.find((r) => r.outcome === "gone");
+    if (last?.outcome === "gone" || (row.suspended && departed && row.reason?.startsWith("customer gone"))) {
+      summary.gone.push({ target: row.target, suspended: row.suspended, ...(row.reason ? { reason: row.reason } : {}), ...(departed ? { at: departed.startedAt } : {}) });
+    }
   });
   summary.failed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return summary;

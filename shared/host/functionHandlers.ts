@@ -67,7 +67,9 @@ export async function runQueueMessage(message: unknown, context: InvocationConte
   const interruption = workerInterruption();
   // A worker being stopped starts nothing: the message comes back for another instance.
   if (interruption.stopped) throw new Error(`The worker is stopping (${interruption.cause}); ${target} was not started and the host will deliver it again.`);
-  const run = await inFlightRun(() => engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS, abortSignal: interruption.abortSignal }));
+  // Departed customers are judged over the whole sweep (departures.ts).
+  const sweep = sweepId && parsed.sweepSize ? engine.departures.stored({ id: sweepId, size: parsed.sweepSize }) : undefined;
+  const run = await inFlightRun(() => engine.syncTarget({ target, trigger, dryRun, sweepId }, { log, maxThrottleWaitInMs: QUEUE_MAX_THROTTLE_WAIT_IN_MS, abortSignal: interruption.abortSignal, sweep }));
   const again = engine.queue ? await requeueFor(engine, parsed, run, log) : undefined;
   if (again) {
     const visibleAt = new Date(Date.now() + again.delayInSeconds * 1000).toISOString();

@@ -19,6 +19,8 @@ export interface DesiredState {
   readonly resource: ResourceRef;
   readonly mode: Mode;
   readonly suspended: boolean;
+  /** Why it is suspended, when billing-sync suspended it ("customer gone since DATE"). */
+  readonly suspendedReason?: string;
   readonly account: AccountRef;
   /**
    * Send Partner Center's address suggestion (one, from POST /v1/validations/address)
@@ -119,6 +121,7 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
   const fields = new Map<string, string>();
   let mode: Mode = "enforce";
   let suspended = false;
+  let suspendedReason: string | undefined;
   let acceptAddressSuggestion = false;
   let tenantId: string | undefined;
   let credentialRef: string | undefined;
@@ -142,6 +145,11 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
     if (name === "Suspended") {
       if (typeof raw === "boolean") suspended = raw;
       else problems.push("Suspended must be a boolean (true or false)");
+      continue;
+    }
+    if (name === "SuspendedReason") {
+      if (typeof raw === "string" && raw.length <= 500) suspendedReason = raw.trim() || undefined;
+      else problems.push("SuspendedReason must be text of at most 500 characters");
       continue;
     }
     if (name === "AcceptAddressSuggestion") {
@@ -169,7 +177,7 @@ export function checkDesiredEntity(target: string, entity: Record<string, unknow
   }
   if (problems.length === 0 && kind.validateRow) problems.push(...kind.validateRow(fields));
   if (problems.length > 0) return { ok: false, problems, resource: { kind, id } };
-  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, acceptAddressSuggestion, account: { tenantId, credentialRef }, fields } };
+  return { ok: true, state: { target, resource: { kind, id }, mode, suspended, ...(suspended && suspendedReason ? { suspendedReason } : {}), acceptAddressSuggestion, account: { tenantId, credentialRef }, fields } };
 }
 
 const isControl = (name: string) => (CONTROL_PROPERTIES as readonly string[]).includes(name) || KEY_PROPERTIES.includes(name);
@@ -219,6 +227,7 @@ function controlProperties(state: DesiredState): Record<string, string | boolean
   const { kind, id } = state.resource;
   if (kind.key && id !== undefined) out[kind.key.property] = id;
   Object.assign(out, { Mode: state.mode, Suspended: state.suspended });
+  if (state.suspendedReason) out.SuspendedReason = state.suspendedReason;
   if (state.account.tenantId) out.TenantId = state.account.tenantId;
   if (state.account.credentialRef) out.CredentialRef = state.account.credentialRef;
   if (state.acceptAddressSuggestion) out.AcceptAddressSuggestion = true;

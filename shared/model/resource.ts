@@ -104,4 +104,4 @@ export function defineKind(kind: Omit<ResourceKind, "fieldsByName">): ResourceKi
 }
 
 /** Control properties of every row (the kind's key property is one more). */
-export const CONTROL_PROPERTIES = ["Mode", "Suspended", "TenantId", "CredentialRef", "AcceptAddressSuggestion"] as const;
+export const CONTROL_PROPERTIES = ["Mode", "Suspended", "SuspendedReason", "TenantId", "CredentialRef", "AcceptAddressSuggestion"] as const;

@@ -25,6 +25,8 @@ export const OUTCOMES = [
   // Stopped by a signal (Ctrl-C, SIGTERM, an instance scaled in) or released by hand (unlock):
   // the record says whether a PUT went out without an answer.
   "interrupted",
+  // A customer's profile answered 403 or 404: the customer left the partner (shared/engine/departures.ts).
+  "gone",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -9,11 +9,16 @@ import { sleep, SyncError } from "../core";
  *
  * - pacing: a call may go when the schedule says (GCRA: one call per 1/rate, a burst of
  *   ten after idle), never before a Retry-After pause ends;
- * - a known limit (PARTNER_CENTER_CALLS_PER_MINUTE) is the start and the ceiling;
- * - an unknown one is found: from a start (500 a minute) the rate doubles every 20 answered calls
- *   until the first 429, which halves it; after that every 429 takes 10% off and every
- *   answered call adds 0.02% (about 10% per 480 calls). One decrease per burst of 429s:
- *   calls sent before the last decrease say nothing new.
+ * - the budget (PARTNER_CENTER_CALLS_PER_MINUTE, 250 by default: half the documented
+ *   limit, the rest is the partner's other tools') is the start and the ceiling: the
+ *   limit is shared with every tool of the tenant, so the service's 429s are not something
+ *   to look for. A 429 takes 10% off (once per burst of them) and the rate returns to the
+ *   budget, never above it;
+ * - without a budget (tests, and the soak, only: settings always give one) a limit is found:
+ *   from a start (500 a minute) the rate doubles every 20 answered calls until the first
+ *   429, which halves it; after that every 429 takes 10% off and every answered call adds
+ *   0.02% (about 10% per 480 calls). One decrease per burst of 429s: calls sent before the
+ *   last decrease say nothing new.
  * - what a decrease took comes back within a minute without another 429 (geometrically,
  *   back to the rate the 429 cut): a stray 429, or one caused by another tool of the same
  *   tenant, must not leave the account crawling. Per-call growth alone is 0.02% a call, so
@@ -28,10 +33,12 @@ import { sleep, SyncError } from "../core";
  * The decisions are plain arithmetic on an injected clock; only `acquire` sleeps.
  */
 export interface RateControllerOptions {
-  /** The account's limit, when known: never exceeded. */
+  /** The account's budget: the start, and never exceeded. */
   limitPerMinute?: number;
   /** Where an unknown limit is looked for from; default 500 a minute. */
   startPerMinute?: number;
+  /** How long what a decrease took takes to come back; default a minute (benchmarks scale it with their time). */
+  recoveryInMs?: number;
   now?: () => number;
 }
 
@@ -47,12 +54,25 @@ const MAX_PER_MINUTE = 600_000;
 /** Doubling every this many answered calls while probing. */
 const PROBE_DOUBLING_CALLS = 20;
 const DECREASE = 0.9;
+/**
+ * A 429 again soon after a decrease (within RECOVERY_MS) and before the rate came back
+ * from it (under 5% above): even the cut rate is too high, the limit is further below,
+ * cut deeper. A 429 met on the way back is the usual 10%.
+ */
+const DECREASE_AGAIN = 0.8;
 const FIRST_DECREASE = 0.5;
 const INCREASE_PER_CALL = 0.0002;
 /** Calls that may go at once after idle (a run's GET and PUT, a retry or two): far below any limit's minute. */
 const BURST = 10;
 /** How long what a decrease took takes to come back. */
 const RECOVERY_MS = 60_000;
+/**
+ * A 429 again at the rate an earlier 429 cut, within this long, says that rate is too high:
+ * the return then stops REPEAT_RETURN short of it, so that a limit under the budget (or
+ * another tool's share of it) is not met again every minute.
+ */
+const REPEAT_WINDOWS = 3;
+const REPEAT_RETURN = 0.95;
 /** Recent grants kept to measure the rate calls really go out at, and how many of them the pace held back. */
 const WINDOW = 32;
 
@@ -75,9 +95,14 @@ export class RateController {
   private tat = -Infinity;
   private pausedUntil = -Infinity;
   private lastDecreaseAt = -Infinity;
+  /** The rate the last decrease left (per ms). */
+  private lastCutTo = 0;
   /** The return after the last decrease: from the rate it left, to the rate it cut (per ms). */
   private recovery?: { from: number; to: number; since: number };
+  /** Where the last return was headed, and when: a 429 there again is a repeat. */
+  private lastReturn?: { to: number; at: number };
   private readonly now: () => number;
+  private readonly recoveryMs: number;
   private readonly counts = { granted: 0, succeeded: 0, throttled: 0, decreases: 0 };
   /** When the last WINDOW slots were granted, and whether the pace (not the caller) set the time (rings). */
   private readonly grants: number[] = [];
@@ -86,6 +111,7 @@ export class RateController {
 
   constructor(options: RateControllerOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.recoveryMs = options.recoveryInMs ?? RECOVERY_MS;
     const known = options.limitPerMinute;
     this.phase = known !== undefined ? "known" : "probing";
     this.ceilingPerMs = clamp(known ?? MAX_PER_MINUTE) / 60_000;
@@ -155,11 +181,20 @@ export class RateController {
     // A caller that did not use the allowed rate: from the rate its calls really went out at.
     const measured = this.inUse() ? undefined : this.measuredPerMs();
     const base = measured !== undefined && measured < this.perMs ? measured : this.perMs;
-    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : DECREASE));
-    // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut.
-    this.recovery = { from: this.perMs, to: cut, since: now };
+    const again = now - this.lastDecreaseAt < this.recoveryMs && this.perMs <= this.lastCutTo * 1.05;
+    this.perMs = Math.max(clamp(MIN_PER_MINUTE) / 60_000, base * (this.phase === "probing" ? FIRST_DECREASE : again ? DECREASE_AGAIN : DECREASE));
+    // Back to the rate this 429 cut, not to an older one: a limit really lower keeps its cut;
+    // short of it when an earlier return to there met a 429 too.
+    const repeat = this.lastReturn !== undefined && now - this.lastReturn.at < REPEAT_WINDOWS * this.recoveryMs && cut >= this.lastReturn.to * 0.99;
+    const to = Math.max(this.perMs, repeat ? cut * REPEAT_RETURN : cut);
+    this.recovery = { from: this.perMs, to, since: now };
+    this.lastReturn = { to, at: now };
     if (this.phase === "probing") this.phase = "adapting";
     this.lastDecreaseAt = now;
+    this.lastCutTo = this.perMs;
+    // No burst when the pause ends: the limit has refilled only a pause's worth, and ten calls
+    // at once would meet it empty again (a cascade of cuts). Calls resume at the pace.
+    this.tat = Math.max(this.tat, this.pausedUntil + (BURST - 1) / this.perMs);
     this.counts.decreases++;
   }
 
@@ -219,7 +254,7 @@ export class RateController {
   private recover(now: number): void {
     if (!this.recovery) return;
     const { from, to, since } = this.recovery;
-    const done = Math.min(1, Math.max(0, (now - since) / RECOVERY_MS));
+    const done = Math.min(1, Math.max(0, (now - since) / this.recoveryMs));
     const back = from * (to / from) ** done;
     if (back > this.perMs) this.perMs = Math.min(back, this.ceilingPerMs);
     if (done >= 1) this.recovery = undefined;

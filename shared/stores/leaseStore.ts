@@ -134,7 +134,7 @@ export class LeaseStore {
     const held: (LeaseInfo & { target: string })[] = [];
     try {
       await this.tables.ensure(this.client);
-      // The table also holds the fan-out's queued marks (queuedTargets.ts): leases only.
+      // Leases only: the table also holds the fan-out's queued marks (queuedTargets.ts) and the sweeps' departure tallies (departureStore.ts).
       for await (const e of this.client.listEntities<Record<string, string>>({ queryOptions: { filter: odata`RowKey eq ${LEASE_ROW_KEY}` } })) {
         const expired = Date.parse(e.ExpiresAt) <= now.getTime();
         if (!expired) held.push({ target: String(e.partitionKey), holder: e.Holder, trigger: e.Trigger, acquiredAt: e.AcquiredAt, expiresAt: e.ExpiresAt, expired });

@@ -25,6 +25,8 @@ export interface TargetMessage {
   firstDeferredAt?: string;
   /** How many times its run met another run's lease and the message was put back for when it ends. */
   requeues?: number;
+  /** How many targets the message's sweep has: departed customers are judged per sweep (departures.ts). */
+  sweepSize?: number;
 }
 
 /** A message and when it becomes visible to the queue trigger. */
@@ -51,6 +53,8 @@ export interface PoisonEntry {
   dequeueCount: number;
 }
 
+
+/** A sweep as a message carries it; anything else is no sweep (the run is then judged alone). */
 /** Queue messages come from storage anyone with access can write to: check them like input. */
 export function parseTargetMessage(raw: unknown): TargetMessage {
   let value = raw;
@@ -64,7 +68,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SyncError("InvalidTargetName", "Queue message must be a JSON object {\"target\": \"...\"}.");
   }
-  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId, firstDeferredAt, requeues } = value as Record<string, unknown>;
+  const { target, trigger, enqueuedAt, dryRun, deferrals, sweepId, firstDeferredAt, requeues, sweepSize } = value as Record<string, unknown>;
   if (sweepId !== undefined && (typeof sweepId !== "string" || !SWEEP_ID_SHAPE.test(sweepId))) {
     throw new SyncError("InvalidTargetName", "Queue message has a sweepId that is not 1-100 letters, digits, '.', '_', ':' or '-'.");
   }
@@ -78,6 +82,7 @@ export function parseTargetMessage(raw: unknown): TargetMessage {
     ...(typeof sweepId === "string" ? { sweepId } : {}),
     ...(typeof firstDeferredAt === "string" && Number.isFinite(Date.parse(firstDeferredAt)) ? { firstDeferredAt } : {}),
     ...(typeof requeues === "number" && Number.isInteger(requeues) && requeues > 0 ? { requeues } : {}),
+    ...(typeof sweepSize === "number" && Number.isInteger(sweepSize) && sweepSize > 0 ? { sweepSize } : {}),
   };
 }
 
@@ -172,13 +177,13 @@ export class TargetQueue {
 }
 
 /**
- * Delays that spread a fan-out: none while the targets fit in one minute of the account's
- * calls (each instance's rate controller paces them); beyond that, evenly over the time
- * the calls need at that rate, but never past `maxSpreadInMs` (most of the time until the
- * timer fires again). One call per target is assumed: an in-sync run's GET.
+ * Delays that spread a fan-out evenly over the time its calls need at the account's
+ * budget, but never past `maxSpreadInMs` (most of the time until the timer fires again).
+ * A fan-out within a minute of calls is spread too: visible at once, its messages would
+ * let every instance spend the whole budget at the same time. Whole seconds (the queue's
+ * visibility timeout): a handful of targets still goes at once.
  */
 export function spreadDelaysInSeconds(count: number, callsPerMinute: number, maxSpreadInMs: number): number[] {
-  if (count <= callsPerMinute) return new Array<number>(count).fill(0);
   const spreadInMs = Math.min((count / callsPerMinute) * 60_000, Math.max(0, maxSpreadInMs));
   return Array.from({ length: count }, (_, i) => Math.floor((i * spreadInMs) / count / 1000));
 }

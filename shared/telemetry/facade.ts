@@ -131,13 +131,13 @@ export function withTelemetry(options: EngineOptions, telemetry: Telemetry | und
   const previousRotated = options.userAuth?.onRotated;
   return {
     ...options,
-    onRunFinished: (run) => {
-      previous?.(run);
-      telemetry.record(run);
-    },
     onEvent: (name, dimensions) => {
       previousEvent?.(name, dimensions);
       telemetry.event(name, dimensions);
+    },
+    onRunFinished: (run) => {
+      previous?.(run);
+      telemetry.record(run);
     },
     userAuth: {
       ...options.userAuth,

@@ -4,6 +4,7 @@ import { infraFile, infraFiles, moduleParams } from "./infra";
 /** Telemetry names fixed in the cross-issue contract (what the telemetry issue emits). */
 const SYNC_RUN_TRACE = "BillingProfileSyncRun";
 const DRIFT_CORRECTED_EVENT = "BillingProfileDriftCorrected";
+const CUSTOMER_GONE_EVENT = "CustomerGone";
 const TOKEN_ROTATED_EVENT = "PartnerCenterRefreshTokenRotated";
 const MASS_DRIFT_HELD_EVENT = "MassDriftHeld";
 const FAILED_OUTCOMES = ["failed", "conflict", "invalid-desired", "not-converged"];
@@ -52,6 +53,12 @@ describe("alerts", () => {
     expect(rule?.query).toContain("sweepId");
     const dimensions = propertyAt(children(propertyAt(rule?.resource.body, "properties", "criteria", "allOf")!)[0], "dimensions");
     expect(children(dimensions!).map((d) => literal(property(d, "name")))).toEqual(["sweepId"]);
+  });
+
+  it("fire once when a departed customer's target is suspended (the CustomerGone event, not each gone run)", async () => {
+    const rule = ruleMatching(await rules(), `"${CUSTOMER_GONE_EVENT}"`);
+    expect(rule?.query).toMatch(/^customEvents\b/);
+    expect(rule?.query).not.toContain('"gone"');
   });
 
   it("fire when the refresh token fails (AuthError runs)", async () => {
@@ -107,7 +114,7 @@ describe("alerts", () => {
     const [component] = resourcesOfType([alerts], "Microsoft.Insights/components");
     const assignments = resourcesOfType([alerts], "Microsoft.Authorization/roleAssignments");
     const all = await rules();
-    expect(all.length).toBe(5);
+    expect(all.length).toBe(6);
     for (const rule of all) {
       expect({ rule: rule.symbol, identity: literal(propertyAt(rule.resource.body, "identity", "type")) }).toEqual({ rule: rule.symbol, identity: "SystemAssigned" });
       // Its identity cannot read when the rule is created: the service must not validate the query then (npm test does).

@@ -143,11 +143,11 @@ describe("customer billing profiles against the simulator and Azurite", () => {
     expect(h.sim.count("PUT")).toBe(0);
   });
 
-  it("a customer the partner does not have: 404, failed, nothing written", async () => {
+  it("a customer the partner does not have: 404, gone (issue 20: not failed), nothing written", async () => {
     const id = "0badc0de-0000-4000-8000-000000000001";
     await h.setDesired(`customer-${id}`, { CustomerId: id, FirstName: "X" });
     const result = await engine.syncTarget({ target: `customer-${id}`, trigger: "cli" });
-    expect(result).toMatchObject({ outcome: "failed", error: { code: "NotFound", status: 404 } });
+    expect(result).toMatchObject({ outcome: "gone", error: { code: "NotFound", status: 404 } });
     expect(h.sim.count("PUT")).toBe(0);
   });
 

@@ -5,6 +5,7 @@ import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { TABLES } from "../../shared/stores/tables";
+import { fanOutTargetsPerMinute } from "../../shared/engine/budget";
 import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
 
 /**
@@ -77,7 +78,7 @@ describe("a throttled queue run", () => {
 
 describe("the timer's fan-out", () => {
   it("spreads more targets than a minute of calls over the time they need: the first visible now, the rest later", async () => {
-    // A fresh process engine with a known limit of 6 calls a minute: 9 targets need 90 s.
+    // A fresh process engine with a budget of 6 calls a minute (1.1 a target): 9 targets need 99 s.
     h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString, PARTNER_CENTER_CALLS_PER_MINUTE: "6" });
     await drain();
     const targets = (await h.engine().listTargets()).length;
@@ -89,16 +90,20 @@ describe("the timer's fan-out", () => {
     const visible = (await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
     expect(visible.length).toBeGreaterThanOrEqual(1);
     expect(visible.length).toBeLessThan(count);
-    const spread = Math.floor(((count - 1) * ((count / 6) * 60)) / count);
+    const spread = Math.floor(((count - 1) * (count / fanOutTargetsPerMinute(6)) * 60_000) / count / 1000);
     expect(logged.join("\n")).toContain(`Queued ${count} target(s) for sync, spread over ${spread} s`);
   });
 
-  it("a fan-out within a minute of calls is not spread: every message visible at once", async () => {
+  it("a fan-out within a minute of calls is spread too, at the budget's pace: the first few visible now", async () => {
     h.useProcessEnv({ AzureWebJobsStorage: h.storage.connectionString, PARTNER_CENTER_CALLS_PER_MINUTE: "auto" });
     await drain();
+    logged.length = 0;
     await billingProfileSyncTimer(timer, context());
     const count = (await h.engine().listTargets()).length;
-    expect((await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(count);
+    // 250 a minute, 1.1 calls a target: a message every 0.264 s, in whole seconds.
+    const perSecond = fanOutTargetsPerMinute(250) / 60;
+    expect((await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(Math.ceil(perSecond));
+    expect(logged.join("\n")).toContain(`spread over ${Math.floor((count - 1) / perSecond)} s`);
   });
 });
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 describe("status summary", () => {
-  it("counts by the latest outcome and lists the failed, contested and not-converged targets", async () => {
+  it("counts by the latest outcome and lists the failed, contested, not-converged and gone targets", async () => {
     const { code, stdout } = await cli("status", "--json");
     expect(code).toBe(0);
     const { summary, targets } = JSON.parse(stdout);
@@ -65,13 +65,15 @@ describe("status summary", () => {
     expect(summary).toMatchObject({
       targets: 43,
       byKind: { "customer-billing-profile": 42, "partner-billing-profile": 1 },
-      byOutcome: { "in-sync": 31, corrected: 6, drift: 1, suspended: 1, "not-converged": 1, "invalid-desired": 1, failed: 1, "never-run": 1 },
+      byOutcome: { "in-sync": 31, corrected: 6, drift: 1, suspended: 1, "not-converged": 1, "invalid-desired": 1, gone: 1, "never-run": 1 },
       observe: 1,
       suspended: 1,
       runningNow: 0,
       poison: 0,
     });
-    expect(summary.failed.map((f: { target: string }) => f.target).sort()).toEqual(["customer-broken", "customer-gone"]);
+    // A customer whose profile answers 404 has left: gone, not failed (issue 20).
+    expect(summary.failed.map((f: { target: string }) => f.target).sort()).toEqual(["customer-broken"]);
+    expect(summary.gone).toEqual([expect.objectContaining({ target: "customer-gone", suspended: false })]);
     expect(summary.contested).toEqual([{ target: target(38), fields: ["FirstName"] }]);
     expect(summary.notConverged).toEqual([{ target: target(37), fields: ["CompanyName"] }]);
   });
@@ -79,8 +81,9 @@ describe("status summary", () => {
   it("a person reads it at a glance; no per-target lines for this many targets", async () => {
     const { stdout } = await cli("status");
     expect(stdout).toMatch(/^43 targets \(42 customer billing profiles, 1 partner billing profile\); 1 suspended, 1 in observe mode\.\n/);
-    expect(stdout).toMatch(/Latest runs: in-sync 31, corrected 6, drift 1, not-converged 1, failed 1, invalid-desired 1, suspended 1, never-run 1\n/);
-    expect(stdout).toMatch(/FAILED \(2\):\n {2}customer-(gone|broken): /);
+    expect(stdout).toMatch(/Latest runs: in-sync 31, corrected 6, drift 1, not-converged 1, invalid-desired 1, gone 1, suspended 1, never-run 1\n/);
+    expect(stdout).toMatch(/FAILED \(1\):\n {2}customer-broken: /);
+    expect(stdout).toContain("GONE (1):\n  customer-gone: the customer's profile answers 403/404");
     expect(stdout).toContain(`CONTESTED (1):\n  ${target(38)}: FirstName corrected again and again`);
     expect(stdout).toContain(`NOT CONVERGED (1):\n  ${target(37)}: Partner Center does not keep CompanyName`);
     expect(stdout).not.toContain(`${target(0)}:`);

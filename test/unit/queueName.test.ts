@@ -10,8 +10,11 @@ describe("queue trigger registration", () => {
 });
 
 describe("spreadDelaysInSeconds", () => {
-  it("no delay while the targets fit in one minute of calls", () => {
-    expect(spreadDelaysInSeconds(500, 500, 3_600_000)).toEqual(new Array(500).fill(0));
+  it("a minute's worth of targets is spread over that minute too (visible at once, every instance could spend the budget at the same time)", () => {
+    const delays = spreadDelaysInSeconds(500, 500, 3_600_000);
+    expect(delays.filter((d) => d === 0)).toHaveLength(9);
+    expect(delays[499]).toBe(59);
+    expect(spreadDelaysInSeconds(3, 500, 3_600_000)).toEqual([0, 0, 0]);
   });
 
   it("10,000 targets at 500 a minute: evenly over the 20 minutes they need", () => {

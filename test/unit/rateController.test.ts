@@ -35,6 +35,19 @@ describe("RateController decisions (fake time)", () => {
     expect(rate.snapshot()).toMatchObject({ throttled: 1, decreases: 1, pausedUntil: c.now() + 5_000 });
   });
 
+  it("a 429 again before the rate came back from a decrease cuts deeper: 20%", () => {
+    const c = clock();
+    const rate = new RateController({ limitPerMinute: 600, now: c.now });
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    c.advance(2_000);
+    rate.onThrottled(rate.reserve().ticket, 1_000);
+    expect(rate.callsPerMinute).toBeCloseTo(540 * (600 / 540) ** (2 / 60) * 0.8, 6);
+    c.advance(120_000);
+    // The return goes back to the rate that 429 cut (where the first return had come to).
+    expect(rate.callsPerMinute).toBeGreaterThan(540);
+    expect(rate.callsPerMinute).toBeLessThan(600);
+  });
+
   it("slows down once for a burst of 429s to calls sent before the decrease", () => {
     const c = clock();
     const rate = new RateController({ limitPerMinute: 600, now: c.now });
