@@ -332,7 +332,7 @@ describe("billing-sync desired set", () => {
   it("--no-check asks nothing", async () => {
     const out = await cli("desired", "set", "--no-check", "--file", file("nocheck.json", { Address: { State: "Washington" } }), "--target", "set-nocheck");
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/Not checked against the country's rules \(--no-check\)\./);
+    expect(out.stdout).toMatch(/Not checked against the customer list or the country's rules \(--no-check\)\./);
     expect(h.sim.count()).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 /**
- * The budget holds for the whole Function App (issue 20): the timer's fan-out of 300
+ * The budget holds for the whole Function App (issue 20): the timer's fan-out of 200
  * targets (5% drifted) and 4 queue workers, each a process of its own running the real queue handler
  * (dist/bench/queueWorker.js: batches of 16, as host.json), on one Azurite queue, against
  * the simulator's token bucket of 500 a minute (burst 10). Time scaled 2x: the budget is
@@ -19,7 +19,7 @@ import { historyRows, startHarness, type Harness } from "../support/harness";
  */
 const SCALE = 2;
 const BUDGET = 250;
-const TARGETS = 300;
+const TARGETS = 200;
 const WORKERS = 4;
 let h: Harness;
 
@@ -56,7 +56,8 @@ it("4 queue workers in separate processes: every target synced, the combined rat
   const samples: { at: number; calls: number }[] = [];
   const sampler = setInterval(() => samples.push({ at: Date.now(), calls: calls() }), 100);
   const { spreadInSeconds } = await engine.enqueueAll("timer");
-  expect(spreadInSeconds).toBeGreaterThan(30);
+  // 200 targets at 500/1.1 a minute of real time: about 26 s.
+  expect(spreadInSeconds).toBeGreaterThan(20);
   const reports = await Promise.all(workers.map((w) => w.done));
   clearInterval(sampler);
   samples.push({ at: Date.now(), calls: calls() });
@@ -80,4 +81,4 @@ it("4 queue workers in separate processes: every target synced, the combined rat
   // The peak of any simulated minute: the budget, and a burst of ten per worker's controller at most.
   expect(peak).toBeLessThanOrEqual(BUDGET + 10);
   expect((h.sim.totals.throttled - before.throttled) / calls()).toBeLessThanOrEqual(0.01);
-}, 60_000);
+}, 150_000);
