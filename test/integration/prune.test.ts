@@ -67,6 +67,7 @@ describe("desired import --prune", () => {
     const dry = await run("desired", "import", "--file", write("one.csv", csv([0])), "--prune", "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/changes the desired state of 26 targets \(0 new, 0 changed, 26 deleted, 1 unchanged\)/);
+    expect(dry.stdout).toMatch(/Rows deleted: customer-\S+, customer-\S+, customer-\S+ and 23 more/);
     expect(dry.stdout).toContain("Dry run: nothing written.");
     expect(await customerTargets()).toHaveLength(27);
   });
