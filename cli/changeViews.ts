@@ -24,6 +24,10 @@ export function renderPreview(preview: WritePreview, stopWords?: string): string
     lines.push(`  ${f.field.padEnd(width)}  ${what}`);
   }
   if (stopWords) lines.push(`  ${stopWords[0].toUpperCase()}${stopWords.slice(1)}.`);
+  if (preview.deletedRows) {
+    const more = preview.deletedRows - preview.deletedTargets.length;
+    lines.push(`  Rows deleted: ${preview.deletedTargets.join(", ")}${more > 0 ? ` and ${more} more` : ""} (their history and change log are kept).`);
+  }
   if (preview.examples.length) {
     lines.push("  For example:");
     for (const e of preview.examples) lines.push(`    ${e.target}  ${e.field}: ${quote(e.before)} -> ${quote(e.after)}`);

@@ -3,6 +3,8 @@ import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired
 import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import {
   adoptAllCustomers,
+  deletionsOf,
+  pruneWrites,
   applyDesiredEdit,
   applyImport,
   checkCustomerIds,
@@ -129,7 +131,7 @@ export function buildProgram(io: CliIo): CliProgram {
         puts.onRunFinished(run);
         io.engineOptions?.onRunFinished?.(run);
       };
-      engine = new Engine(settings, withTelemetry(personal.hook({ log, ...io.engineOptions, onRunFinished }), telemetry));
+      engine = new Engine(settings, withTelemetry(personal.hook({ log, via: "cli", ...io.engineOptions, onRunFinished }), telemetry));
     }
     return engine;
   };
@@ -261,13 +263,15 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--target <name>", "target", DEFAULT_TARGET)
     .option("--field <name...>", "fields to adopt (default: every managed field that drifts)")
     .option("--all-customers", "page through the account's customers and adopt each one that has no desired row")
+    .option("--prune-departed", "with --all-customers: delete the desired rows whose customer is no longer in the customer list")
     .option("--apply", "write the desired row(s)")
-    .option("--json", "print JSON"), { guard: false })
-    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; apply?: boolean; json?: boolean; reason?: string }) => {
+    .option("--json", "print JSON"))
+    .action(async (opts: { target: string; field?: string[]; allCustomers?: boolean; pruneDeparted?: boolean; apply?: boolean; json?: boolean } & WriteOptions) => {
+      if (opts.pruneDeparted && !opts.allCustomers) throw new SyncError("ConfigError", "--prune-departed goes with --all-customers (the customer list tells who departed).");
       const e = getEngine();
-      const context = await writeContext(e, opts.allCustomers ? "desired adopt --all-customers" : "desired adopt", opts.reason);
+      const context = await writeContext(e, opts.allCustomers ? `desired adopt --all-customers${opts.pruneDeparted ? " --prune-departed" : ""}` : "desired adopt", opts.reason);
       if (opts.allCustomers) {
-        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json, context });
+        exitCode = await adoptCustomers(e, { apply: !!opts.apply, json: !!opts.json, context, prune: opts.pruneDeparted ? opts : undefined });
         return;
       }
       const edit = await planAdopt(e, checkTargetName(opts.target), opts.field);
@@ -287,16 +291,20 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--merge", "set only the columns the file has; a stored row's other fields stay as they are (default: the file's row replaces the stored row)")
     .option("--dry-run", "show what the import would change, at any size; write nothing")
     .option("--no-check", "do not check customer ids against the partner's customer list")
+    .option("--prune", "the file is the whole set of customer rows: delete the desired rows of customers not in it (partner rows never)")
     .option("--json", "print JSON"))
-    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; dryRun?: boolean; check: boolean; json?: boolean; encoding?: string; delimiter?: string } & WriteOptions) => {
+    .action(async (opts: { file: string; format?: string; partial?: boolean; merge?: boolean; prune?: boolean; dryRun?: boolean; check: boolean; json?: boolean; encoding?: string; delimiter?: string } & WriteOptions) => {
+      if (opts.prune && opts.partial) throw new SyncError("ConfigError", "--prune deletes the customers the file does not name, so every row must be valid: it cannot be combined with --partial. Nothing was written.");
       const read = readDesiredFile(readTextFile(opts.file, opts.encoding), formatOf(opts.file, opts.format), { delimiter: delimiterOption(opts.delimiter) });
       const e = getEngine();
-      const context = await writeContext(e, opts.merge ? "desired import --merge" : "desired import", opts.reason);
+      const context = await writeContext(e, `desired import${opts.merge ? " --merge" : ""}${opts.prune ? " --prune" : ""}`, opts.reason);
       // A file whose header is wrong has no rows worth judging: their problems would only confuse.
       const plan = read.fileProblems.some((p) => p.row === 0) ? { rows: [], problems: [] } : await planImport(e, read.rows);
       const note = opts.check ? await checkImportCustomers(e, plan) : "Not checked against the partner's customer list (--no-check).";
-      const { writes, problems: mergeProblems } = await importWrites(e, plan, { merge: !!opts.merge });
+      const { writes: rowWrites, problems: mergeProblems } = await importWrites(e, plan, { merge: !!opts.merge });
       const problems = [...read.fileProblems, ...plan.problems, ...mergeProblems];
+      const deletions = opts.prune && problems.length === 0 ? await pruneWrites(e, new Set(plan.rows.map((r) => r.target))) : [];
+      const writes = [...rowWrites, ...deletions];
       const guardable = !(problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial));
       if (guardable || opts.dryRun) {
         const confirmed = confirmWrites(opts.json ? { ...io, stdout: () => undefined } : io, writes, { ...opts, yes: opts.yes || opts.dryRun });
@@ -310,12 +318,15 @@ export function buildProgram(io: CliIo): CliProgram {
       // A problem of the file as a whole (row 0: the header, broken CSV) blocks even --partial.
       const blocked = problems.some((p) => p.row === 0) || (problems.length > 0 && !opts.partial);
       let written = 0;
+      let deleted = 0;
       if (!blocked) {
         const progress = progressLine(io);
-        written = await applyImport(e, plan, { writes, context, onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        written = await applyImport(e, plan, { writes: rowWrites, context, onProgress: ({ done, total: of }) => progress.update(`Writing desired rows: ${done}/${of}`) });
+        if (deletions.length > 0) deleted = await applyImport(e, plan, { writes: deletions, context, onProgress: ({ done, total: of }) => progress.update(`Deleting desired rows of customers not in the file: ${done}/${of}`) });
         progress.done();
       }
-      out({ rows: total, written, problems, ...(note ? { note } : {}) }, !!opts.json, () => renderImport({ total, written, problems, blocked, partial: !!opts.partial }) + (note ? `  ${note}\n` : ""));
+      const pruned = opts.prune ? { deleted } : {};
+      out({ rows: total, written, ...pruned, problems, ...(note ? { note } : {}) }, !!opts.json, () => renderImport({ total, written, ...pruned, problems, blocked, partial: !!opts.partial }) + (note ? `  ${note}\n` : ""));
       exitCode = problems.length > 0 ? EXIT.error : EXIT.ok;
     });
 
@@ -343,7 +354,7 @@ export function buildProgram(io: CliIo): CliProgram {
     });
 
   /** desired adopt --all-customers: count first; with --apply read each new customer's profile and write its row. */
-  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean; context: WriteContext }): Promise<number> => {
+  const adoptCustomers = async (e: Engine, how: { apply: boolean; json: boolean; context: WriteContext; prune?: WriteOptions }): Promise<number> => {
     const progress = progressLine(io);
     const report = await adoptAllCustomers(e, {
       apply: how.apply,
@@ -351,9 +362,25 @@ export function buildProgram(io: CliIo): CliProgram {
       onProgress: ({ done, total }) => progress.update(`Reading customer billing profiles: ${done}/${total}`),
     });
     progress.done();
-    out(report, how.json, () => renderAdoptAll(report, { applied: how.apply }));
+    if (!how.prune) {
+      out(report, how.json, () => renderAdoptAll(report, { applied: how.apply }));
+      if (report.failed.length > 0) return EXIT.error;
+      return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
+    }
+    // --prune-departed: the departed rows are deleted after the guard of any mass change (shown without --apply).
+    const deletions = await deletionsOf(e, report.departed.map((d) => d.target));
+    const shown = how.json ? { ...io, stdout: () => undefined } : io;
+    if (!how.json) io.stdout(renderAdoptAll(report, { applied: how.apply }));
+    const confirmed = deletions.length > 0 ? confirmWrites(shown, deletions, { ...how.prune, yes: how.prune.yes || !how.apply }) : undefined;
+    let deleted = 0;
+    if (how.apply && confirmed?.go) deleted = await applyImport(e, { rows: [], problems: [] }, { writes: deletions, context: how.context });
+    const refused = how.apply && confirmed !== undefined && !confirmed.go;
+    out({ ...report, pruneDeparted: { deleted, toDelete: deletions.length, needsConfirmation: refused } }, how.json, () =>
+      deletions.length === 0 ? "No departed customer's row to delete.\n" : how.apply ? (refused ? "" : `Deleted ${deleted} desired row${deleted === 1 ? "" : "s"} of departed customers; their history and change log are kept.\n`) : `${deletions.length} departed customer row${deletions.length === 1 ? "" : "s"} would be deleted. Nothing written. Run again with --apply to delete them.\n`,
+    );
     if (report.failed.length > 0) return EXIT.error;
-    return !how.apply && report.toAdopt > 0 ? EXIT.drift : EXIT.ok;
+    if (refused) return NEEDS_CONFIRMATION;
+    return !how.apply && (report.toAdopt > 0 || deletions.length > 0) ? EXIT.drift : EXIT.ok;
   };
 
   withWriteOptions(program

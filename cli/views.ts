@@ -151,7 +151,7 @@ function problemLine(p: RowProblem): string {
   return `  ${where}${p.target ? `, target ${p.target}` : ""}: ${p.message}`;
 }
 
-export function renderImport(r: { total: number; written: number; problems: RowProblem[]; blocked: boolean; partial: boolean }): string {
+export function renderImport(r: { total: number; written: number; deleted?: number; problems: RowProblem[]; blocked: boolean; partial: boolean }): string {
   const lines = r.problems.slice(0, SHOWN_PROBLEMS).map(problemLine);
   if (r.problems.length > SHOWN_PROBLEMS) lines.push(`  ... and ${r.problems.length - SHOWN_PROBLEMS} more (--json lists them all)`);
   const invalid = r.problems.filter((p) => p.row > 0).length;
@@ -161,6 +161,7 @@ export function renderImport(r: { total: number; written: number; problems: RowP
     lines.push(`Nothing was written: ${why}.${hint}`);
   } else {
     lines.push(`Wrote ${r.written} desired row${r.written === 1 ? "" : "s"}${invalid ? `; ${invalid} invalid row${invalid === 1 ? "" : "s"} left out` : ""}.`);
+    if (r.deleted !== undefined) lines.push(`Deleted ${r.deleted} desired row${r.deleted === 1 ? "" : "s"} of customers not in the file (--prune); their history and change log are kept.`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -23,7 +23,7 @@ param storageAccountName string
 param applicationInsightsName string
 param keyVaultName string
 
-@description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
+@description('The desired state (shared/stores/tables.ts TABLES.desired): read by every run, written only to suspend a departed customer.')
 param desiredTableName string = 'BillingProfileDesired'
 
 @description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges).')
@@ -37,7 +37,6 @@ param writtenTableNames array = [
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -103,13 +102,18 @@ resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
   }
 }
 
-// Storage Table Data Reader on BillingProfileDesired: a run reads the desired state and
-// the list of targets; only operators change it (CLI desired set, restore, adopt).
-resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(desiredTable.id, appPrincipalId, roles.storageTableDataReader)
+// Storage Table Data Contributor on BillingProfileDesired: a run reads the desired state
+// and the list of targets; operators change it (CLI desired set, import, restore, adopt).
+// The app writes one thing itself: a customer gone for 3 runs in a row is suspended
+// (Suspended, SuspendedReason "customer gone since DATE"; shared/engine/departures.ts),
+// and that write, logged in BillingProfileDesiredChanges under the app's identity like any
+// write, was refused with Reader only. There is no narrower built-in role: Reader cannot
+// write, and a custom role would still grant writes on the whole table.
+resource appDesiredContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(desiredTable.id, appPrincipalId, roles.storageTableDataContributor)
   scope: desiredTable
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -118,7 +122,8 @@ resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // Storage Table Data Contributor on BillingProfileHistory (a record per run, written ahead
 // of every PUT), BillingProfileLeases (take, renew, release a target's lease) and
 // BillingProfileSweeps (a sweep's PUT count, reserved before each PUT). The
-// BillingProfileDesiredChanges (a run logs a desired row changed outside billing-sync). The
+// BillingProfileDesiredChanges (a run logs a desired row changed outside billing-sync, and
+// the app's own suspension of a departed customer). The
 // tables exist (storage.bicep): with an endpoint URL the app does not create them.
 resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in writtenTableNames: {

@@ -42,6 +42,8 @@ export interface WritePreview {
   targetsChanged: number;
   newRows: number;
   deletedRows: number;
+  /** A few of the deleted rows' targets (a deletion has no field worth an example). */
+  deletedTargets: string[];
   unchangedRows: number;
   fields: FieldSummary[];
   /** Managed fields that stop being managed on existing rows: field-target pairs, and on how many targets. */
@@ -76,7 +78,7 @@ export function previewWrites(writes: readonly RowWrite[], options: { showPerson
     if (!f) fields.set(name, (f = { field: name, changed: 0, stopManaged: 0, startManaged: 0 }));
     return f;
   };
-  const preview: WritePreview = { rows: writes.length, targetsChanged: 0, newRows: 0, deletedRows: 0, unchangedRows: 0, fields: [], stopManaging: { fields: 0, targets: 0 }, examples: [] };
+  const preview: WritePreview = { rows: writes.length, targetsChanged: 0, newRows: 0, deletedRows: 0, deletedTargets: [], unchangedRows: 0, fields: [], stopManaging: { fields: 0, targets: 0 }, examples: [] };
   for (const w of writes) {
     const edits = diffRows(w.before, w.after);
     if (edits.length === 0) {
@@ -85,7 +87,10 @@ export function previewWrites(writes: readonly RowWrite[], options: { showPerson
     }
     preview.targetsChanged++;
     if (w.before === null) preview.newRows++;
-    if (w.after === null) preview.deletedRows++;
+    if (w.after === null) {
+      preview.deletedRows++;
+      if (preview.deletedTargets.length < EXAMPLES) preview.deletedTargets.push(w.target);
+    }
     const kind = kindOfEntity(w.after ?? w.before ?? {});
     let stops = 0;
     for (const e of edits) {
@@ -97,7 +102,7 @@ export function previewWrites(writes: readonly RowWrite[], options: { showPerson
         // A deleted row stops managing everything: said by the delete count, not as dropped fields.
         if (w.before !== null && w.after !== null && isManagedField(e.field)) stops++;
       }
-      if (preview.examples.length < EXAMPLES && isManagedField(e.field)) {
+      if (preview.examples.length < EXAMPLES && w.after !== null && isManagedField(e.field)) {
         preview.examples.push({ target: w.target, field: e.field, before: shownValue(e.before, e.field, kind, options.showPersonal), after: shownValue(e.after, e.field, kind, options.showPersonal) });
       }
     }

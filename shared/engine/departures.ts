@@ -1,6 +1,7 @@
 import { isSyncError, type SyncError } from "../core";
 import type { Outcome, ResourceRef } from "../model";
-import type { DesiredStateStore, HistoryStore, DepartureStore } from "../stores";
+import type { HistoryStore, DepartureStore } from "../stores";
+import { type ChangeLogDeps, type WriteContext, writeDesiredRow } from "./desiredWrite";
 
 /**
  * Customers leave: a tenant is deleted, a relationship ends. Their profile then answers
@@ -21,6 +22,8 @@ import type { DesiredStateStore, HistoryStore, DepartureStore } from "../stores"
 export const GONE_RUNS_TO_SUSPEND = 3;
 export const ACCESS_SHARE = 0.2;
 export const CUSTOMER_GONE_EVENT = "CustomerGone";
+/** The command of a suspension's change-log entry. */
+export const SUSPENSION_COMMAND = "departed-customer suspension";
 
 /** A sweep's count of departed customers: in memory for a sweep of one process, in a table for a queue sweep. */
 export interface SweepTally {
@@ -82,9 +85,10 @@ export async function departureOutcome(target: string, sweep: SweepTally | undef
   return noted > limit ? "failed" : "gone";
 }
 
-export interface DepartureDeps {
-  desired: DesiredStateStore;
+export interface DepartureDeps extends ChangeLogDeps {
   history: HistoryStore;
+  /** Who writes a suspension (the app's own storage identity) and via what: its change-log entry. */
+  writeContext: () => Promise<WriteContext>;
   /** One CustomerGone per suspension (telemetry). */
   onEvent?: (name: string, dimensions: Record<string, string>) => void;
   now?: () => Date;
@@ -109,7 +113,7 @@ export async function closeSweep(sweep: SweepTally, deps: DepartureDeps): Promis
   for (const target of gone) {
     const since = await goneSince(deps.history, target);
     if (since === undefined) continue;
-    if (await suspendDepartedCustomer(deps.desired, target, since)) {
+    if (await suspendDepartedCustomer(deps, target, since, await deps.writeContext())) {
       verdict.suspended.push({ target, since });
       deps.onEvent?.(CUSTOMER_GONE_EVENT, { target, goneSince: since, runs: String(GONE_RUNS_TO_SUSPEND) });
     }
@@ -132,15 +136,17 @@ export async function goneSince(history: HistoryStore, target: string): Promise<
 
 /**
  * The one write of a departure: the desired row's Suspended flag and its reason, through
- * the store's ETag-guarded replace (a row edited meanwhile is left alone: the next sweep
- * decides again). False when the row is gone or already suspended.
+ * the change log's write path like any other write (so a run's out-of-band check finds
+ * the row as the log says), conditional on the row's ETag (a row edited meanwhile is left
+ * alone: the next sweep decides again). False when the row is gone or already suspended.
  */
-export async function suspendDepartedCustomer(desired: DesiredStateStore, target: string, since: string): Promise<boolean> {
-  const row = await desired.get(target);
+export async function suspendDepartedCustomer(deps: ChangeLogDeps, target: string, since: string, context: WriteContext): Promise<boolean> {
+  const row = await deps.desired.get(target);
   if (!row || row.properties.Suspended === true) return false;
+  const reason = `customer gone since ${since.slice(0, 10)}`;
   try {
-    await desired.upsert(target, { ...row.properties, Suspended: true, SuspendedReason: `customer gone since ${since.slice(0, 10)}` }, { etag: row.etag });
-    return true;
+    const outcome = await writeDesiredRow(deps, { target, before: row, after: { ...row.properties, Suspended: true, SuspendedReason: reason } }, { ...context, command: SUSPENSION_COMMAND, reason });
+    return outcome.written;
   } catch (err) {
     // Edited meanwhile: left alone. Anything else (no write access to the table) is told.
     if (isSyncError(err) && err.code === "StaleEtag") return false;

@@ -4,8 +4,10 @@ import { createUserCredential, StaticTokenCredential, type UserAuthOptions } fro
 import { type CallRecord, PartnerCenterClient, partnerCenterScope, processCallGate, type ResponseCache } from "../partnerCenter";
 import { type AccountRef, checkTargetName, type ContestPolicy, type DesiredState, type LiveProfile, planChanges, Redactor, type ResourceRef, type RunResult, type Trigger } from "../model";
 import { type Logger, mapWithConcurrency, type RetryLoopOptions, Semaphore, silentLogger, SyncError } from "../core";
-import { DepartureStore, DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue } from "../stores";
+import { DepartureStore, DesiredChangeStore, DesiredStateStore, HistoryStore, LeaseStore, type PoisonEntry, QueuedTargets, type StorageRetryOptions, SweepStore, TableFactory, TargetQueue, type Via } from "../stores";
 import { DepartureSweeps } from "./departureSweeps";
+import { SUSPENSION_COMMAND } from "./departures";
+import { writeContextFor } from "./desiredWrite";
 import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { DEFAULT_CALLS_PER_MINUTE, type Settings } from "../config";
@@ -48,6 +50,8 @@ export interface EngineOptions {
   rateRecoveryInMs?: number;
   /** Where country rules and address verdicts are kept (default: the process's, a day). */
   responseCache?: ResponseCache;
+  /** Where this engine runs, for the change log of the writes the app makes itself (a departed customer's suspension); default `function`. */
+  via?: Via;
 }
 
 export interface SyncAllOptions {
@@ -129,7 +133,15 @@ export class Engine {
       outOfBand: settings.changeControl?.outOfBand,
       onEvent: options.onEvent,
     };
-    this.departures = new DepartureSweeps(new DepartureStore(tables), { desired: this.desired, history: this.history, onEvent: options.onEvent, log: this.deps.log });
+    this.departures = new DepartureSweeps(new DepartureStore(tables), {
+      desired: this.desired,
+      history: this.history,
+      changes: this.changes,
+      // The app suspends on its own: who is its storage identity, where is where this engine runs.
+      writeContext: () => writeContextFor(this, SUSPENSION_COMMAND, { via: options.via ?? "function", onEvent: options.onEvent }),
+      onEvent: options.onEvent,
+      log: this.deps.log,
+    });
   }
 
   /** The account's budget of calls a minute: every client's ceiling, and the fan-out's pace. */

@@ -21,6 +21,7 @@ export type { ChangeLogDeps, WriteContext, WriteOutcome } from "./desiredWrite";
 export { acceptOutside, baselineOf, checkOutOfBand, outsideMessage } from "./outOfBand";
 export { DEFAULT_MAX_TARGETS, guardWrites, previewWrites, shownValue, stopManagingWords } from "./changeGuard";
 export type { GuardVerdict, RowWrite, WritePreview } from "./changeGuard";
-export { ACCESS_SHARE, CUSTOMER_GONE_EVENT, GONE_RUNS_TO_SUSPEND, suspendDepartedCustomer } from "./departures";
+export { ACCESS_SHARE, CUSTOMER_GONE_EVENT, GONE_RUNS_TO_SUSPEND, SUSPENSION_COMMAND, suspendDepartedCustomer } from "./departures";
 export type { SweepVerdict } from "./departures";
 export { checkCustomerIds, checkImportCustomers, CustomerList } from "./customerList";
+export { deletionsOf, isPrunable, pruneWrites } from "./prune";

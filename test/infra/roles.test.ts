@@ -27,7 +27,6 @@ import { infraFile, infraFiles, moduleParams } from "./infra";
 const BUILT_IN_ROLES: Record<string, string> = {
   "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
   "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-  "Storage Table Data Reader": "76199698-9eea-4c19-bc75-cec21354c6b6",
   "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
   "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
   "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
@@ -143,7 +142,7 @@ describe("role assignments", () => {
       [
         "Storage Blob Data Owner on Microsoft.Storage/storageAccounts",
         "Storage Queue Data Contributor on Microsoft.Storage/storageAccounts",
-        "Storage Table Data Reader on Microsoft.Storage/storageAccounts/tableServices/tables",
+        "Storage Table Data Contributor on Microsoft.Storage/storageAccounts/tableServices/tables",
         "Storage Table Data Contributor on Microsoft.Storage/storageAccounts/tableServices/tables",
         "Monitoring Metrics Publisher on Microsoft.Insights/components",
         "Key Vault Secrets Officer on Microsoft.KeyVault/vaults",
@@ -158,12 +157,13 @@ describe("role assignments", () => {
     }
   });
 
-  it("let the app read BillingProfileDesired and write only BillingProfileHistory, BillingProfileLeases, BillingProfileSweeps and BillingProfileDesiredChanges (the code's table names)", async () => {
+  it("let the app write only BillingProfileDesired (to suspend a departed customer), BillingProfileHistory, BillingProfileLeases, BillingProfileSweeps and BillingProfileDesiredChanges (the code's table names)", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
-    const reader = forApp.find((assignment) => assignment.role === "Storage Table Data Reader");
-    const contributor = forApp.find((assignment) => assignment.role === "Storage Table Data Contributor");
-    expect(reader?.scopeNames).toEqual([TABLES.desired]);
-    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges].sort());
+    const contributors = forApp.filter((assignment) => assignment.role === "Storage Table Data Contributor");
+    expect(contributors.flatMap((assignment) => assignment.scopeNames).sort()).toEqual([TABLES.desired, TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges].sort());
+    // The desired table's grant says why the app writes it: the departed customer's suspension.
+    const desired = contributors.find((assignment) => assignment.scopeNames.includes(TABLES.desired));
+    expect(desired?.comment).toMatch(/departed customer|customer gone/);
     // No table right on the account: the table rights are for the app's data, table by table.
     expect(forApp.filter((assignment) => assignment.role?.startsWith("Storage Table") && assignment.scopeType === "Microsoft.Storage/storageAccounts")).toEqual([]);
   });

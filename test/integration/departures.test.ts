@@ -4,7 +4,10 @@ import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { TABLES } from "../../shared/stores/tables";
-import { CUSTOMER_GONE_EVENT } from "../../shared/engine/departures";
+import { CUSTOMER_GONE_EVENT, SUSPENSION_COMMAND } from "../../shared/engine/departures";
+import { writeDesiredRow } from "../../shared/engine/desiredWrite";
+import { checkOutOfBand } from "../../shared/engine/outOfBand";
+import { runCli } from "../../cli/main";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 /**
@@ -96,6 +99,47 @@ describe("a customer whose profile answers 404", () => {
   });
 });
 
+describe("the suspension in the change log", () => {
+  /** The departed customer's row as billing-sync wrote it (a change-log entry): what an unlogged write would be "outside" of. */
+  async function loggedDeparted(): Promise<string> {
+    const { departed } = await customers(9, 1);
+    const e = h.engine();
+    const row = await e.desired.get(departed[0]);
+    await e.desired.delete(departed[0]);
+    await writeDesiredRow(e, { target: departed[0], before: null, after: row!.properties }, { actor: { name: "op@host", verified: false }, via: "cli", command: "desired set" });
+    return departed[0];
+  }
+
+  it("is logged like any write: via function, the app's identity, its reason; the next runs and status see no change outside billing-sync", async () => {
+    const target = await loggedDeparted();
+    for (let sweep = 1; sweep <= 3; sweep++) await engine().syncAll({ trigger: "http" });
+    const e = h.engine();
+    const row = await e.desired.get(target);
+    expect(row?.properties.Suspended).toBe(true);
+    const [newest] = await e.changes.list(target, { limit: 5 });
+    expect(newest).toMatchObject({ kind: "write", state: "done", via: "function", command: SUSPENSION_COMMAND, reason: row?.properties.SuspendedReason, etagAfter: row?.etag });
+    expect(newest.reason).toMatch(/^customer gone since \d{4}-\d{2}-\d{2}$/);
+    // Who: the identity that signed in to Table Storage (a shared key here: OS user and host, unverified).
+    expect(newest).toMatchObject({ actor: expect.stringMatching(/.+@.+/), verified: false });
+    expect(newest.fields).toEqual(expect.arrayContaining([{ field: "Suspended", before: null, after: "true" }, { field: "SuspendedReason", before: null, after: newest.reason }]));
+    const next = await engine().syncAll({ trigger: "http" });
+    expect(next.find((r) => r.target === target)).toMatchObject({ outcome: "suspended" });
+    expect(next.flatMap((r) => r.warnings ?? []).join(" ")).not.toMatch(/changed outside billing-sync/);
+    expect((await checkOutOfBand(e, row!, "block")).found).toBe(false);
+    expect(JSON.stringify(await e.targetStatus(target))).not.toMatch(/outside/i);
+    expect((await e.changes.list(target, { limit: 10 })).map((x) => x.kind)).toEqual(["write", "write"]);
+  });
+
+  it("an untargeted CLI sync that closes the sweep logs it via cli", async () => {
+    const target = await loggedDeparted();
+    for (let sweep = 1; sweep <= 3; sweep++) {
+      await runCli(["sync", "--quiet"], { stdout: () => undefined, stderr: () => undefined, env: h.env });
+    }
+    const [newest] = await h.engine().changes.list(target, { limit: 5 });
+    expect(newest).toMatchObject({ kind: "write", state: "done", via: "cli", command: SUSPENSION_COMMAND, reason: expect.stringMatching(/^customer gone since /) });
+  });
+});
+
 describe("more than 20% of a sweep answering 403/404", () => {
   it("is the partner's access: the runs beyond a fifth fail as before, and three such sweeps suspend nothing", async () => {
     const { departed } = await customers(6, 4);
@@ -149,6 +193,8 @@ describe("a queue sweep", () => {
     // The sweeps' time is over (their spread and 30 minutes): the next fan-out closes them.
     await h.engine().departures.closeDue(new Date(Date.now() + 2 * 60 * 60 * 1000));
     expect((await h.engine().desired.get(departed[0]))?.properties).toMatchObject({ Suspended: true, SuspendedReason: expect.stringMatching(/^customer gone since /) });
+    // The fan-out closed it: logged via function.
+    expect((await h.engine().changes.list(departed[0], { limit: 1 }))[0]).toMatchObject({ via: "function", command: "departed-customer suspension" });
     expect((await h.rawRows(TABLES.leases)).filter((r) => String(r.partitionKey).startsWith("sweep|"))).toEqual([]);
     // Lease listings do not see the tallies.
     expect(await h.engine().leases.listHeld()).toEqual([]);

@@ -54,8 +54,13 @@ describe("the write-time guard", () => {
     const created = writes(2, () => null, (i) => customer(i, { Email: "x@y.example" }));
     expect(previewWrites(created)).toMatchObject({ newRows: 2, targetsChanged: 2 });
     const deleted = writes(2, (i) => customer(i, { Email: "x@y.example" }), () => null);
-    expect(previewWrites(deleted)).toMatchObject({ deletedRows: 2, targetsChanged: 2 });
+    expect(previewWrites(deleted)).toMatchObject({ deletedRows: 2, targetsChanged: 2, deletedTargets: deleted.map((w) => w.target), examples: [] });
     expect(stopManagingWords(deleted)).toBeUndefined();
+    // A guard counts deletions as changes: 26 deletions need --yes, 25 do not.
+    const many = (n: number) => writes(n, (i) => customer(i, { Email: "x@y.example" }), () => null);
+    expect(guardWrites(many(25), previewWrites(many(25)), {})).toEqual({ go: true });
+    expect(guardWrites(many(26), previewWrites(many(26)), {})).toMatchObject({ go: false, reasons: [expect.stringMatching(/26 targets, more than --max-targets 25/)] });
+    expect(previewWrites(many(26)).deletedTargets).toHaveLength(3);
   });
 
   it("masks personal values in its examples, and shows them only when asked", () => {
