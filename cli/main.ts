@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import { isJsonObject, isSyncError, jsonErrorPosition, mapWithConcurrency, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import {
   adoptAllCustomers,
   applyDesiredEdit,
@@ -327,7 +327,7 @@ export function buildProgram(io: CliIo): CliProgram {
     .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const records = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: "public" })))).flat();
+      const records = (await mapWithConcurrency(targets, 16, (t) => e.history.list(t, { limit: opts.limit, columns: "public" }))).flat();
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
     });

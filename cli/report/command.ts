@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { SyncError, toSyncError } from "../../shared/core";
+import { mapWithConcurrency, SyncError, toSyncError } from "../../shared/core";
 import type { Engine } from "../../shared/engine";
 import { checkTargetName, parseDesiredEntity } from "../../shared/model";
 import { buildReportModel, type TargetHistory } from "./reportModel";
@@ -26,6 +26,8 @@ export interface ReportSummary {
 export const DEFAULT_PERIOD_IN_DAYS = 30;
 /** Runs read per target; beyond, the report says it holds only the newest. */
 export const MAX_RUNS_PER_TARGET = 10_000;
+/** Targets read at once. */
+const READ_CONCURRENCY = 16;
 
 /** A date (UTC midnight) or a date and time, not in the future. */
 export function parseSince(value: string | undefined, now: Date): Date {
@@ -64,7 +66,8 @@ export async function writeReport(engine: Engine, options: ReportCommandOptions,
   // A named target is read even without a desired row: a removed target's history is still auditable.
   const targets = options.target !== undefined ? [checkTargetName(options.target)] : await engine.listTargets();
   const showPersonal = options.showPersonal === true;
-  const histories = await Promise.all(targets.map((t) => readTarget(engine, t, since, showPersonal)));
+  // Bounded: one history query per target, never thousands of sockets at once.
+  const histories = await mapWithConcurrency(targets, READ_CONCURRENCY, (t) => readTarget(engine, t, since, showPersonal));
   const model = buildReportModel({ generatedAt: now, since, targets: histories, showPersonal });
   const html = renderReportModel(model);
   try {

@@ -9,7 +9,7 @@ import { reconcile, type ReconcileOptions } from "./reconcile";
 import type { EngineDeps, FinishedRun, ReconcileRequest } from "./run";
 import { nextRun, type Settings } from "../config";
 import { checkBeforePut, type Preflight } from "./preflight";
-import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
+import { allStatuses, type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
   log?: Logger;
@@ -53,8 +53,6 @@ export interface SyncAllOptions {
 
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
 const RUNS_PER_PARTNER_SLOT = 4;
-/** Status reads per target are table I/O only. */
-const STATUS_CONCURRENCY = 8;
 
 /** A target's account may name its own tenant and refresh-token secret; the settings give the defaults. */
 function settingsCredential(settings: Settings, account: AccountRef, options: EngineOptions): TokenCredential {
@@ -204,8 +202,8 @@ export class Engine {
 
   /** Every target's status in full: for a handful of targets (a summary is for thousands). */
   async status(now = new Date()): Promise<TargetStatus[]> {
-    const [targets, poison] = await Promise.all([this.listTargets(), this.poison()]);
-    return mapWithConcurrency(targets, STATUS_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+    const poison = await this.poison();
+    return allStatuses(this, { now, poison });
   }
 
   async targetStatus(target: string, now = new Date()): Promise<TargetStatus> {

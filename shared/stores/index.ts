@@ -9,3 +9,7 @@ export type { StorageRetryOptions, TableFactoryOptions } from "./tables";
 export { TargetQueue, parseTargetMessage, spreadDelaysInSeconds } from "./targetQueue";
 export type { QueuedMessage, TargetMessage } from "./targetQueue";
 export type { PoisonEntry } from "./targetQueue";
+export { StatusStore, applyRun, runOrder } from "./statusStore";
+export type { StatusRow } from "./statusStore";
+export { checkRowKey, isCompactedCheck, utcDay } from "./checkRows";
+export type { Checks } from "./checkRows";

@@ -10,6 +10,7 @@ export const TABLES = {
   desired: "BillingProfileDesired",
   history: "BillingProfileHistory",
   leases: "BillingProfileLeases",
+  status: "BillingProfileStatus",
 } as const;
 
 export interface TableFactoryOptions {
