@@ -22,6 +22,7 @@ import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
 import { formatOf, readDesiredFile, writeDesiredCsv, writeDesiredJsonLines } from "./desiredFile";
 import { progressLine } from "./progress";
+import { registerHistoryPrune } from "./historyPrune";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -314,7 +315,7 @@ export function buildProgram(io: CliIo): CliProgram {
     return run ? syncExitCode([run]) : EXIT.ok;
   };
 
-  program
+  const historyCommand = program
     .command("history")
     .description("Recorded runs, newest first.")
     .option("--target <name>", "one target (default: every target)")
@@ -331,6 +332,7 @@ export function buildProgram(io: CliIo): CliProgram {
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
     });
+  registerHistoryPrune(historyCommand, { getEngine, out });
 
   program
     .command("report")

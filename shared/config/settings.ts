@@ -1,5 +1,6 @@
 import { type CloudName, CLOUDS } from "../partnerCenter";
 import { GUID, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
+import { parseRetention, type RetentionSettings } from "./retention";
 
 /**
  * Where the queue is: the host's own storage (AzureWebJobsStorage), so that the queue the
@@ -44,6 +45,13 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     production: true,
   },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
+  {
+    name: "BILLING_SYNC_HISTORY_RETENTION_DAYS",
+    meaning: "days the history rows of runs that did or tried something (and the desired-state change log) are kept; older ones are purged daily. A run older than this cannot be restored",
+    production: false,
+    default: "400",
+  },
+  { name: "BILLING_SYNC_CHECK_RETENTION_DAYS", meaning: "days a target's compacted in-sync check rows (one a UTC day) are kept; older ones are purged daily", production: false, default: "35" },
   {
     name: "PARTNER_CENTER_CALLS_PER_MINUTE",
     meaning:
@@ -147,6 +155,8 @@ export interface Settings {
   queue?: QueueSettings;
   /** A partner account's Partner Center call limit, when known; undefined = find it. */
   callsPerMinute?: number;
+  /** How long history rows are kept (absent: the defaults, DEFAULT_RETENTION). */
+  retention?: RetentionSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -416,5 +426,6 @@ export function loadSettings(env: Env = process.env): Settings {
     telemetry,
     queue: parseQueue(env),
     callsPerMinute: parseCallsPerMinute(env),
+    retention: parseRetention(env),
   };
 }

@@ -70,6 +70,8 @@ export class Engine {
   readonly desired: DesiredStateStore;
   readonly history: HistoryStore;
   readonly leases: LeaseStore;
+  /** The storage account's table clients (the retention purge goes through them). */
+  readonly tables: TableFactory;
   readonly queue?: TargetQueue;
   readonly deps: EngineDeps;
   /** Bounds the Partner Center requests of every client of this engine (by default, of the whole process). */
@@ -83,6 +85,7 @@ export class Engine {
     private readonly options: EngineOptions = {},
   ) {
     const tables = new TableFactory(settings.storage, options.storageRetry);
+    this.tables = tables;
     this.partnerGate = options.partnerCallLimit === undefined ? processCallGate() : new Semaphore(options.partnerCallLimit);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);

@@ -1,1 +1,2 @@
 export { afterInvocation, handleStatus, handleSync, runQueueMessage, runTimer } from "./functionHandlers";
+export { runPurge } from "./purgeHandler";

@@ -13,3 +13,5 @@ export { StatusStore, applyRun, runOrder } from "./statusStore";
 export type { StatusRow } from "./statusStore";
 export { checkRowKey, isCompactedCheck, utcDay } from "./checkRows";
 export type { Checks } from "./checkRows";
+export { PURGE_RULES, purgeExpired } from "./purge";
+export type { PurgeOptions, PurgeResult, PurgeRule } from "./purge";
