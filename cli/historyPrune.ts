@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import type { Engine } from "../shared/engine";
-import { purgeHistory } from "../shared/engine/retention";
+import { type Engine, purgeHistory } from "../shared/engine";
 import type { PurgeResult } from "../shared/stores";
 
 /** What `history prune` says it removed (or, with --dry-run, would remove). */

@@ -38,10 +38,11 @@ param queueNames array = [
 @description('The table the app only reads (shared/stores/tables.ts TABLES.desired).')
 param desiredTableName string = 'BillingProfileDesired'
 
-@description('The tables the app writes (TABLES.history, TABLES.leases).')
+@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.status).')
 param writtenTableNames array = [
   'BillingProfileHistory'
   'BillingProfileLeases'
+  'BillingProfileStatus'
 ]
 
 var roles = {
@@ -152,7 +153,8 @@ resource appDesiredReader 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 // Storage Table Data Contributor on BillingProfileHistory (a record per run, written ahead
-// of every PUT) and BillingProfileLeases (take, renew, release a target's lease). The
+// of every PUT), BillingProfileLeases (take, renew, release a target's lease) and
+// BillingProfileStatus (one row per target, kept by every run). The
 // tables exist (storage.bicep): with an endpoint URL the app does not create them.
 resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in writtenTableNames: {

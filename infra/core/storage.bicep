@@ -16,6 +16,7 @@ param tableNames array = [
   'BillingProfileDesired'
   'BillingProfileHistory'
   'BillingProfileLeases'
+  'BillingProfileStatus'
 ]
 
 @description('Queues: the per-target fan-out queue and the poison queue the host moves failed messages to.')

@@ -284,7 +284,8 @@ function statusFromRow(
     suspended,
     observeSince: mode === "observe" && status.mode === "observe" ? status.observeSince : undefined,
     suspendedSince: suspended && status.suspended === true ? status.suspendedSince : undefined,
-    lastRun: status.lastRun,
+    // The row keeps the public record of a HistoryRecord as the history store wrote it.
+    lastRun: status.lastRun as PublicHistoryRecord | undefined,
     latestAttempt:
       latest && latest.runId !== status.lastRun?.runId
         ? { outcome: latest.outcome, startedAt: latest.at, trigger: latest.trigger, error: latest.error ?? null, ...(latest.reason && latest.reason !== latest.error ? { reason: latest.reason } : {}) }

@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import { purgeHistory } from "../engine/retention";
+import { purgeHistory } from "../engine";
 import { contextLogger, getEngine } from "./worker";
 
 /**

@@ -1,11 +1,20 @@
-import type { HistoryRecord } from "./historyStore";
-
 /**
  * In-sync checks, compacted: a target's in-sync runs of one UTC day share one history row
  * (count, first and last check, the last run's details) instead of a row each. Every other
  * outcome keeps its own row. The check row sits where the day's last moment would, so a
  * newest-first read still meets the days in order.
  */
+/** What compaction reads of a run (a HistoryRecord; named here, not imported, so the history store can use this file). */
+export interface CheckRun {
+  outcome: string;
+  runId: string;
+  startedAt: string;
+  putMade: boolean;
+  putPending?: boolean;
+  putRequestId?: string;
+  checks?: Checks;
+}
+
 export interface Checks {
   count: number;
   /** Start time of the day's first and last check (ISO, UTC). */
@@ -19,7 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const CHECK_ROW_SUFFIX = "_checks";
 
 /** A run that changed nothing and tried nothing: an in-sync check with no PUT and no write-ahead row. */
-export function isCompactedCheck(record: HistoryRecord): boolean {
+export function isCompactedCheck(record: CheckRun): boolean {
   return record.outcome === "in-sync" && !record.putMade && !record.putPending && record.putRequestId === undefined && record.checks === undefined;
 }
 
@@ -44,7 +53,7 @@ export function isCheckRowKey(rowKey: string): boolean {
 }
 
 /** The day's checks with `record` counted in; `before` is the check row as read (undefined: the day's first). */
-export function checksAfter(before: HistoryRecord | undefined, record: HistoryRecord): Checks {
+export function checksAfter(before: CheckRun | undefined, record: CheckRun): Checks {
   const prior = before?.checks;
   if (!prior) return { count: 1, first: record.startedAt, last: record.startedAt };
   return {
@@ -54,7 +63,7 @@ export function checksAfter(before: HistoryRecord | undefined, record: HistoryRe
   };
 }
 
-function newestFirst(a: HistoryRecord, b: HistoryRecord): number {
+function newestFirst(a: CheckRun, b: CheckRun): number {
   if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
   return a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0;
 }
@@ -64,14 +73,14 @@ function newestFirst(a: HistoryRecord, b: HistoryRecord): number {
  * first by key) are put in time order, and reading stops only at the end of the day in
  * which `limit` records were reached.
  */
-export async function* completeDays(
+export async function* completeDays<R extends CheckRun>(
   pages: AsyncIterable<Record<string, unknown>[]>,
-  read: (entity: Record<string, unknown>) => HistoryRecord,
+  read: (entity: Record<string, unknown>) => R,
   limit: number,
-  keep: (record: HistoryRecord) => boolean = () => true,
-): AsyncGenerator<HistoryRecord> {
+  keep: (record: R) => boolean = () => true,
+): AsyncGenerator<R> {
   let day: string | undefined;
-  let group: HistoryRecord[] = [];
+  let group: R[] = [];
   let yielded = 0;
   for await (const page of pages) {
     for (const entity of page) {

@@ -1,6 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ContestedField, NotConvergedField } from "../model";
-import type { HistoryRecord, PublicHistoryRecord } from "./historyStore";
 import { isNotFound, isPreconditionFailed, storageError as tableError, TABLES, type TableFactory } from "./tables";
 
 /**
@@ -9,6 +8,40 @@ import { isNotFound, isPreconditionFailed, storageError as tableError, TABLES, t
  * history query per target. Generic over outcomes: the outcome is a string, with a reason
  * where the run gave one, so an outcome added later needs no change here.
  */
+/**
+ * What the status row reads of a run: a HistoryRecord (named here, not imported, so that
+ * the history store can keep status rows without an import cycle).
+ */
+export interface StatusRun {
+  runId: string;
+  target: string;
+  resourceKind?: string;
+  resourceId?: string;
+  trigger: string;
+  dryRun: boolean;
+  outcome: string;
+  changedFields: string[];
+  requestIds: string[];
+  putMade: boolean;
+  putPending?: boolean;
+  error: { message: string } | null;
+  startedAt: string;
+  mode?: string;
+  suspended?: boolean;
+  notConverged?: NotConvergedField[];
+  contested?: ContestedField[];
+  version?: string;
+  profileBefore?: unknown;
+  valuesSent?: unknown;
+  changes?: unknown[];
+  warnings?: unknown[];
+  violations?: unknown[];
+  addressValidation?: unknown;
+}
+
+/** The run as publicRecord() makes it: without the unmasked values. */
+export type PublicStatusRun = Omit<StatusRun, "profileBefore" | "valuesSent"> & { restorable: boolean };
+
 export interface StatusRow {
   target: string;
   resourceKind?: string;
@@ -16,7 +49,7 @@ export interface StatusRow {
   /** The latest run that says something (a run that only found the lease taken does not). */
   latest?: { runId: string; outcome: string; at: string; trigger: string; reason?: string; error?: string; putPending?: boolean; dryRun: boolean; order: string };
   /** The latest run that reached Partner Center (it made at least one call), masked. */
-  lastRun?: PublicHistoryRecord;
+  lastRun?: PublicStatusRun;
   lastRunOrder?: string;
   lastCorrection?: { at: string; fields: string[]; runId: string; order: string };
   /** As the latest run counted them, with when it did. */
@@ -41,32 +74,32 @@ const LAST_RUN_CHARS = 30_000;
  * Run order, not the writer's clock: a run that started later wins, whichever process writes
  * last. The run id breaks a tie; the same run's final record replaces its write-ahead one.
  */
-export function runOrder(record: Pick<HistoryRecord, "startedAt" | "runId">): string {
+export function runOrder(record: Pick<StatusRun, "startedAt" | "runId">): string {
   return `${record.startedAt}|${record.runId}`;
 }
 
 /** Why the run ended as it did, for outcomes that carry one (held, gone, failed...). */
-function reasonOf(record: HistoryRecord): string | undefined {
+function reasonOf(record: StatusRun): string | undefined {
   const own = (record as { reason?: unknown }).reason;
   if (typeof own === "string" && own !== "") return own;
   return record.error?.message;
 }
 
 /** A run that only found the lease taken says nothing about the target. */
-function saysSomething(record: HistoryRecord): boolean {
+function saysSomething(record: StatusRun): boolean {
   return record.outcome !== "in-progress" || record.putPending === true;
 }
 
-function lastRunOf(record: HistoryRecord): PublicHistoryRecord {
+function lastRunOf(record: StatusRun): PublicStatusRun {
   // As publicRecord() makes it (not imported: the history store uses this one).
   const { profileBefore: _profileBefore, valuesSent: _valuesSent, ...rest } = record;
-  const full: PublicHistoryRecord = { ...rest, restorable: rest.putMade || rest.putPending === true };
+  const full: PublicStatusRun = { ...rest, restorable: rest.putMade || rest.putPending === true };
   if (JSON.stringify(full).length <= LAST_RUN_CHARS) return full;
   return { ...full, changes: [], warnings: undefined, violations: undefined, addressValidation: undefined, requestIds: full.requestIds.slice(0, 20) };
 }
 
 /** The row after `record`, given the row before it (undefined: none yet). Pure, so concurrent writers can retry it. */
-export function applyRun(before: StatusRow | undefined, record: HistoryRecord): StatusRow {
+export function applyRun(before: StatusRow | undefined, record: StatusRun): StatusRow {
   const row: StatusRow = before ? { ...before } : { target: record.target, contested: [], notConverged: [] };
   const order = runOrder(record);
   const newest = saysSomething(record) && (!row.latest || order >= row.latest.order);
@@ -148,7 +181,7 @@ function fromEntity(e: Record<string, unknown>): StatusRow {
     resourceKind: str(e.ResourceKind),
     resourceId: str(e.ResourceId),
     latest: parsed<StatusRow["latest"]>(e.Latest, undefined),
-    lastRun: parsed<PublicHistoryRecord | undefined>(e.LastRun, undefined),
+    lastRun: parsed<PublicStatusRun | undefined>(e.LastRun, undefined),
     lastRunOrder: str(e.LastRunOrder),
     lastCorrection: parsed<StatusRow["lastCorrection"]>(e.LastCorrection, undefined),
     contested: parsed<ContestedField[]>(e.Contested, []),
@@ -174,7 +207,7 @@ export class StatusStore {
   }
 
   /** Folds one run into its target's row: read, merge, ETag-conditional write, again on a lost race. */
-  async record(record: HistoryRecord): Promise<void> {
+  async record(record: StatusRun): Promise<void> {
     try {
       await this.tables.ensure(this.client);
       for (let attempt = 1; ; attempt++) {

@@ -158,12 +158,12 @@ describe("role assignments", () => {
     }
   });
 
-  it("let the app read BillingProfileDesired and write only BillingProfileHistory and BillingProfileLeases (the code's table names)", async () => {
+  it("let the app read BillingProfileDesired and write only BillingProfileHistory, BillingProfileLeases and BillingProfileStatus (the code's table names)", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
     const reader = forApp.find((assignment) => assignment.role === "Storage Table Data Reader");
     const contributor = forApp.find((assignment) => assignment.role === "Storage Table Data Contributor");
     expect(reader?.scopeNames).toEqual([TABLES.desired]);
-    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases].sort());
+    expect(contributor?.scopeNames.sort()).toEqual([TABLES.history, TABLES.leases, TABLES.status].sort());
   });
 
   it("give blob rights on the deployment container and the host's two containers only, all created by storage.bicep", async () => {
