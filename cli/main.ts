@@ -30,6 +30,8 @@ export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged"]);
 /** Up to this many targets, status shows each one in full after the summary. */
 const STATUS_DETAIL_LIMIT = 25;
+/** Targets whose history is read at once: enough to overlap the requests, never thousands of sockets (EMFILE). */
+const HISTORY_READ_CONCURRENCY = 32;
 
 /** plan: 0 in sync, 2 drift, 1 error. */
 export function planExitCode(runs: RunResult[]): number {
@@ -328,7 +330,7 @@ export function buildProgram(io: CliIo): CliProgram {
     .action(async (opts: { target?: string; limit: number; json?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const records = (await mapWithConcurrency(targets, 16, (t) => e.history.list(t, { limit: opts.limit, columns: "public" }))).flat();
+      const records = (await mapWithConcurrency(targets, HISTORY_READ_CONCURRENCY, (t) => e.history.list(t, { limit: opts.limit, columns: "public" }))).flat();
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records));
     });
