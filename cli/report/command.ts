@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { mapWithConcurrency, SyncError, toSyncError } from "../../shared/core";
 import type { Engine } from "../../shared/engine";
+import type { DesiredRow } from "../../shared/stores";
 import { checkTargetName, parseDesiredEntity } from "../../shared/model";
 import { buildReportModel, type TargetHistory } from "./reportModel";
 import { renderReportModel } from "./render";
@@ -44,11 +45,11 @@ export function parseSince(value: string | undefined, now: Date): Date {
   return date;
 }
 
-async function readTarget(engine: Engine, target: string, since: Date, showPersonal: boolean): Promise<TargetHistory> {
+async function readTarget(engine: Engine, target: string, since: Date, showPersonal: boolean, rows?: Map<string, DesiredRow>): Promise<TargetHistory> {
   // The unmasked profile a run kept before its PUT is read only when it is to be shown.
   const [runs, row] = await Promise.all([
     engine.history.list(target, { since, limit: MAX_RUNS_PER_TARGET + 1, columns: showPersonal ? undefined : "public" }),
-    engine.desired.get(target),
+    rows ? rows.get(target) : engine.desired.get(target),
   ]);
   let desired: TargetHistory["desired"];
   if (row) {
@@ -64,10 +65,16 @@ async function readTarget(engine: Engine, target: string, since: Date, showPerso
 export async function writeReport(engine: Engine, options: ReportCommandOptions, now = new Date()): Promise<ReportSummary> {
   const since = parseSince(options.since, now);
   // A named target is read even without a desired row: a removed target's history is still auditable.
-  const targets = options.target !== undefined ? [checkTargetName(options.target)] : await engine.listTargets();
+  // Every target: the desired rows in one paged read (not a read per target).
+  let rows: Map<string, DesiredRow> | undefined;
+  if (options.target === undefined) {
+    rows = new Map();
+    for await (const row of engine.desired.rows()) rows.set(row.target, row);
+  }
+  const targets = options.target !== undefined ? [checkTargetName(options.target)] : [...rows!.keys()];
   const showPersonal = options.showPersonal === true;
   // Bounded: one history query per target, never thousands of sockets at once.
-  const histories = await mapWithConcurrency(targets, READ_CONCURRENCY, (t) => readTarget(engine, t, since, showPersonal));
+  const histories = await mapWithConcurrency(targets, READ_CONCURRENCY, (t) => readTarget(engine, t, since, showPersonal, rows));
   const model = buildReportModel({ generatedAt: now, since, targets: histories, showPersonal });
   const html = renderReportModel(model);
   try {
