@@ -209,7 +209,7 @@ async function statusesOf(engine: StatusSources, targets: readonly string[], con
   ]);
   const leases = new Map(held.map(({ target, ...lease }) => [target, lease]));
   const poison = poisonByTarget(context.poison);
-  const ctx = { now: context.now, poison: context.poison, poisonByTarget: poison };
+  const ctx = { now: context.now, poison: context.poison, poisonByTarget: poison, nextScheduledRun: nextRun(engine.settings.schedule, context.now) };
   return mapWithConcurrency(targets, PAGE_CONCURRENCY, async (target) => {
     const row = await engine.desired.get(target);
     const status = rows.get(target);
@@ -233,7 +233,7 @@ export async function allStatuses(engine: StatusSources, context: { now: Date; p
     engine.leases.listHeld(context.now),
   ]);
   const leases = new Map(held.map(({ target, ...lease }) => [target, lease]));
-  const ctx = { now: context.now, poison: context.poison, poisonByTarget: poisonByTarget(context.poison) };
+  const ctx = { now: context.now, poison: context.poison, poisonByTarget: poisonByTarget(context.poison), nextScheduledRun: nextRun(engine.settings.schedule, context.now) };
   return mapWithConcurrency(desired, PAGE_CONCURRENCY, async (row) => {
     const status = statuses.get(row.target);
     return status ? statusFromRow(engine, { target: row.target, row, status, lease: leases.get(row.target) }, ctx) : statusFromHistory(engine, row.target, row, leases.get(row.target), context);
@@ -266,7 +266,7 @@ function countStatusRow(summary: StatusSummary, target: string, status: StatusRo
 function statusFromRow(
   engine: StatusSources,
   parts: { target: string; row: DesiredRow | undefined; status: StatusRow; lease: LeaseInfo | undefined },
-  context: { now: Date; poison: PoisonEntry[]; poisonByTarget?: Map<string, PoisonEntry[]> },
+  context: { now: Date; poison: PoisonEntry[]; poisonByTarget?: Map<string, PoisonEntry[]>; nextScheduledRun?: string },
 ): TargetStatus {
   const { target, row, status, lease } = parts;
   const mode = row?.properties.Mode === "observe" ? "observe" : "enforce";
@@ -294,7 +294,8 @@ function statusFromRow(
     contested: contestsStand ? status.contested : [],
     notConverged: status.notConverged.map(({ field, desired, service }) => ({ field, desired, service })),
     running: lease && !lease.expired ? lease : undefined,
-    nextScheduledRun: nextRun(engine.settings.schedule, context.now),
+    // The same for every target: worked out once per read of many (see statusesOf).
+    nextScheduledRun: "nextScheduledRun" in context ? context.nextScheduledRun : nextRun(engine.settings.schedule, context.now),
     poison: context.poisonByTarget ? (context.poisonByTarget.get(target) ?? []) : context.poison.filter((p) => p.target === target),
   };
 }
