@@ -1,5 +1,9 @@
 import { TableClient, type TableEntity, type TransactionAction } from "@azure/data-tables";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli } from "../../cli/main";
+import { writeReport } from "../../cli/report/command";
 import { buildReportModel } from "../../cli/report/reportModel";
 import { renderHistory } from "../../cli/views";
 import type { Engine } from "../../shared/engine/engine";
@@ -241,6 +245,15 @@ describe("in-sync checks compacted", () => {
     h.sim.write({ purchaseOrderNumber: "HAND-2" });
     const third = await engine.syncTarget({ target: "cp-read", trigger: "timer" });
     expect(third.contested?.map((c) => c.field)).toEqual(["PurchaseOrderNumber"]);
+    // The report of one target (its own query) and of every target (one query across them) agree: 9 runs, 3 rows a day.
+    const dir = mkdtempSync(join(tmpdir(), "fleet-report-"));
+    const one = await writeReport(engine, { out: join(dir, "one.html"), target: "cp-read" });
+    const all = await writeReport(engine, { out: join(dir, "all.html") });
+    expect(one.runs).toBe(9);
+    const rowOf = (file: string) => /<tr><td>cp-read<\/td>.*?<\/tr>/.exec(readFileSync(join(dir, file), "utf8"))?.[0];
+    expect(rowOf("all.html")).toBeDefined();
+    expect(rowOf("all.html")).toBe(rowOf("one.html"));
+    expect(all.runs).toBeGreaterThanOrEqual(9);
   });
 });
 
