@@ -8,9 +8,7 @@ import { loadSettings } from "../shared/config";
 import { mapWithConcurrency } from "../shared/core";
 import { Engine, purgeHistory } from "../shared/engine";
 import { entityFromDocument } from "../shared/model";
-import { checkRowKey, type HistoryRecord } from "../shared/stores";
-import { historyRowKey } from "../shared/stores/historyStore";
-import { TABLES } from "../shared/stores/tables";
+import { checkRowKey, type HistoryRecord, historyRowKey, TABLES } from "../shared/stores";
 import { defaultLiveProfile } from "../simulator/defaultProfile";
 import { figure, ROOT, startAzuriteProcess } from "./lib";
 

@@ -15,3 +15,5 @@ export { checkRowKey, isCompactedCheck, utcDay } from "./checkRows";
 export type { Checks } from "./checkRows";
 export { PURGE_RULES, purgeExpired } from "./purge";
 export type { PurgeOptions, PurgeResult, PurgeRule } from "./purge";
+export { historyRowKey } from "./historyStore";
+export { TABLES } from "./tables";

@@ -250,9 +250,8 @@ describe("in-sync checks compacted", () => {
     const one = await writeReport(engine, { out: join(dir, "one.html"), target: "cp-read" });
     const all = await writeReport(engine, { out: join(dir, "all.html") });
     expect(one.runs).toBe(9);
-    const rowOf = (file: string) => /<tr><td>cp-read<\/td>.*?<\/tr>/.exec(readFileSync(join(dir, file), "utf8"))?.[0];
-    expect(rowOf("all.html")).toBeDefined();
-    expect(rowOf("all.html")).toBe(rowOf("one.html"));
+    // Target and runs (the outcome columns shown depend on every target in the report).
+    for (const file of ["one.html", "all.html"]) expect(readFileSync(join(dir, file), "utf8")).toContain('<tr><td>cp-read</td><td class="num">9</td>');
     expect(all.runs).toBeGreaterThanOrEqual(9);
   });
 });
