@@ -23,7 +23,7 @@ export const ROOT = join(__dirname, "..", "..");
  * Azurite's Table service in its own process, as Table Storage is a remote service for the
  * engine: its CPU time must not be counted as engine overhead.
  */
-export async function startAzuriteProcess(): Promise<{ connectionString: string; stop: () => void }> {
+export async function startAzuriteProcess(): Promise<{ connectionString: string; stop: () => void; pid?: number }> {
   const bin = join(ROOT, "node_modules", "azurite", "dist", "src", "table", "main.js");
   // Azurite prints the port it was given, not the one it got: pick a free one first.
   const free = await new Promise<number>((resolve) => {
@@ -48,6 +48,7 @@ export async function startAzuriteProcess(): Promise<{ connectionString: string;
   return {
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
     stop: () => void child.kill(),
+    pid: child.pid,
   };
 }
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
-import { isJsonObject, isSyncError, jsonErrorPosition, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
+import { isJsonObject, isSyncError, jsonErrorPosition, mapWithConcurrency, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import {
   adoptAllCustomers,
   deletionsOf,
@@ -36,6 +36,7 @@ import { registerApprove } from "./approve";
 import { putCounter, summaryLine } from "./runSummary";
 import { registerUnlock } from "./unlockCommand";
 import { checkEncoding, encodeText, readTextFile, writeTextFile } from "./textFile";
+import { registerHistoryPrune } from "./historyPrune";
 import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, renderRuns, renderStatus, renderSummary } from "./views";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
@@ -43,6 +44,8 @@ export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged", "uncertain"]);
 /** Up to this many targets, status shows each one in full after the summary. */
 const STATUS_DETAIL_LIMIT = 25;
+/** Targets whose history is read at once: enough to overlap the requests, never thousands of sockets (EMFILE). */
+const HISTORY_READ_CONCURRENCY = 32;
 
 /** plan: 0 in sync, 2 drift, 1 error. */
 export function planExitCode(runs: RunResult[]): number {
@@ -412,7 +415,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   registerChangeCommands(desired, { io, getEngine, out, setExitCode: (code) => (exitCode = code) });
 
-  program
+  const historyCommand = program
     .command("history")
     .description("Recorded runs, newest first.")
     .option("--target <name>", "one target (default: every target)")
@@ -426,11 +429,12 @@ export function buildProgram(io: CliIo): CliProgram {
     .action(async (opts: { target?: string; limit: number; json?: boolean; showPersonal?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const read = (await Promise.all(targets.map((t) => e.history.list(t, { limit: opts.limit, columns: opts.showPersonal ? undefined : "public" })))).flat();
+      const read = (await mapWithConcurrency(targets, HISTORY_READ_CONCURRENCY, (t) => e.history.list(t, { limit: opts.limit, columns: opts.showPersonal ? undefined : "public" }))).flat();
       const records = opts.showPersonal ? read.map(revealHistory) : read;
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records, { showChanges: !!opts.showPersonal }));
     });
+  registerHistoryPrune(historyCommand, { getEngine, out });
 
   program
     .command("report")

@@ -89,6 +89,12 @@ export function renderRuns(runs: RunResult[], options: ViewOptions): string {
   return runs.map((r) => renderRun(r, options)).join("\n");
 }
 
+/** A day of compacted checks as one line: "in sync, 24 checks, 00:00-23:00" (UTC). */
+export function checksLine(checks: { count: number; first: string; last: string }): string {
+  const hhmm = (iso: string) => iso.slice(11, 16);
+  return `in sync, ${checks.count} check${checks.count === 1 ? "" : "s"}, ${hhmm(checks.first)}-${hhmm(checks.last)}`;
+}
+
 export function renderHistory(records: HistoryRecord[], options: { showChanges?: boolean } = {}): string {
   if (records.length === 0) return "No runs recorded.\n";
   const rows = records.map((r) =>
@@ -98,7 +104,7 @@ export function renderHistory(records: HistoryRecord[], options: { showChanges?:
       r.runId,
       r.target,
       r.trigger + (r.dryRun ? " (dry run)" : ""),
-      r.outcome,
+      r.checks ? checksLine(r.checks) : r.outcome,
       r.changedFields.join(",") || "-",
       r.correlationId,
       r.error ? `${r.error.code}${r.error.status ? ` ${r.error.status}` : ""}` : "",

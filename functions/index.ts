@@ -14,3 +14,4 @@ export { billingProfileSyncTimer } from "./billingProfileSyncTimer";
 export { billingProfileSyncQueue } from "./billingProfileSyncQueue";
 export { syncHttp } from "./syncHttp";
 export { statusHttp } from "./statusHttp";
+export { billingProfilePurgeTimer } from "./billingProfilePurgeTimer";

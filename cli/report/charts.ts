@@ -49,7 +49,7 @@ export interface TimelineBin {
 }
 
 /** Runs counted by outcome per bin, from the bin holding `from` to the one holding `to`. */
-export function timelineBins(runs: readonly { at: string; outcome: Outcome }[], from: Date, to: Date): { bins: TimelineBin[]; binning: Binning } {
+export function timelineBins(runs: readonly { at: string; outcome: Outcome; count?: number }[], from: Date, to: Date): { bins: TimelineBin[]; binning: Binning } {
   const binning = binningFor(Math.max(0, to.getTime() - from.getTime()));
   const first = Math.floor(from.getTime() / Math.min(binning.sizeInMs, DAY)) * Math.min(binning.sizeInMs, DAY);
   const count = Math.max(1, Math.ceil((to.getTime() - first + 1) / binning.sizeInMs));
@@ -57,8 +57,10 @@ export function timelineBins(runs: readonly { at: string; outcome: Outcome }[], 
   for (const run of runs) {
     const i = Math.floor((Date.parse(run.at) - first) / binning.sizeInMs);
     if (!(i >= 0 && i < count)) continue;
-    bins[i].counts[run.outcome] = (bins[i].counts[run.outcome] ?? 0) + 1;
-    bins[i].total++;
+    // A day's compacted in-sync checks are one row standing for `count` runs.
+    const n = run.count ?? 1;
+    bins[i].counts[run.outcome] = (bins[i].counts[run.outcome] ?? 0) + n;
+    bins[i].total += n;
   }
   return { bins, binning };
 }
@@ -78,7 +80,7 @@ function binLabel(start: number, unit: Binning["unit"]): string {
 const num = (n: number) => String(Math.round(n * 10) / 10);
 
 /** Stacked bars of runs by outcome over time. */
-export function timelineSvg(runs: readonly { at: string; outcome: Outcome }[], from: Date, to: Date): string {
+export function timelineSvg(runs: readonly { at: string; outcome: Outcome; count?: number }[], from: Date, to: Date): string {
   const { bins, binning } = timelineBins(runs, from, to);
   const width = 960;
   const height = 220;

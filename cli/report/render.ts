@@ -36,7 +36,7 @@ const td = (html: string, className?: string) => `<td${className ? ` class="${cl
 
 function legend(model: ReportModel): string {
   const counts = new Map<Outcome, number>();
-  for (const r of model.runs) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  for (const r of model.runs) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + (r.count ?? 1));
   const items = STACK_ORDER.filter((o) => counts.has(o)).map((o) => `<li><span class="swatch" style="background:${OUTCOME_COLORS[o]}"></span>${e(o)} <span class="muted">${counts.get(o)}</span></li>`);
   return `<ul class="legend" aria-label="Outcomes">${items.join("")}</ul>`;
 }
@@ -85,9 +85,9 @@ function header(model: ReportModel): string {
   const facts: [string, string][] = [
     ["Period", `${timeTag(model.since)} to ${timeTag(model.generatedAt)}`],
     ["Targets", targetList(targets)],
-    ["Runs", String(model.runs.length)],
+    ["Runs", String(model.runs.reduce((n, r) => n + (r.count ?? 1), 0))],
     ["Corrections", `${model.corrections.length} field change${model.corrections.length === 1 ? "" : "s"}`],
-    ["Source", "the BillingProfileHistory table (one row per run) and BillingProfileDesired (the desired state now)"],
+    ["Source", "the BillingProfileHistory table (one row per run; a day's in-sync checks of a target share one) and BillingProfileDesired (the desired state now)"],
     ["Personal values", model.showPersonal ? "shown where the history holds them (--show-personal)" : "masked (first character kept), as everywhere outside the history table"],
   ];
   const truncated = model.summaries.filter((s) => s.truncated).map((s) => s.target);

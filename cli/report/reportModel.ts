@@ -98,8 +98,8 @@ export interface ReportModel {
   generatedAt: string;
   since: string;
   showPersonal: boolean;
-  /** Every run of the period, for the timeline. */
-  runs: { at: string; outcome: Outcome; target: string }[];
+  /** Every run of the period, for the timeline; a day's compacted checks are one entry of `count` runs. */
+  runs: { at: string; outcome: Outcome; target: string; count?: number }[];
   summaries: TargetSummary[];
   /** Field changes the runs made (a PUT went out), newest first. */
   corrections: CorrectionRow[];
@@ -218,11 +218,11 @@ export function buildReportModel(input: ReportInput): ReportModel {
 
   const summaries: TargetSummary[] = input.targets.map((t) => {
     const byOutcome: Partial<Record<Outcome, number>> = {};
-    for (const r of t.runs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
+    for (const r of t.runs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + (r.checks?.count ?? 1);
     const newest = [...t.runs].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
     return {
       target: t.target,
-      runs: t.runs.length,
+      runs: t.runs.reduce((n, r) => n + (r.checks?.count ?? 1), 0),
       byOutcome,
       lastRun: newest[0] && { at: newest[0].startedAt, outcome: newest[0].outcome },
       lastCorrection: newest.find((r) => r.putMade)?.startedAt,
@@ -234,7 +234,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     generatedAt: input.generatedAt.toISOString(),
     since: input.since.toISOString(),
     showPersonal,
-    runs: runs.map((r) => ({ at: r.startedAt, outcome: r.outcome, target: r.target })),
+    runs: runs.map((r) => ({ at: r.startedAt, outcome: r.outcome, target: r.target, ...(r.checks ? { count: r.checks.count } : {}) })),
     summaries,
     corrections,
     driftLeft,

@@ -26,12 +26,13 @@ param keyVaultName string
 @description('The desired state (shared/stores/tables.ts TABLES.desired): read by every run, written only to suspend a departed customer.')
 param desiredTableName string = 'BillingProfileDesired'
 
-@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges).')
+@description('The tables the app writes (TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges, TABLES.status).')
 param writtenTableNames array = [
   'BillingProfileHistory'
   'BillingProfileLeases'
   'BillingProfileSweeps'
   'BillingProfileDesiredChanges'
+  'BillingProfileStatus'
 ]
 
 var roles = {
@@ -123,7 +124,8 @@ resource appDesiredContributor 'Microsoft.Authorization/roleAssignments@2022-04-
 // of every PUT), BillingProfileLeases (take, renew, release a target's lease) and
 // BillingProfileSweeps (a sweep's PUT count, reserved before each PUT). The
 // BillingProfileDesiredChanges (a run logs a desired row changed outside billing-sync, and
-// the app's own suspension of a departed customer). The
+// the app's own suspension of a departed customer), BillingProfileStatus (one row per
+// target, kept by every run). The
 // tables exist (storage.bicep): with an endpoint URL the app does not create them.
 resource appWrittenTablesContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (tableName, i) in writtenTableNames: {

@@ -19,6 +19,7 @@ param tableNames array = [
   'BillingProfileLeases'
   'BillingProfileSweeps'
   'BillingProfileDesiredChanges'
+  'BillingProfileStatus'
 ]
 
 @description('Queues: the per-target fan-out queue and the poison queue the host moves failed messages to.')

@@ -1,6 +1,7 @@
 import { type CloudName, CLOUDS } from "../partnerCenter";
 import { type ChangeControlSettings, parseChangeControl } from "./changeControl";
 import { GUID, KEY_VAULT_SECRET_NAME, SyncError } from "../core";
+import { parseRetention, type RetentionSettings } from "./retention";
 
 /**
  * Where the queue is: the host's own storage (AzureWebJobsStorage), so that the queue the
@@ -45,6 +46,13 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     production: true,
   },
   { name: "BILLING_SYNC_SCHEDULE", meaning: "NCRONTAB schedule of the timer (six fields)", production: true, default: "0 0 * * * *" },
+  {
+    name: "BILLING_SYNC_HISTORY_RETENTION_DAYS",
+    meaning: "days the history rows of runs that did or tried something (and the desired-state change log, but for each target's last write) are kept; older ones are purged daily. A run older than this cannot be restored",
+    production: false,
+    default: "400",
+  },
+  { name: "BILLING_SYNC_CHECK_RETENTION_DAYS", meaning: "days a target's compacted in-sync check rows (one a UTC day) are kept; older ones are purged daily", production: false, default: "35" },
   {
     name: "PARTNER_CENTER_CALLS_PER_MINUTE",
     meaning:
@@ -171,6 +179,8 @@ export interface Settings {
   maxCorrectionsPerSweep?: number;
   /** Change control of the desired state (./changeControl); absent = the defaults. */
   changeControl?: ChangeControlSettings;
+  /** How long history rows are kept (absent: the defaults, DEFAULT_RETENTION). */
+  retention?: RetentionSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -454,5 +464,6 @@ export function loadSettings(env: Env = process.env): Settings {
     callsPerMinute: parseCallsPerMinute(env),
     maxCorrectionsPerSweep: parseMaxCorrections(env),
     changeControl: parseChangeControl(env),
+    retention: parseRetention(env),
   };
 }

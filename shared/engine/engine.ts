@@ -16,7 +16,7 @@ import { planSweep, scheduleIntervalInMs, type SweepPlan } from "./sweep";
 import { checkBeforePut, type Preflight } from "./preflight";
 import { newSweepId, sweepLimit } from "./sweepGate";
 import type { Interruption } from "./interruption";
-import { type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
+import { allStatuses, type StatusPage, statusPage, type StatusSummary, statusSummary, targetStatus, type TargetStatus } from "./status";
 
 export interface EngineOptions {
   log?: Logger;
@@ -70,8 +70,6 @@ export interface SyncAllOptions {
 
 /** Runs in flight per Partner Center call slot in a fan-out (table I/O overlaps the calls). */
 const RUNS_PER_PARTNER_SLOT = 4;
-/** Status reads per target are table I/O only. */
-const STATUS_CONCURRENCY = 8;
 
 /** A target's account may name its own tenant and refresh-token secret; the settings give the defaults. */
 function settingsCredential(settings: Settings, account: AccountRef, options: EngineOptions): TokenCredential {
@@ -92,6 +90,8 @@ export class Engine {
   readonly sweeps: SweepStore;
   /** The change log of the desired state (docs/change-control.md). */
   readonly changes: DesiredChangeStore;
+  /** The storage account's table clients (the retention purge goes through them). */
+  readonly tables: TableFactory;
   readonly queue?: TargetQueue;
   /** Targets with a fan-out message outstanding (one sweep at a time). */
   readonly queued: QueuedTargets;
@@ -109,6 +109,7 @@ export class Engine {
     private readonly options: EngineOptions = {},
   ) {
     const tables = new TableFactory(settings.storage, options.storageRetry);
+    this.tables = tables;
     this.partnerGate = options.partnerCallLimit === undefined ? processCallGate() : new Semaphore(options.partnerCallLimit);
     this.desired = new DesiredStateStore(tables);
     this.history = new HistoryStore(tables);
@@ -276,8 +277,8 @@ export class Engine {
 
   /** Every target's status in full: for a handful of targets (a summary is for thousands). */
   async status(now = new Date()): Promise<TargetStatus[]> {
-    const [targets, poison] = await Promise.all([this.listTargets(), this.poison()]);
-    return mapWithConcurrency(targets, STATUS_CONCURRENCY, (target) => targetStatus(this, target, { now, poison }));
+    const poison = await this.poison();
+    return allStatuses(this, { now, poison });
   }
 
   async targetStatus(target: string, now = new Date()): Promise<TargetStatus> {

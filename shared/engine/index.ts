@@ -2,6 +2,7 @@ export { Engine } from "./engine";
 export type { EngineOptions } from "./engine";
 export type { Preflight } from "./preflight";
 export type { FinishedRun } from "./run";
+export { purgeHistory } from "./retention";
 export { DEFAULT_STATUS_PAGE_SIZE, MAX_STATUS_PAGE_SIZE } from "./status";
 export type { StatusPage, StatusSummary, TargetStatus } from "./status";
 export { applyDesiredEdit, planAdopt, planRestore } from "./undo";

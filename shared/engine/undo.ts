@@ -61,7 +61,8 @@ export async function planRestore(engine: Engine, runId: string, target?: string
     const values = new Map(record.changedFields.filter((f) => kind.fieldsByName.has(f)).map((f) => [f, liveValue(before, kind.fieldsByName.get(f)!.path)]));
     return proposal(t, current, values, await engine.readLive(current.state.resource, current.state.account));
   }
-  throw new SyncError("TargetNotFound", `No run ${runId} in the history${target ? ` of "${target}"` : ""}.`);
+  // Rows go after the retention (BILLING_SYNC_HISTORY_RETENTION_DAYS); an in-sync check keeps no row of its own, and restores nothing.
+  throw new SyncError("TargetNotFound", `No run ${runId} in the history${target ? ` of "${target}"` : ""} (a run older than the history retention has been purged and cannot be restored).`);
 }
 
 /** Adopt: take live values into the desired row (accepting a hand change). Default: every managed field that drifts. */

@@ -1,7 +1,9 @@
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
 import { type AddressValidationSummary, type ContestedField, type FieldChange, MAX_PROFILE_DEPTH, type Mode, type NotConvergedField, type Outcome, type RuleViolation, type RunError, type Trigger } from "../model";
 import { isJsonObject, type JsonObject, parseJsonText, toJsonText } from "../core";
-import { statusOf, storageError as tableError, storageFailure, TABLES, type TableFactory } from "./tables";
+import { isNotFound, isPreconditionFailed, statusOf, storageError as tableError, storageFailure, TABLES, type TableFactory } from "./tables";
+import { checkRowKey, type Checks, checksAfter, completeDays, isCompactedCheck } from "./checkRows";
+import { StatusStore } from "./statusStore";
 
 /** One run of one target, as kept in BillingProfileHistory. */
 export interface HistoryRecord {
@@ -67,6 +69,11 @@ export interface HistoryRecord {
   desiredHashes?: Record<string, string>;
   /** An `uncertain` run: the later run that read the live profile and set PutMade to what it found. */
   resolvedBy?: string;
+  /**
+   * A day's in-sync checks of the target, compacted into one row (the rest of the record is
+   * the last check's): how many, the first and the last start time (UTC). Absent on a run's own row.
+   */
+  checks?: Checks;
 }
 
 export type PublicHistoryRecord = Omit<HistoryRecord, "profileBefore" | "valuesSent" | "desiredHashes"> & { restorable: boolean };
@@ -78,7 +85,7 @@ export function publicRecord(record: HistoryRecord): PublicHistoryRecord {
   return { ...rest, restorable: rest.putMade || rest.putPending === true || (rest.outcome === "uncertain" && rest.resolvedBy === undefined) };
 }
 
-const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "SweepId", "HeldReason", "DesiredHashes", "ResolvedBy"] as const;
+const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "RunId", "Trigger", "DryRun", "Outcome", "ChangedFields", "StartedAt", "NotConverged", "PutMade", "PutPending", "ResourceKind", "ResourceId", "SweepId", "HeldReason", "DesiredHashes", "ResolvedBy", "ChecksCount", "FirstCheckAt"] as const;
 const COLUMNS = {
   summary: SUMMARY_COLUMNS,
   /** What the status summary needs of a target's latest runs. */
@@ -197,6 +204,8 @@ function toEntity(record: HistoryRecord): TableEntity<Record<string, unknown>> {
     HeldReason: record.heldReason,
     DesiredHashes: record.desiredHashes && Object.keys(record.desiredHashes).length ? JSON.stringify(record.desiredHashes) : undefined,
     ResolvedBy: record.resolvedBy,
+    ChecksCount: record.checks?.count,
+    FirstCheckAt: record.checks?.first,
   };
 }
 
@@ -272,6 +281,7 @@ function fromEntity(entity: Record<string, unknown>): HistoryRecord {
     heldReason: str(entity.HeldReason),
     desiredHashes: parseJson<Record<string, string> | undefined>(entity.DesiredHashes, undefined),
     resolvedBy: str(entity.ResolvedBy),
+    checks: typeof entity.ChecksCount === "number" ? { count: entity.ChecksCount, first: str(entity.FirstCheckAt) ?? String(entity.StartedAt), last: String(entity.StartedAt) } : undefined,
   };
 }
 
@@ -280,12 +290,56 @@ const storageError = (action: string, err: unknown) => tableError(TABLES.history
 /** BillingProfileHistory: PartitionKey = target, RowKey = inverted start time + run id. */
 export class HistoryStore {
   private readonly client: TableClient;
+  /** Kept by every record written here: what status reads instead of the history. */
+  readonly status: StatusStore;
 
   constructor(private readonly tables: TableFactory) {
     this.client = tables.client(TABLES.history);
+    this.status = new StatusStore(tables);
   }
 
+  /** The run's row (an in-sync check: its day's check row), then its target's status row. */
   async add(record: HistoryRecord): Promise<void> {
+    if (isCompactedCheck(record)) await this.addCheck(record);
+    else await this.addRun(record);
+    await this.status.record(record);
+  }
+
+  /**
+   * Folds an in-sync check into the target's check row of its UTC day: read, merge, write
+   * conditional on the ETag, again when a concurrent check of the same target won the race.
+   */
+  private async addCheck(record: HistoryRecord): Promise<void> {
+    const rowKey = checkRowKey(record.startedAt);
+    try {
+      await this.tables.ensure(this.client);
+      for (let attempt = 1; ; attempt++) {
+        let current: (Record<string, unknown> & { etag: string }) | undefined;
+        try {
+          current = await this.client.getEntity<Record<string, unknown>>(record.target, rowKey);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        const before = current && fromEntity(current);
+        const checks = checksAfter(before, record);
+        // The newest check (by start time, then run id) gives the row its run's details.
+        const newest = !before || `${record.startedAt}|${record.runId}` >= `${before.startedAt}|${before.runId}`;
+        const entity = { ...toEntity({ ...(newest ? record : before), checks }), rowKey };
+        try {
+          if (current) await this.client.updateEntity(entity, "Replace", { etag: current.etag });
+          else await this.client.createEntity(entity);
+          return;
+        } catch (err) {
+          if (!isPreconditionFailed(err) || attempt >= 12) throw err;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        }
+      }
+    } catch (err) {
+      throw storageError(`record check ${record.runId}`, err);
+    }
+  }
+
+  private async addRun(record: HistoryRecord): Promise<void> {
     try {
       await this.tables.ensure(this.client);
       // Upsert: a run's final record replaces the row it wrote ahead of its PUT.
@@ -313,20 +367,19 @@ export class HistoryStore {
     const limit = options.limit ?? 20;
     const out: HistoryRecord[] = [];
     // RowKeys grow as start times shrink: "started at or after since" is "RowKey below since's key + 1 ms".
+    // (A day's check row is keyed at the day's end: it is in when its day reaches into the window.)
     const filter = options.since
       ? odata`PartitionKey eq ${target} and RowKey lt ${historyRowKey(new Date(options.since.getTime() - 1).toISOString(), "")}`
       : odata`PartitionKey eq ${target}`;
     try {
       await this.tables.ensure(this.client);
       const select = options.columns ? [...COLUMNS[options.columns]] : undefined;
-      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } }).byPage({ maxPageSize: Math.min(limit, 1000) });
-      for await (const page of pages) {
-        for (const entity of page) {
-          out.push(fromEntity(entity));
-          if (out.length >= limit) return out;
-        }
-      }
-      return out;
+      const pages = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } }).byPage({ maxPageSize: Math.min(limit + 24, 1000) });
+      // Rows come by day (a check row heads its day); within a day they are put in time order,
+      // so the limit cuts only after the whole day it falls in has been read.
+      const since = options.since?.getTime();
+      for await (const record of completeDays(pages, fromEntity, limit, (r) => since === undefined || Date.parse(r.startedAt) >= since)) out.push(record);
+      return out.slice(0, limit);
     } catch (err) {
       throw storageError(`read the history of "${target}"`, err);
     }
@@ -338,6 +391,36 @@ export class HistoryStore {
       await this.client.updateEntity({ partitionKey: record.target, rowKey: historyRowKey(record.startedAt, record.runId), PutMade: found.putMade, ResolvedBy: found.resolvedBy }, "Merge");
     } catch (err) {
       throw storageError(`settle run ${record.runId}`, err);
+    }
+  }
+
+  /**
+   * Every target's runs started at or after `since`, in one query across partitions, a
+   * target at a time (newest first within it): what a report of every target reads, instead
+   * of a query per target.
+   */
+  async *listSince(since: Date, options: { columns?: keyof typeof COLUMNS } = {}): AsyncGenerator<{ target: string; runs: HistoryRecord[] }> {
+    const filter = odata`RowKey lt ${historyRowKey(new Date(since.getTime() - 1).toISOString(), "")}`;
+    const select = options.columns ? [...COLUMNS[options.columns]] : undefined;
+    let target: string | undefined;
+    let runs: HistoryRecord[] = [];
+    const done = () => ({ target: target!, runs: runs.filter((r) => Date.parse(r.startedAt) >= since.getTime()).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)) });
+    try {
+      await this.tables.ensure(this.client);
+      for await (const page of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select } }).byPage({ maxPageSize: 1000 })) {
+        for (const entity of page) {
+          const pk = String(entity.partitionKey);
+          if (pk !== target) {
+            if (target !== undefined) yield done();
+            target = pk;
+            runs = [];
+          }
+          runs.push(fromEntity(entity));
+        }
+      }
+      if (target !== undefined) yield done();
+    } catch (err) {
+      throw storageError(`read the history since ${since.toISOString()}`, err);
     }
   }
 

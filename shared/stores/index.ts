@@ -19,3 +19,11 @@ export { DesiredChangeStore, CHANGE_PENDING_GRACE_IN_MS } from "./desiredChangeS
 export type { ChangeEntry, ChangeKind, ChangeState, FieldEdit, Via } from "./desiredChangeStore";
 export { DepartureStore } from "./departureStore";
 export type { SweepInfo } from "./departureStore";
+export { StatusStore, applyRun, runOrder } from "./statusStore";
+export type { StatusRow } from "./statusStore";
+export { checkRowKey, isCompactedCheck, utcDay } from "./checkRows";
+export type { Checks } from "./checkRows";
+export { PURGE_RULES, purgeExpired } from "./purge";
+export type { PurgeOptions, PurgeResult, PurgeRule } from "./purge";
+export { historyRowKey } from "./historyStore";
+export { TABLES } from "./tables";

@@ -12,6 +12,7 @@ export const TABLES = {
   leases: "BillingProfileLeases",
   sweeps: "BillingProfileSweeps",
   desiredChanges: "BillingProfileDesiredChanges",
+  status: "BillingProfileStatus",
 } as const;
 
 export interface TableFactoryOptions {

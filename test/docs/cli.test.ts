@@ -6,7 +6,7 @@ const HEADER = "| command | what it does | exit code |";
 
 /**
  * Every command that runs something (a leaf of the tree), as "desired adopt" -> its long
- * options. A group (desired, auth) has no row of its own: its subcommands' rows name it.
+ * options. A group (desired, auth) has no row of its own (a command with options and subcommands, history, has): its subcommands' rows name it.
  */
 function programCommands(command: Command, prefix: string[] = []): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -14,6 +14,8 @@ function programCommands(command: Command, prefix: string[] = []): Map<string, s
     const path = [...prefix, sub.name()];
     if (sub.commands.length > 0) {
       for (const [name, options] of programCommands(sub, path)) out.set(name, options);
+      // A command that runs something and has subcommands too (history, history prune) has a row of its own.
+      if (sub.options.length > 0) out.set(path.join(" "), sub.options.map((option) => option.long ?? option.flags).sort());
     } else {
       out.set(path.join(" "), sub.options.map((option) => option.long ?? option.flags).sort());
     }

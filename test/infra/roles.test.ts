@@ -157,10 +157,10 @@ describe("role assignments", () => {
     }
   });
 
-  it("let the app write only BillingProfileDesired (to suspend a departed customer), BillingProfileHistory, BillingProfileLeases, BillingProfileSweeps and BillingProfileDesiredChanges (the code's table names)", async () => {
+  it("let the app write only BillingProfileDesired (to suspend a departed customer), BillingProfileHistory, BillingProfileLeases, BillingProfileSweeps, BillingProfileDesiredChanges and BillingProfileStatus (the code's table names)", async () => {
     const forApp = (await allAssignments()).filter((assignment) => assignment.principal === "appPrincipalId");
     const contributors = forApp.filter((assignment) => assignment.role === "Storage Table Data Contributor");
-    expect(contributors.flatMap((assignment) => assignment.scopeNames).sort()).toEqual([TABLES.desired, TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges].sort());
+    expect(contributors.flatMap((assignment) => assignment.scopeNames).sort()).toEqual([TABLES.desired, TABLES.history, TABLES.leases, TABLES.sweeps, TABLES.desiredChanges, TABLES.status].sort());
     // The desired table's grant says why the app writes it: the departed customer's suspension.
     const desired = contributors.find((assignment) => assignment.scopeNames.includes(TABLES.desired));
     expect(desired?.comment).toMatch(/departed customer|customer gone/);

@@ -37,7 +37,7 @@ describe("storage account", () => {
     };
     // The tables the code opens (shared/stores/tables.ts), not a copy.
     expect(arrayOfStrings("tableNames").sort()).toEqual(Object.values(TABLES).sort());
-    expect(Object.values(TABLES)).toHaveLength(5);
+    expect(Object.values(TABLES)).toHaveLength(6);
     expect(arrayOfStrings("queueNames")).toEqual(["billing-sync-targets", "billing-sync-targets-poison"]);
     const [tables] = await created("Microsoft.Storage/storageAccounts/tableServices/tables");
     const [queues] = await created("Microsoft.Storage/storageAccounts/queueServices/queues");

@@ -112,13 +112,14 @@ describe("the deployment package", () => {
     }
   });
 
-  it("indexes its four functions through @azure/functions, as the worker does, and registers the postInvocation hook", async () => {
+  it("indexes its five functions through @azure/functions, as the worker does, and registers the postInvocation hook", async () => {
     const report = await runWorker([]);
     // .ci/run repeats this file under Node 22 (what Azure runs) and says so here.
     if (process.env.BILLING_SYNC_EXPECT_NODE_MAJOR) expect(report.node.split(".")[0]).toBe(`v${process.env.BILLING_SYNC_EXPECT_NODE_MAJOR}`);
     expect(report.programmingModel?.name).toBe("@azure/functions");
     const byName = Object.fromEntries(report.functions.map((f) => [f.name, Object.values(f.bindings)]));
-    expect(Object.keys(byName).sort()).toEqual(["billingProfileSyncQueue", "billingProfileSyncTimer", "status", "sync"]);
+    expect(Object.keys(byName).sort()).toEqual(["billingProfilePurgeTimer", "billingProfileSyncQueue", "billingProfileSyncTimer", "status", "sync"]);
+    expect(byName.billingProfilePurgeTimer).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "0 30 2 * * *" })]);
     expect(byName.sync).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", direction: "in", methods: ["POST"], authLevel: "function", route: "sync" })]));
     expect(byName.status).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", methods: ["GET"], authLevel: "function", route: "status" })]));
     expect(byName.billingProfileSyncTimer).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "%BILLING_SYNC_SCHEDULE%" })]);

@@ -234,8 +234,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   })();
 
   // Only what the checks need, so the soak's own bookkeeping does not show as engine memory.
-  type Kept = Pick<RunResult, "runId" | "recorded" | "outcome">;
-  const keep = (r: RunResult): Kept => ({ runId: r.runId, recorded: r.recorded, outcome: r.outcome });
+  type Kept = Pick<RunResult, "runId" | "recorded" | "outcome" | "target">;
+  const keep = (r: RunResult): Kept => ({ runId: r.runId, recorded: r.recorded, outcome: r.outcome, target: r.target });
   const results: Kept[] = [];
   const deliberate = new Set<string>();
   const outages = { beforeRun: 0, betweenGetAndPut: 0 };
@@ -310,7 +310,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // Every run's record: count the history rows by run id, once, at the end.
   const table = TableClient.fromConnectionString(connectionString, TABLES.history, { allowInsecureConnection: true });
   const rowIds = new Set<string>();
-  for await (const row of table.listEntities<{ RunId: string }>({ queryOptions: { select: ["RunId"] } })) rowIds.add(row.RunId);
+  // In-sync checks share one row per target and UTC day, which counts them (ChecksCount).
+  const checksByTarget = new Map<string, number>();
+  let checkRowCount = 0;
+  for await (const row of table.listEntities<{ RunId: string; ChecksCount?: number }>({ queryOptions: { select: ["PartitionKey", "RunId", "ChecksCount"] } })) {
+    if (typeof row.ChecksCount === "number") {
+      checksByTarget.set(String(row.partitionKey), (checksByTarget.get(String(row.partitionKey)) ?? 0) + row.ChecksCount);
+      checkRowCount += row.ChecksCount;
+    } else rowIds.add(row.RunId);
+  }
   // Concurrent dry runs of one target share one run (the engine's dry-run sharing): one
   // run id, one history row, however many callers got its result.
   const asked = [...results, ...finals.map(keep), ...checks.map(keep)];
@@ -321,8 +329,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let recordedButMissing = 0;
   let unrecordedWithErrorLine = 0;
   let unrecordedUnexplained = 0;
+  const checksRecorded = new Map<string, number>();
+  for (const r of all) if (r.outcome === "in-sync" && r.recorded) checksRecorded.set(r.target, (checksRecorded.get(r.target) ?? 0) + 1);
+  // A check's record is its count in the check row (a run whose status write failed after it may be counted, not recorded).
+  for (const [target, n] of checksRecorded) recordedButMissing += Math.max(0, n - (checksByTarget.get(target) ?? 0));
   for (const r of all) {
-    const hasRow = rowIds.has(r.runId);
+    const hasRow = r.outcome === "in-sync" ? (checksByTarget.get(r.target) ?? 0) > 0 : rowIds.has(r.runId);
     if (r.recorded && !hasRow) recordedButMissing++;
     if (!r.recorded) {
       if (errorLines.has(r.runId)) unrecordedWithErrorLine++;
@@ -345,7 +357,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     storageOutages: outages,
     puts,
     concurrentWrites,
-    historyRows: rowIds.size,
+    historyRows: rowIds.size + checkRowCount,
     runsInAll: all.length,
     sharedDryRuns: asked.length - all.length,
     historyRowsExpected: all.filter((r) => r.recorded).length,
