@@ -180,7 +180,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("plan")
-    .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
+    .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift or a customer gone, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
@@ -195,7 +195,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("sync")
-    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode or held by the sweep's PUT limit, 3 in progress elsewhere, 1 error).")
+    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, held or a customer gone, 3 in progress elsewhere or deferred, 1 error, uncertain or interrupted).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
