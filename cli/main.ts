@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
+import { checkTargetName, DEFAULT_TARGET, type DesiredState, documentFromDesired, entityFromDocument, outcomeClass, parseDesiredEntity, resourceOfEntity, type RunResult } from "../shared/model";
 import { isJsonObject, isSyncError, jsonErrorPosition, mapWithConcurrency, PRODUCT_VERSION, streamLogger, stripBom, SyncError, toSyncError } from "../shared/core";
 import {
   adoptAllCustomers,
@@ -41,23 +41,22 @@ import { renderAdoptAll, renderEdit, renderHistory, renderImport, renderRun, ren
 
 export const EXIT = { ok: 0, error: 1, drift: 2, inProgress: 3 } as const;
 
-const ERROR_OUTCOMES = new Set(["failed", "invalid-desired", "conflict", "not-converged", "uncertain"]);
 /** Up to this many targets, status shows each one in full after the summary. */
 const STATUS_DETAIL_LIMIT = 25;
 /** Targets whose history is read at once: enough to overlap the requests, never thousands of sockets (EMFILE). */
 const HISTORY_READ_CONCURRENCY = 32;
 
-/** plan: 0 in sync, 2 drift, 1 error. */
+/** plan: 0 in sync, 2 drift (or held, gone), 1 error or not run (in progress elsewhere, deferred); classes in shared/model/outcomeClass.ts. */
 export function planExitCode(runs: RunResult[]): number {
-  if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || r.outcome === "in-progress" || !r.recorded)) return EXIT.error;
-  return runs.some((r) => r.outcome === "drift") ? EXIT.drift : EXIT.ok;
+  if (runs.some((r) => !r.recorded || ["error", "later"].includes(outcomeClass(r.outcome).exit))) return EXIT.error;
+  return runs.some((r) => outcomeClass(r.outcome).exit === "attention") ? EXIT.drift : EXIT.ok;
 }
 
-/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode, or held: needs approval); 3 in progress elsewhere; 1 error. */
+/** sync: 0 in sync, corrected or suspended; 2 drift left in place (observe mode), held (needs approval) or gone; 3 in progress elsewhere or deferred; 1 error. */
 export function syncExitCode(runs: RunResult[]): number {
-  if (runs.some((r) => ERROR_OUTCOMES.has(r.outcome) || !r.recorded)) return EXIT.error;
-  if (runs.some((r) => r.outcome === "in-progress")) return EXIT.inProgress;
-  return runs.some((r) => r.outcome === "drift" || r.outcome === "held") ? EXIT.drift : EXIT.ok;
+  if (runs.some((r) => !r.recorded || outcomeClass(r.outcome).exit === "error")) return EXIT.error;
+  if (runs.some((r) => outcomeClass(r.outcome).exit === "later")) return EXIT.inProgress;
+  return runs.some((r) => outcomeClass(r.outcome).exit === "attention") ? EXIT.drift : EXIT.ok;
 }
 
 /** A document naming a customer (CustomerId) is `customer-<id>` unless told otherwise; any other is `default`. */
@@ -186,7 +185,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("plan")
-    .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift, 1 error).")
+    .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift or a customer gone, 1 error).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
@@ -201,7 +200,7 @@ export function buildProgram(io: CliIo): CliProgram {
 
   program
     .command("sync")
-    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode or held by the sweep's PUT limit, 3 in progress elsewhere, 1 error).")
+    .description("Correct drift (exit 0 in sync or corrected, 2 drift kept in observe mode, held or a customer gone, 3 in progress elsewhere or deferred, 1 error, uncertain or interrupted).")
     .option("--target <name>", "one target (default: every target)")
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")

@@ -29,6 +29,13 @@ function ids(run: RunResult): string {
   return `  run ${run.runId}, correlation id ${run.correlationId}${requests}`;
 }
 
+function errorLines(run: RunResult, color: boolean): string[] {
+  if (!run.error) return [];
+  const lines = [red(color, `  ${run.error.code}: ${run.error.message}`)];
+  if (run.error.status !== undefined) lines.push(`  HTTP ${run.error.status}${run.error.requestId ? `, MS-RequestId ${run.error.requestId}` : ""}`);
+  return lines;
+}
+
 /** One run, field by field: a legend-free, Terraform-like plan with a summary line. */
 export function renderRun(run: RunResult, options: ViewOptions): string {
   const { color } = options;
@@ -58,12 +65,27 @@ export function renderRun(run: RunResult, options: ViewOptions): string {
           color,
           run.heldReason === "sweep-limit" && run.sweepId
             ? `  Held: ${fields} to change, nothing written: sweep ${run.sweepId} reached its PUT limit. \`billing-sync approve --sweep ${run.sweepId}\` (or --target ${run.target}) lets it through on its next run.`
-            : `  Held: read and planned, nothing written (${fields} would change); the warning below says why.`,
+            : run.heldReason === "out-of-band"
+              ? `  Held: ${fields} to change, nothing written: the desired row was changed outside billing-sync. \`billing-sync desired accept --target ${run.target} --reason <why>\` lets it run.`
+              : `  Held: read and planned, nothing written (${fields} would change); the warning below says why.`,
         ),
       );
       break;
     case "gone":
       lines.push(`  The customer's profile answers ${run.error?.status ?? "403/404"}${run.error?.serviceCode ? ` (code ${run.error.serviceCode})` : ""}: the customer has left the partner, or its tenant is deleted. After ${GONE_RUNS_TO_SUSPEND} such runs in a row the target is suspended.`);
+      break;
+    case "uncertain":
+      lines.push(...changeLines(run, color));
+      lines.push(yellow(color, `  Uncertain: a PUT went out and its answer was lost; it may have landed. The next run reads the profile and records whether it did; \`billing-sync restore --run ${run.runId}\` undoes it either way.`));
+      lines.push(...errorLines(run, color));
+      break;
+    case "interrupted":
+      lines.push(...changeLines(run, color));
+      lines.push(yellow(color, `  Interrupted before it ended (a signal, or its lease released by hand); the next run starts again from a fresh read.`));
+      lines.push(...errorLines(run, color));
+      break;
+    case "deferred":
+      lines.push(`  Deferred: Partner Center asked to wait, nothing written${run.retryAfterInMs !== undefined ? `; queued again in ${Math.ceil(run.retryAfterInMs / 1000)} s` : ""}.`);
       break;
     default:
       lines.push(...changeLines(run, color));
@@ -195,6 +217,9 @@ export function renderAdoptAll(r: AdoptAllReport, options: { applied: boolean })
 
 const count = (n: number) => n.toLocaleString("en-US");
 
+/** The order of `status`'s "Latest runs" counts: every outcome, then targets never run. */
+export const SUMMARY_ORDER: readonly string[] = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "gone", "held", "deferred", "uncertain", "interrupted", "suspended", "in-progress", "never-run"];
+
 /** The status of many targets: counts first, then the lists a person acts on (cut at SHOWN_PROBLEMS each). */
 export function renderSummary(s: StatusSummary): string {
   if (s.targets === 0) return "No targets: add one with `billing-sync desired set --file desired.json` or `billing-sync desired import --file customers.csv`.\n";
@@ -203,8 +228,7 @@ export function renderSummary(s: StatusSummary): string {
     .join(", ");
   const flags = [s.suspended ? `${count(s.suspended)} suspended` : "", s.observe ? `${count(s.observe)} in observe mode` : "", s.runningNow ? `${count(s.runningNow)} running now` : ""].filter(Boolean);
   const lines = [`${count(s.targets)} target${s.targets === 1 ? "" : "s"} (${kinds})${flags.length ? `; ${flags.join(", ")}` : ""}.`];
-  const order = ["in-sync", "corrected", "drift", "not-converged", "failed", "conflict", "invalid-desired", "gone", "held", "deferred", "uncertain", "interrupted", "suspended", "in-progress", "never-run"];
-  const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  const outcomes = Object.entries(s.byOutcome).sort(([a], [b]) => SUMMARY_ORDER.indexOf(a) - SUMMARY_ORDER.indexOf(b));
   lines.push(`Latest runs: ${outcomes.map(([o, n]) => `${o} ${count(n)}`).join(", ")}`);
   const list = <T>(title: string, items: T[], line: (item: T) => string) => {
     if (items.length === 0) return;
@@ -216,6 +240,7 @@ export function renderSummary(s: StatusSummary): string {
   list("CONTESTED", s.contested, (c) => `${c.target}: ${c.fields.join(", ")} corrected again and again: something keeps reverting it`);
   list("NOT CONVERGED", s.notConverged, (n) => `${n.target}: Partner Center does not keep ${n.fields.join(", ")}`);
   list("GONE", s.gone ?? [], (g) => `${g.target}: ${g.suspended ? `suspended, ${g.reason ?? "customer gone"}` : `the customer's profile answers 403/404${g.at ? ` (since ${g.at})` : ""}; suspended after ${GONE_RUNS_TO_SUSPEND} such runs in a row`}`);
+  list("NEEDS A PERSON", s.needsPerson ?? [], (w) => `${w.target}: ${w.outcome} at ${w.at}: ${w.why}; ${w.action}`);
   if (s.poison) lines.push(`POISON: ${count(s.poison)} queued run(s) failed after every retry`);
   if (s.nextScheduledRun) lines.push(`Next scheduled run: ${s.nextScheduledRun}`);
   return `${lines.join("\n")}\n`;

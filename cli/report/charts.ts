@@ -14,14 +14,35 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = {
   suspended: "#9e9e9e",
   "in-progress": "#b0bec5",
   deferred: "#78909c",
-  held: "#8d6e63",
-  uncertain: "#ff7043",
-  interrupted: "#5d4037",
+  held: "#00897b",
+  uncertain: "#d81b60",
+  interrupted: "#4fc3f7",
   "not-converged": "#6a1b9a",
   conflict: "#ef6c00",
   "invalid-desired": "#ad1457",
   failed: "#c62828",
-  gone: "#5d4037",
+  gone: "#37474f",
+};
+
+/**
+ * The dashboard workbook's named series colour per outcome (infra/workbooks, runs-per-hour),
+ * the family of OUTCOME_COLORS above; test/infra/workbook.test.ts holds the workbook to it.
+ */
+export const WORKBOOK_COLORS: Readonly<Record<Outcome, string>> = {
+  "in-sync": "green",
+  corrected: "blue",
+  drift: "yellow",
+  suspended: "gray",
+  "in-progress": "gray",
+  deferred: "grayBlue",
+  held: "turquoise",
+  uncertain: "magenta",
+  interrupted: "lightBlue",
+  "not-converged": "purple",
+  conflict: "orange",
+  "invalid-desired": "redDark",
+  failed: "redBright",
+  gone: "gray",
 };
 
 /** Bottom to top of a stacked bar: the healthy outcomes first, failures on top where the eye lands. */

@@ -17,7 +17,7 @@ export type { ReportInput, TargetHistory } from "./reportModel";
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'";
 
 function outcomeTag(outcome: Outcome): string {
-  const dark = outcome === "drift" || outcome === "in-progress" || outcome === "suspended";
+  const dark = outcome === "drift" || outcome === "in-progress" || outcome === "suspended" || outcome === "interrupted";
   return `<span class="outcome" style="background:${OUTCOME_COLORS[outcome]}${dark ? ";color:#1b1f24" : ""}">${e(outcome)}</span>`;
 }
 

@@ -1,6 +1,6 @@
 import type { DesiredChangeRow } from "./desiredChanges";
 import { getPath, type JsonObject } from "../../shared/core";
-import { CONTROL_PROPERTIES, isPersonal, maskKnownValues, maskValue, type DesiredState, type Outcome, type Trigger } from "../../shared/model";
+import { CONTROL_PROPERTIES, isPersonal, maskKnownValues, maskValue, OUTCOMES, outcomeClass, type DesiredState, type Outcome, type Trigger } from "../../shared/model";
 import type { HistoryRecord } from "../../shared/stores";
 
 /**
@@ -113,7 +113,8 @@ export interface ReportModel {
   desiredChanges?: { rows: DesiredChangeRow[]; more: number };
 }
 
-const FAILED: ReadonlySet<Outcome> = new Set(["failed", "conflict", "invalid-desired", "not-converged"]);
+/** The report's failures: every unsuccessful run (outcomeClass.ts), uncertain and interrupted ones included: an audit wants each PUT whose end is not known. */
+const FAILED: ReadonlySet<Outcome> = new Set(OUTCOMES.filter((o) => !outcomeClass(o).success));
 
 function shown(field: string, value: string, real: string | undefined, showPersonal: boolean): ShownValue {
   if (!isPersonal(field)) return { text: value, masked: false };

@@ -62,6 +62,10 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
 
 // One record per run and target: trace message BillingProfileSyncRun with the run's
 // customDimensions (outcome, target, errorCode, serviceCode, runId, correlationId).
+// The outcomes are those of shared/model/outcomeClass.ts (failedSyncAlert): not held or gone
+// (MassDriftHeld, DesiredStateChangedOutside and CustomerGone alert on those once, not per
+// run), not uncertain or interrupted (the next run settles them; an instance scaled in
+// interrupts runs routinely), not deferred (queued again).
 var failedSyncQuery = '''
 traces
 | where message == "BillingProfileSyncRun"
@@ -88,12 +92,13 @@ traces
 '''
 
 // A row (so an alert) only when runs reached Partner Center in the window and not one
-// PartnerCenterRefreshTokenRotated event was recorded.
+// PartnerCenterRefreshTokenRotated event was recorded. The outcomes are those that surely
+// called it (outcomeClass.ts, reachedPartnerCenter): a deferred or interrupted run may not have.
 var refreshTokenNotRotatedQuery = '''
 union
   (traces
     | where message == "BillingProfileSyncRun"
-    | where tostring(customDimensions.outcome) in ("in-sync", "corrected", "drift", "failed", "conflict", "not-converged")
+    | where tostring(customDimensions.outcome) in ("in-sync", "corrected", "drift", "failed", "conflict", "not-converged", "held", "uncertain", "gone")
     | extend recordKind = "run"),
   (customEvents
     | where name == "PartnerCenterRefreshTokenRotated"

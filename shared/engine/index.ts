@@ -4,6 +4,8 @@ export type { Preflight } from "./preflight";
 export type { FinishedRun } from "./run";
 export { purgeHistory } from "./retention";
 export { DEFAULT_STATUS_PAGE_SIZE, MAX_STATUS_PAGE_SIZE } from "./status";
+export { needsPerson, outcomesListedAs, STATUS_LISTS } from "./attention";
+export type { NeedsPerson, StatusList } from "./attention";
 export type { StatusPage, StatusSummary, TargetStatus } from "./status";
 export { applyDesiredEdit, planAdopt, planRestore } from "./undo";
 export type { DesiredEdit } from "./undo";

@@ -2,6 +2,7 @@ import { type ContestedField, type ContestPolicy, DEFAULT_CONTEST_POLICY, findCo
 import { mapWithConcurrency, SyncError } from "../core";
 import { type DesiredRow, type DesiredStateStore, type HistoryRecord, type HistoryStore, type LeaseInfo, type LeaseStore, type PoisonEntry, type PublicHistoryRecord, publicRecord, type StatusRow, type StatusStore } from "../stores";
 import { nextRun } from "../config";
+import { needsPerson, type NeedsPerson, outcomesListedAs } from "./attention";
 import { outcomeShown } from "./interruption";
 import { outsideChangeOf, type OutsideChangeStatus } from "./outOfBand";
 import type { DesiredChangeStore } from "../stores";
@@ -104,7 +105,7 @@ async function statusFromHistory(engine: StatusSources, target: string, row: Des
 }
 
 /** The outcomes a summary lists by target: the ones a person must look at. */
-const FAILED = new Set(["failed", "conflict", "invalid-desired"]);
+const FAILED = new Set<string>(outcomesListedAs("failed"));
 /** Targets read at once for a summary. */
 const SUMMARY_CONCURRENCY = 32;
 
@@ -130,6 +131,8 @@ export interface StatusSummary {
   notConverged: { target: string; fields: string[] }[];
   /** Customers that left: latest run `gone`, or suspended for it (departures.ts). */
   gone: { target: string; suspended: boolean; reason?: string; at?: string }[];
+  /** Latest run held, uncertain or interrupted, with the command that moves it on (attention.ts); newest first. */
+  needsPerson?: NeedsPerson[];
   poison: number;
   nextScheduledRun?: string;
 }
@@ -182,12 +185,15 @@ export async function statusSummary(engine: StatusSources, context: { now: Date;
     if (last?.contested?.length) summary.contested.push({ target: row.target, fields: last.contested.map((c) => c.field) });
     const memory = records.find((r) => r.notConverged !== undefined)?.notConverged ?? [];
     if (memory.length) summary.notConverged.push({ target: row.target, fields: memory.map((n) => n.field) });
+    const waiting = needsPerson(row.target, last);
+    if (waiting) (summary.needsPerson ??= []).push(waiting);
     const departed = records.find((r) => r.outcome === "gone");
     if (last?.outcome === "gone" || (row.suspended && departed && row.reason?.startsWith("customer gone"))) {
       summary.gone.push({ target: row.target, suspended: row.suspended, ...(row.reason ? { reason: row.reason } : {}), ...(departed ? { at: departed.startedAt } : {}) });
     }
   });
   summary.failed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  summary.needsPerson?.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return summary;
 }
 
@@ -298,6 +304,8 @@ function countStatusRow(
   if (last?.outcome === "gone" || (row.suspended && row.reason?.startsWith("customer gone"))) {
     summary.gone.push({ target, suspended: row.suspended, ...(row.reason ? { reason: row.reason } : {}), ...(last?.outcome === "gone" ? { at: last.at } : {}) });
   }
+  const waiting = last && needsPerson(target, { ...last, outcome: last.outcome as HistoryRecord["outcome"], startedAt: last.at });
+  if (waiting) (summary.needsPerson ??= []).push(waiting);
 }
 
 /** A target's status from its status row, the desired row as it is now, and the lease. */

@@ -19,5 +19,7 @@ export type { AddressRoles, ManagedField, ResourceKind, ResourceRef } from "./re
 export { customerBillingProfile } from "./resources/customerBillingProfile";
 export { partnerBillingProfile } from "./resources/partnerBillingProfile";
 export { OUTCOMES } from "./runResult";
+export { FAILED_SYNC_ALERT_OUTCOMES, OUTCOME_CLASSES, outcomeClass } from "./outcomeClass";
+export type { ExitClass, OutcomeClass, OutcomeSeverity } from "./outcomeClass";
 export type { HeldReason, MultiRunResult, Outcome, RunError, RunResult, Trigger } from "./runResult";
 export { DEFAULT_TARGET, checkTargetName } from "./target";

@@ -1,5 +1,5 @@
 import { getPath, type SyncError } from "../core";
-import { isPersonal, kindNamed, maskKnownValues, type Outcome, PERSONAL_PROFILE_PATHS, RESOURCE_KINDS } from "../model";
+import { FAILED_SYNC_ALERT_OUTCOMES, isPersonal, kindNamed, maskKnownValues, type Outcome, outcomeClass, PERSONAL_PROFILE_PATHS, RESOURCE_KINDS } from "../model";
 import type { CallRecord } from "../partnerCenter";
 import type { FinishedRun } from "../engine";
 
@@ -14,8 +14,11 @@ export const DRIFT_CORRECTED_EVENT = "BillingProfileDriftCorrected";
 export const DRIFT_DETECTED_EVENT = "BillingProfileDriftDetected";
 export const DRIFTED_FIELDS_METRIC = "BillingProfileDriftedFields";
 
-/** Outcomes the failed-sync alert fires on; the run's request record is unsuccessful for these. */
-export const FAILED_OUTCOMES: ReadonlySet<Outcome> = new Set(["failed", "conflict", "invalid-desired", "not-converged"]);
+/**
+ * Outcomes the failed-sync alert fires on. The run's request record is unsuccessful for these
+ * and also for uncertain and interrupted (shared/model/outcomeClass.ts has the rule).
+ */
+export const FAILED_OUTCOMES: ReadonlySet<Outcome> = new Set(FAILED_SYNC_ALERT_OUTCOMES);
 
 export type Dimensions = Record<string, string>;
 export type Severity = "info" | "warn" | "error";
@@ -86,8 +89,7 @@ function lastServiceIds(calls: readonly CallRecord[]): { msCv: string; msServerI
 }
 
 function severityOf(outcome: Outcome): Severity {
-  if (FAILED_OUTCOMES.has(outcome)) return "error";
-  return outcome === "drift" || outcome === "uncertain" ? "warn" : "info";
+  return outcomeClass(outcome).severity;
 }
 
 function exceptionOf(error: SyncError, base: Dimensions, scrub: (text: string) => string): ExceptionRecord {
@@ -181,7 +183,7 @@ export function describeRun(run: FinishedRun, apiBaseUrl: string): RunTelemetry 
   for (const event of run.events ?? []) events.push({ name: event.name, dimensions: { ...base, ...event.dimensions } });
   return {
     target: result.target,
-    run: { name: RUN_RECORD, startTime, endTime, success: !FAILED_OUTCOMES.has(result.outcome), dimensions: base },
+    run: { name: RUN_RECORD, startTime, endTime, success: outcomeClass(result.outcome).success, dimensions: base },
     dependencies: calls.map((c) => dependencyOf(c, apiBaseUrl, base)),
     trace: { message: RUN_RECORD, severity: severityOf(result.outcome), time: endTime, dimensions: traceDimensions },
     // A run that found the target busy is an expected state, not an exception.

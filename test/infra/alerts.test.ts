@@ -1,5 +1,6 @@
 import { children, literal, parameters, property, propertyAt, resolveString, resourcesOfType, type ResourceDeclaration } from "../support/bicep";
 import { infraFile, infraFiles, moduleParams } from "./infra";
+import { FAILED_SYNC_ALERT_OUTCOMES, OUTCOME_CLASSES, OUTCOMES } from "../../shared/model";
 
 /** Telemetry names fixed in the cross-issue contract (what the telemetry issue emits). */
 const SYNC_RUN_TRACE = "BillingProfileSyncRun";
@@ -8,6 +9,15 @@ const CUSTOMER_GONE_EVENT = "CustomerGone";
 const TOKEN_ROTATED_EVENT = "PartnerCenterRefreshTokenRotated";
 const MASS_DRIFT_HELD_EVENT = "MassDriftHeld";
 const FAILED_OUTCOMES = ["failed", "conflict", "invalid-desired", "not-converged"];
+
+/** The outcome literals a query compares with (`outcome in (...)`, `customDimensions.outcome) == "..."`), comments left out. */
+function outcomesIn(query: string): string[] {
+  const code = query.replace(/\/\/.*$/gm, "");
+  const values: string[] = [];
+  for (const m of code.matchAll(/outcome\)?\s*==\s*"([^"]*)"/g)) values.push(m[1]);
+  for (const m of code.matchAll(/outcome\)?\s+in\s*\(([^)]*)\)/g)) for (const v of m[1].matchAll(/"([^"]*)"/g)) values.push(v[1]);
+  return [...new Set(values)].sort();
+}
 
 interface Rule {
   symbol: string;
@@ -41,6 +51,20 @@ describe("alerts", () => {
   it("fire on a failed sync run: every failing outcome of the contract", async () => {
     const rule = ruleMatching(await rules(), `"${SYNC_RUN_TRACE}"`, ...FAILED_OUTCOMES.map((outcome) => `"${outcome}"`));
     expect(rule?.query).toMatch(/^traces\b/);
+  });
+
+  it("fire on a failed sync run for exactly the outcomes outcomeClass.ts sends to it: not held, gone, uncertain, interrupted or deferred", async () => {
+    const rule = ruleMatching(await rules(), `"${SYNC_RUN_TRACE}"`, ...FAILED_OUTCOMES.map((outcome) => `"${outcome}"`));
+    expect(outcomesIn(rule?.query ?? "")).toEqual([...FAILED_SYNC_ALERT_OUTCOMES].sort());
+    expect(FAILED_SYNC_ALERT_OUTCOMES).toEqual(expect.arrayContaining(FAILED_OUTCOMES));
+    for (const outcome of ["held", "gone", "uncertain", "interrupted", "deferred"]) expect(outcomesIn(rule?.query ?? "")).not.toContain(outcome);
+  });
+
+  it("count as runs for the refresh-token rotation exactly the outcomes that surely reached Partner Center", async () => {
+    const rule = ruleMatching(await rules(), `"${TOKEN_ROTATED_EVENT}"`, `"${SYNC_RUN_TRACE}"`);
+    const reached = OUTCOMES.filter((o) => OUTCOME_CLASSES[o].reachedPartnerCenter);
+    expect(outcomesIn(rule?.query ?? "")).toEqual([...reached].sort());
+    expect(reached).toEqual(expect.arrayContaining(["held", "uncertain", "gone"]));
   });
 
   it("fire when drift was corrected", async () => {

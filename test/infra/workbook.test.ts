@@ -5,6 +5,7 @@ import { nextRun } from "../../shared/config";
 import { SETTING_SPECS } from "../../shared/config/settings";
 import { FAILED_OUTCOMES } from "../../shared/telemetry/records";
 import { OUTCOMES } from "../../shared/model/runResult";
+import { WORKBOOK_COLORS } from "../../cli/report/charts";
 import { argumentsOf, calledName, children, descendants, literal, memberPath, outputs, parameters, property, propertyAt, resourcesOfType, stringLiteral, stringTemplate, variables, type BicepFile, type Node } from "../support/bicep";
 import { kqlDiagnostics } from "../support/kql";
 import {
@@ -190,6 +191,13 @@ describe("the workbook definition", () => {
     expect(queryOf("failures")).toMatch(/errorCode[\s\S]*message[\s\S]*correlationId[\s\S]*requestIds/);
     expect(queryOf("throttling")).toContain('resultCode == "429"');
     expect(queryOf("token-rotations")).toMatch(/daysSinceLast > 60/);
+  });
+
+  it("colours every outcome's series in runs-per-hour as the report does (WORKBOOK_COLORS, the family of OUTCOME_COLORS)", () => {
+    const settings = (panel("runs-per-hour").content.chartSettings as { seriesLabelSettings?: { seriesName: string; color: string }[] } | undefined)?.seriesLabelSettings ?? [];
+    const colours = Object.fromEntries(settings.map((s) => [s.seriesName, s.color]));
+    expect(colours).toEqual({ ...WORKBOOK_COLORS });
+    expect(Object.keys(colours).sort()).toEqual([...OUTCOMES].sort());
   });
 
   it("lists as failures exactly the outcomes the telemetry calls failed, and names only outcomes that exist", () => {

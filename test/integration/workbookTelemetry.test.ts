@@ -1,7 +1,7 @@
 import { loadSettings } from "../../shared/config/settings";
 import { Engine } from "../../shared/engine/engine";
 import { streamLogger } from "../../shared/core/logger";
-import type { RunResult } from "../../shared/model";
+import { OUTCOME_CLASSES, type Outcome, type RunResult } from "../../shared/model";
 import { writeDesiredRow } from "../../shared/engine/desiredWrite";
 import { entityFromDocument } from "../../shared/model/desired";
 import { startTelemetry, withTelemetry, type Telemetry } from "../../shared/telemetry";
@@ -9,7 +9,7 @@ import { defaultLiveProfile } from "../../simulator/defaultProfile";
 import { startAuthRig, type AuthRig } from "../support/authRig";
 import { fastRetry, startHarness, type Harness } from "../support/harness";
 import { IngestionCapture, type Envelope } from "../support/ingestion";
-import { dimensionsRead, literalsComparedWith, loadWorkbook, queriesOf, tablesRead, type WorkbookQuery } from "../support/workbook";
+import { allItems, dimensionsRead, literalsComparedWith, loadWorkbook, queriesOf, tablesRead, type WorkbookQuery } from "../support/workbook";
 
 /**
  * What the dashboard reads is what the app sends. Real runs of the engine, one of every
@@ -146,6 +146,8 @@ beforeAll(async () => {
   });
   h.sim.configure({ rewrite: undefined });
   await run("invalid-desired", "wb-invalid", () => h.setDesiredEntity("wb-invalid", { PurchaseOrderNumber: 42 }));
+  // A customer the partner does not have: Partner Center answers 404, the run ends gone.
+  await run("gone", "wb-gone", () => h.setDesired("wb-gone", { CustomerId: "0badc0de-0000-4000-8000-000000000001", FirstName: "X" }));
   // Change control: a logged write of a desired row, then an edit made outside billing-sync that the next run finds.
   const changed = entityFromDocument("wb-changes", DESIRED);
   await writeDesiredRow(engine, { target: "wb-changes", after: changed }, { actor: { name: "ops@host", verified: false }, via: "cli", command: "desired set", onEvent: engine.deps.onEvent });
@@ -179,11 +181,26 @@ describe("the workbook reads what the exporter sends (real runs, real exporter)"
       conflict: "conflict",
       "not-converged": "not-converged",
       "invalid-desired": "invalid-desired",
+      gone: "gone",
       "changed-outside": "drift",
       rotated: "corrected",
     });
     expect(sent.eventNames).toEqual(new Set(["BillingProfileDriftCorrected", "BillingProfileDriftDetected", "PartnerCenterRefreshTokenRotated", "DesiredStateChanged", "DesiredStateChangedOutside"]));
     expect([...sent.dimensions.keys()].sort()).toEqual(["customEvents", "customMetrics", "dependencies", "exceptions", "requests", "traces"]);
+  });
+
+  it("draws every outcome the exporter sent as a coloured series, and the request's success is outcomeClass.ts's", () => {
+    const chart = allItems(loadWorkbook().items).find((i) => i.name === "runs-per-hour");
+    const settings = (chart?.content as { chartSettings?: { seriesLabelSettings?: { seriesName: string }[] } } | undefined)?.chartSettings?.seriesLabelSettings ?? [];
+    const series = new Set(settings.map((s) => s.seriesName));
+    const requests = capture.envelopes().filter((e) => e.name.endsWith("Request"));
+    const outcomes = new Set(requests.map((e) => String(e.data.baseData.properties?.outcome)));
+    expect(outcomes.has("gone")).toBe(true);
+    for (const outcome of outcomes) expect({ outcome, series: series.has(outcome) }).toEqual({ outcome, series: true });
+    for (const e of requests) {
+      const outcome = e.data.baseData.properties?.outcome as Outcome;
+      expect({ outcome, success: e.data.baseData.success }).toEqual({ outcome, success: OUTCOME_CLASSES[outcome].success });
+    }
   });
 
   it("reads only customDimensions the records of its tables carry", () => {

@@ -102,6 +102,12 @@ describe("the report model", () => {
     expect(buildReportModel(input([target([failed])], true)).failures[0].message).toBe("TaxId DE123456789 refused for someone@else.example");
   });
 
+  it("lists among failures every unsuccessful run, uncertain and interrupted included, and not held, gone or deferred runs", () => {
+    const at = (h: number) => `2026-05-03T${String(h).padStart(2, "0")}:00:00.000Z`;
+    const runs = (["uncertain", "interrupted", "held", "gone", "deferred", "not-converged"] as const).map((o, i) => run(o, at(10 + i), { error: { code: "X", message: o } }));
+    expect(buildReportModel(input([target(runs)])).failures.map((f) => f.outcome).sort()).toEqual(["interrupted", "not-converged", "uncertain"]);
+  });
+
   it("shows drift left in place by observe mode, and an invalid or missing desired row", () => {
     const observed = (at: string) => run("drift", at, { mode: "observe", changes: [{ field: "Address_City", from: "Redmond", to: "Seattle" }] });
     const model = buildReportModel(input([{ target: "contoso", runs: [observed("2026-05-02T09:00:00.000Z"), observed("2026-05-02T08:00:00.000Z")], truncated: false, desired: { problem: "PrimaryContact_Email is not a valid e-mail address (got nobody@x)", properties: { PrimaryContact_Email: "nobody@x" } } }, { target: "gone", runs: [], truncated: false }]));

@@ -1,8 +1,8 @@
 import { SyncError } from "../../shared/core/errors";
 import type { CallRecord } from "../../shared/partnerCenter/client";
 import type { FinishedRun } from "../../shared/engine";
-import type { Outcome } from "../../shared/model/runResult";
-import { describeRun, personalValues } from "../../shared/telemetry/records";
+import { OUTCOMES, type Outcome } from "../../shared/model/runResult";
+import { describeRun, FAILED_OUTCOMES, personalValues } from "../../shared/telemetry/records";
 
 const BASE_URL = "https://api.partnercenter.microsoft.com";
 const STARTED = "2026-05-04T10:00:00.000Z";
@@ -168,6 +168,35 @@ describe("describeRun", () => {
     const busy = describeRun(finished("in-progress", { calls: [], error: new SyncError("InProgress", "held elsewhere") }), BASE_URL);
     expect(busy.exception).toBeUndefined();
     expect(busy.run.success).toBe(true);
+  });
+
+  it("classifies the four day-2 outcomes as outcomeClass.ts writes down: interrupted and uncertain unsuccessful, held and gone successful, none at error severity (the failed-sync alert's)", () => {
+    const of = (outcome: Outcome, error?: SyncError) => {
+      const t = describeRun(finished(outcome, { error }), BASE_URL);
+      return { outcome, success: t.run.success, severity: t.trace.severity, alerted: FAILED_OUTCOMES.has(outcome) };
+    };
+    expect([
+      of("interrupted", new SyncError("Interrupted", "stopped (SIGTERM)")),
+      of("uncertain", new SyncError("NetworkError", "socket hang up")),
+      of("held"),
+      of("gone", new SyncError("Forbidden", "403", { statusCode: 403 })),
+      of("deferred", new SyncError("Throttled", "429", { statusCode: 429 })),
+    ]).toEqual([
+      { outcome: "interrupted", success: false, severity: "warn", alerted: false },
+      { outcome: "uncertain", success: false, severity: "warn", alerted: false },
+      { outcome: "held", success: true, severity: "warn", alerted: false },
+      { outcome: "gone", success: true, severity: "warn", alerted: false },
+      { outcome: "deferred", success: true, severity: "info", alerted: false },
+    ]);
+  });
+
+  it("a run is unsuccessful at error severity exactly when the failed-sync alert fires on its outcome, or warn and unsuccessful when the next run settles it", () => {
+    for (const outcome of OUTCOMES) {
+      const t = describeRun(finished(outcome), BASE_URL);
+      const shape = { outcome, success: t.run.success, error: t.trace.severity === "error" };
+      if (FAILED_OUTCOMES.has(outcome)) expect(shape).toEqual({ outcome, success: false, error: true });
+      else expect(shape).toEqual({ outcome, success: !["uncertain", "interrupted"].includes(outcome), error: false });
+    }
   });
 
   it("masks the run's whole value set, not only the changed fields: an unchanged value and a failed GET's text", () => {
