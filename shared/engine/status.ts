@@ -319,7 +319,8 @@ function statusFromRow(
   const resource = resourceOfEntity(row?.properties ?? {});
   const suspended = row?.properties.Suspended === true;
   // A write-ahead row whose run no longer holds the lease: that run was stopped (interrupted).
-  const latest = status.latest && outcomeShown(status.latest, new Set(lease && !lease.expired ? [lease.holder] : []));
+  const holders = new Set(lease && !lease.expired ? [lease.holder] : []);
+  const latest = status.latest && outcomeShown(status.latest, holders);
   const window = (engine.deps.contestPolicy ?? DEFAULT_CONTEST_POLICY).windowInMs;
   // The latest run counted the contests; once its window has passed they no longer stand.
   const contestsStand = latest !== undefined && Date.parse(latest.at) >= context.now.getTime() - window;
@@ -333,7 +334,7 @@ function statusFromRow(
     suspendedSince: suspended && status.suspended === true ? status.suspendedSince : undefined,
     ...(suspended && typeof row?.properties.SuspendedReason === "string" ? { suspendedReason: row.properties.SuspendedReason } : {}),
     // The row keeps the public record of a HistoryRecord as the history store wrote it.
-    lastRun: status.lastRun as PublicHistoryRecord | undefined,
+    lastRun: status.lastRun && outcomeShown(status.lastRun as PublicHistoryRecord, holders),
     latestAttempt:
       latest && latest.runId !== status.lastRun?.runId
         ? { outcome: latest.outcome, startedAt: latest.at, trigger: latest.trigger, error: latest.error ?? null, ...(latest.reason && latest.reason !== latest.error ? { reason: latest.reason } : {}) }

@@ -27,6 +27,8 @@ export interface StatusRun {
   /** A held run: which guard held it, and the sweep (what `approve` names). */
   heldReason?: string;
   sweepId?: string;
+  /** An uncertain run already settled by a later one. */
+  resolvedBy?: string;
   error: { message: string } | null;
   startedAt: string;
   mode?: string;
@@ -50,7 +52,7 @@ export interface StatusRow {
   resourceKind?: string;
   resourceId?: string;
   /** The latest run that says something (a run that only found the lease taken does not). */
-  latest?: { runId: string; outcome: string; at: string; trigger: string; reason?: string; error?: string; putPending?: boolean; heldReason?: string; sweepId?: string; dryRun: boolean; order: string };
+  latest?: { runId: string; outcome: string; at: string; trigger: string; reason?: string; error?: string; putPending?: boolean; heldReason?: string; sweepId?: string; resolvedBy?: string; dryRun: boolean; order: string };
   /** The latest run that reached Partner Center (it made at least one call), masked. */
   lastRun?: PublicStatusRun;
   lastRunOrder?: string;
@@ -109,7 +111,7 @@ export function applyRun(before: StatusRow | undefined, record: StatusRun): Stat
   if (newest) {
     const previousMode = row.mode;
     const previousSuspended = row.suspended;
-    row.latest = { runId: record.runId, outcome: record.outcome, at: record.startedAt, trigger: record.trigger, reason: reasonOf(record), error: record.error?.message, putPending: record.putPending || undefined, heldReason: record.heldReason, sweepId: record.sweepId, dryRun: record.dryRun, order };
+    row.latest = { runId: record.runId, outcome: record.outcome, at: record.startedAt, trigger: record.trigger, reason: reasonOf(record), error: record.error?.message, putPending: record.putPending || undefined, heldReason: record.heldReason, sweepId: record.sweepId, resolvedBy: record.resolvedBy, dryRun: record.dryRun, order };
     row.contested = record.contested ?? [];
     if (record.resourceKind) row.resourceKind = record.resourceKind;
     if (record.resourceId) row.resourceId = record.resourceId;

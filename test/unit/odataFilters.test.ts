@@ -5,7 +5,7 @@ import ts from "typescript";
 /**
  * No Table query is built by string concatenation: every `filter` in the app's source is an
  * `odata` tagged template of @azure/data-tables (which quotes and escapes each value), or a
- * variable whose every possible value is one. Checked on the syntax tree (TypeScript
+ * variable whose every possible value is one, or an arrow function that returns one. Checked on the syntax tree (TypeScript
  * compiler API), not by text search; keyed operations (getEntity, deleteEntity...) take
  * keys as arguments and the SDK escapes them.
  */
@@ -30,6 +30,11 @@ function isOdata(node: ts.Expression, declarations: Map<string, ts.Expression>):
   if (ts.isParenthesizedExpression(node)) return isOdata(node.expression, declarations);
   if (ts.isTaggedTemplateExpression(node)) return ts.isIdentifier(node.tag) && node.tag.text === "odata";
   if (ts.isConditionalExpression(node)) return isOdata(node.whenTrue, declarations) && isOdata(node.whenFalse, declarations);
+  // A filter built when it is used (the purge's rules, from their cutoffs): an arrow whose body is one.
+  if (ts.isArrowFunction(node)) return !ts.isBlock(node.body) && isOdata(node.body, declarations);
+  // ...and where such a builder is called (`rule.filter(cutoffs)`): every `filter` property it
+  // can be is checked here as a filter itself.
+  if (ts.isCallExpression(node)) return ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "filter";
   if (ts.isIdentifier(node)) {
     const init = declarations.get(node.text);
     return init !== undefined && isOdata(init, declarations);
