@@ -6,7 +6,8 @@ import { runCli } from "../../cli/main";
 import { writeDesiredRow, readChangeLog, type WriteContext } from "../../shared/engine/desiredWrite";
 import type { Engine } from "../../shared/engine/engine";
 import { TABLES } from "../../shared/stores/tables";
-import { fastRetry, startHarness, type Harness } from "../support/harness";
+import { startHarness, type Harness } from "../support/harness";
+import { cliOn, type CliOutput } from "../support/cli";
 
 /**
  * Change control of the desired state, on Azurite and the simulator: every write logged
@@ -26,11 +27,8 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 beforeEach(() => h.resetSimulator());
 
-async function cli(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { ...h.env, ...env }, engineOptions: { retry: fastRetry(h.waits) } });
-  return { code, stdout, stderr };
+function cli(env: Record<string, string>, ...argv: string[]): Promise<CliOutput> {
+  return cliOn(h, argv, env);
 }
 const run = (...argv: string[]) => cli({}, ...argv);
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../../cli/main";
 import { TABLES } from "../../shared/stores/tables";
-import { fastRetry, startHarness, type Harness } from "../support/harness";
+import { startHarness, type Harness } from "../support/harness";
+import { cliOn, type CliOutput } from "../support/cli";
 
 /**
  * Import and `desired set` check customer ids against the partner's customer list (one
@@ -22,11 +22,8 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 beforeEach(() => h.resetSimulator());
 
-async function cli(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { ...h.env, ...env }, engineOptions: { retry: fastRetry(h.waits) } });
-  return { code, stdout, stderr };
+function cli(env: Record<string, string>, ...argv: string[]): Promise<CliOutput> {
+  return cliOn(h, argv, env);
 }
 const write = (name: string, text: string) => {
   const path = join(dir, name);

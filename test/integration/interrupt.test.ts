@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { runCli } from "../../cli/main";
 import { TABLES } from "../../shared/stores/tables";
-import { fastRetry, historyRows, startHarness, type Harness } from "../support/harness";
+import { historyRows, startHarness, type Harness } from "../support/harness";
+import { cliOn, type CliOutput } from "../support/cli";
 
 /**
  * Ctrl-C in the middle of an untargeted sync, the built CLI in a process of its own, over
@@ -23,11 +23,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h.stop());
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: h.env, engineOptions: { retry: fastRetry(h.waits) } });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): Promise<CliOutput> {
+  return cliOn(h, argv);
 }
 
 const puts = () => h.sim.requests.filter((r) => r.method === "PUT" && /\/profiles\/billing$/i.test(r.path));

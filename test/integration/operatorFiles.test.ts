@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runCli } from "../../cli/main";
 import { TABLES } from "../../shared/stores/tables";
 import { fastRetry, startHarness, type Harness } from "../support/harness";
+import { cliOn, type CliOutput } from "../support/cli";
 
 /**
  * Files as an operator's tools save them, through the CLI against Azurite and the simulator:
@@ -20,11 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: h.env, engineOptions: { retry: fastRetry(h.waits) } });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): Promise<CliOutput> {
+  return cliOn(h, argv);
 }
 
 const write = (name: string, content: string | Buffer) => {
