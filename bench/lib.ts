@@ -76,3 +76,17 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, options: { 
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(" ")} exited ${code}: ${err.slice(-500)}`))));
   });
 }
+
+/**
+ * The most calls in any window of `windowMs`, from cumulative samples ({ at, calls }) taken
+ * in time order; a window cut short by the end still counts what it holds.
+ */
+export function peakInWindow(samples: readonly { at: number; calls: number }[], windowMs: number): number {
+  let peak = 0;
+  for (const [i, s] of samples.entries()) {
+    let j = i;
+    while (j + 1 < samples.length && samples[j + 1].at - s.at <= windowMs) j++;
+    peak = Math.max(peak, samples[j].calls - s.calls);
+  }
+  return peak;
+}

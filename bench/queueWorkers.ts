@@ -5,7 +5,7 @@ import { Engine } from "../shared/engine";
 import { TARGET_QUEUE } from "../shared/stores";
 import { startAzurite } from "../simulator/azurite";
 import { PartnerCenterSimulator } from "../simulator/server";
-import { figure, randomToken, ROOT, runNode } from "./lib";
+import { figure, peakInWindow, randomToken, ROOT, runNode } from "./lib";
 
 /**
  * The Function App's path (issue 20): the timer's fan-out of TARGETS targets (5% drifted)
@@ -80,13 +80,7 @@ export async function queueWorkersBench(): Promise<QueueWorkersFigures> {
     clearInterval(sampler);
     samples.push({ at: Date.now(), calls: calls() });
     const minuteMs = 60_000 / SCALE;
-    let peak = 0;
-    for (const [i, s] of samples.entries()) {
-      let j = i;
-      while (j + 1 < samples.length && samples[j + 1].at - s.at <= minuteMs) j++;
-      // A window shorter than a minute (the end of the sweep) still counts what it holds.
-      peak = Math.max(peak, samples[j].calls - s.calls);
-    }
+    const peak = peakInWindow(samples, minuteMs);
     const total = calls();
     const first = samples.find((s) => s.calls > 0)?.at ?? started;
     const last = samples.find((s) => s.calls === total)?.at ?? Date.now();

@@ -69,26 +69,34 @@ export async function targetStatus(engine: StatusSources, target: string, contex
   return row && engine.changes ? { ...shown, changedOutside: await outsideChangeOf({ desired: engine.desired as DesiredStateStore, changes: engine.changes }, row).catch(() => undefined) } : shown;
 }
 
+/** What every view of a target says from its desired row as it is now (kind, mode, suspension). */
+function rowFacts(target: string, row: DesiredRow | undefined): Pick<TargetStatus, "target" | "resourceKind" | "customerId" | "mode" | "suspended" | "suspendedReason"> {
+  const resource = resourceOfEntity(row?.properties ?? {});
+  const suspended = row?.properties.Suspended === true;
+  return {
+    target,
+    resourceKind: resource.kind.name,
+    ...(resource.kind.key && resource.id !== undefined ? { customerId: resource.id } : {}),
+    mode: row?.properties.Mode === "observe" ? "observe" : "enforce",
+    suspended,
+    ...(suspended && typeof row?.properties.SuspendedReason === "string" ? { suspendedReason: row.properties.SuspendedReason } : {}),
+  };
+}
+
 /** A target without a status row (its runs were all recorded before status rows existed): from its latest history rows. */
 async function statusFromHistory(engine: StatusSources, target: string, row: DesiredRow | undefined, lease: LeaseInfo | undefined, context: { now: Date; poison: PoisonEntry[] }): Promise<TargetStatus> {
   const stored = await engine.history.list(target, { limit: HISTORY_IN_VIEW, columns: "public" });
   const records = stored.map((r) => outcomeShown(r, new Set(lease && !lease.expired ? [lease.holder] : [])));
-  const mode = row?.properties.Mode === "observe" ? "observe" : "enforce";
-  const resource = resourceOfEntity(row?.properties ?? {});
-  const suspended = row?.properties.Suspended === true;
+  const facts = rowFacts(target, row);
+  const { mode, suspended } = facts;
   const reached = records.find((r) => r.requestIds.length > 0);
   const latest = records[0];
   const correction = records.find((r) => r.putMade);
   const memory = records.find((r) => r.notConverged !== undefined)?.notConverged ?? [];
   return {
-    target,
-    resourceKind: resource.kind.name,
-    ...(resource.kind.key && resource.id !== undefined ? { customerId: resource.id } : {}),
-    mode,
-    suspended,
+    ...facts,
     observeSince: mode === "observe" ? since(records, (r) => (r.mode === undefined ? undefined : r.mode === "observe")) : undefined,
     suspendedSince: suspended ? since(records, (r) => r.suspended) : undefined,
-    ...(suspended && typeof row?.properties.SuspendedReason === "string" ? { suspendedReason: row.properties.SuspendedReason } : {}),
     lastRun: reached && publicRecord(reached),
     latestAttempt:
       latest && latest !== reached
@@ -315,9 +323,8 @@ function statusFromRow(
   context: { now: Date; poison: PoisonEntry[]; poisonByTarget?: Map<string, PoisonEntry[]>; nextScheduledRun?: string },
 ): TargetStatus {
   const { target, row, status, lease } = parts;
-  const mode = row?.properties.Mode === "observe" ? "observe" : "enforce";
-  const resource = resourceOfEntity(row?.properties ?? {});
-  const suspended = row?.properties.Suspended === true;
+  const facts = rowFacts(target, row);
+  const { mode, suspended } = facts;
   // A write-ahead row whose run no longer holds the lease: that run was stopped (interrupted).
   const holders = new Set(lease && !lease.expired ? [lease.holder] : []);
   const latest = status.latest && outcomeShown(status.latest, holders);
@@ -325,14 +332,9 @@ function statusFromRow(
   // The latest run counted the contests; once its window has passed they no longer stand.
   const contestsStand = latest !== undefined && Date.parse(latest.at) >= context.now.getTime() - window;
   return {
-    target,
-    resourceKind: resource.kind.name,
-    ...(resource.kind.key && resource.id !== undefined ? { customerId: resource.id } : {}),
-    mode,
-    suspended,
+    ...facts,
     observeSince: mode === "observe" && status.mode === "observe" ? status.observeSince : undefined,
     suspendedSince: suspended && status.suspended === true ? status.suspendedSince : undefined,
-    ...(suspended && typeof row?.properties.SuspendedReason === "string" ? { suspendedReason: row.properties.SuspendedReason } : {}),
     // The row keeps the public record of a HistoryRecord as the history store wrote it.
     lastRun: status.lastRun && outcomeShown(status.lastRun as PublicHistoryRecord, holders),
     latestAttempt:

@@ -4,6 +4,7 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import { Engine } from "../../shared/engine/engine";
 import { loadSettings } from "../../shared/config/settings";
 import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
+import { peakInWindow } from "../../bench/lib";
 import { historyRows, startHarness, type Harness } from "../support/harness";
 
 /**
@@ -71,13 +72,7 @@ it("4 queue workers in separate processes: every target synced, the combined rat
   for (const row of await historyRows(h)) if (row.partitionKey !== "warm-up" && !outcomes.has(String(row.partitionKey))) outcomes.set(String(row.partitionKey), String(row.Outcome));
   expect(outcomes.size).toBe(TARGETS);
   expect([...outcomes.values()].filter((o) => o !== "in-sync" && o !== "corrected")).toEqual([]);
-  const minuteMs = 60_000 / SCALE;
-  let peak = 0;
-  for (const [i, s] of samples.entries()) {
-    let j = i;
-    while (j + 1 < samples.length && samples[j + 1].at - s.at <= minuteMs) j++;
-    peak = Math.max(peak, samples[j].calls - s.calls);
-  }
+  const peak = peakInWindow(samples, 60_000 / SCALE);
   // The peak of any simulated minute: the budget, and a burst of ten per worker's controller at most.
   expect(peak).toBeLessThanOrEqual(BUDGET + 10);
   expect((h.sim.totals.throttled - before.throttled) / calls()).toBeLessThanOrEqual(0.01);
