@@ -64,12 +64,16 @@ export async function writeContextFor(engine: { settings: Settings }, command: s
 const shown = (value: unknown): string | null => (value === undefined || value === null ? null : typeof value === "string" ? value : String(value));
 
 /** Every property whose value differs between two rows (null = absent / no row). */
+/** A control property a row leaves out holds its default: leaving it out is no change (nor "no longer managed"). */
+const CONTROL_DEFAULTS: Readonly<Record<string, unknown>> = { Mode: "enforce", Suspended: false };
+
 export function diffRows(before: Record<string, unknown> | null | undefined, after: Record<string, unknown> | null | undefined): FieldEdit[] {
   const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort();
   const edits: FieldEdit[] = [];
+  const valueIn = (row: Record<string, unknown> | null | undefined, field: string) => (row ? (row[field] ?? CONTROL_DEFAULTS[field]) : undefined);
   for (const field of names) {
-    const b = shown(before?.[field]);
-    const a = shown(after?.[field]);
+    const b = shown(valueIn(before, field));
+    const a = shown(valueIn(after, field));
     if (b !== a) edits.push({ field, before: b, after: a });
   }
   return edits;

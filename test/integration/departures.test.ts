@@ -121,7 +121,7 @@ describe("the suspension in the change log", () => {
     expect(newest.reason).toMatch(/^customer gone since \d{4}-\d{2}-\d{2}$/);
     // Who: the identity that signed in to Table Storage (a shared key here: OS user and host, unverified).
     expect(newest).toMatchObject({ actor: expect.stringMatching(/.+@.+/), verified: false });
-    expect(newest.fields).toEqual(expect.arrayContaining([{ field: "Suspended", before: null, after: "true" }, { field: "SuspendedReason", before: null, after: newest.reason }]));
+    expect(newest.fields).toEqual(expect.arrayContaining([{ field: "Suspended", before: "false", after: "true" }, { field: "SuspendedReason", before: null, after: newest.reason }]));
     const next = await engine().syncAll({ trigger: "http" });
     expect(next.find((r) => r.target === target)).toMatchObject({ outcome: "suspended" });
     expect(next.flatMap((r) => r.warnings ?? []).join(" ")).not.toMatch(/changed outside billing-sync/);
