@@ -57,7 +57,7 @@ async function template(client: TableClient, partition: string): Promise<Record<
   return rows;
 }
 
-function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; ok: boolean; bytes: number; note: string }> {
+function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; ok: boolean; bytes: number; note: string; stopped: boolean }> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -65,11 +65,16 @@ function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; ok
     let err = "";
     child.stdout.on("data", (c: Buffer) => (bytes += c.length));
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    const timer = setTimeout(() => child.kill(), TIMEOUT_S * 1000);
+    let stopped = false;
+    const timer = setTimeout(() => {
+      stopped = true;
+      child.kill();
+    }, TIMEOUT_S * 1000);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       const ms = performance.now() - started;
-      resolve({ ms, ok: code === 0 || code === 2, bytes, note: signal ? `stopped after ${TIMEOUT_S} s` : code === 0 || code === 2 ? "" : err.trim().split("\n").pop()?.slice(0, 160) ?? `exit ${code}` });
+      // The CLI ends itself on SIGTERM (signals.ts): an exit code, not the signal.
+      resolve({ ms, ok: !stopped && (code === 0 || code === 2), bytes, stopped, note: stopped || signal ? `stopped after ${TIMEOUT_S} s` : code === 0 || code === 2 ? "" : err.trim().split("\n").pop()?.slice(0, 160) ?? `exit ${code}` });
     });
   });
 }
@@ -170,7 +175,7 @@ async function main(): Promise<void> {
         figure(`fleet_${name}_${label}`, r.ms / 1000, `s${r.ok ? "" : ` FAILED: ${r.note}`}`);
         // A stopped command leaves its queries queued in Azurite (one event loop): the next
         // command would be timed behind them. Wait until a read answers at once again.
-        if (r.note.startsWith("stopped")) figure(`fleet_${name}_${label}_azurite_backlog`, (await drained(status)) / 1000, "s (Azurite still answering the stopped command's queries)");
+        if (r.stopped) figure(`fleet_${name}_${label}_azurite_backlog`, (await drained(status)) / 1000, "s (Azurite still answering the stopped command's queries)");
       }
     }
 
