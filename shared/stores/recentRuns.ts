@@ -21,7 +21,7 @@ export async function newestRunsOf(
   history: Pick<HistoryStore, "rowsBetween" | "readRow" | "list">,
   targets: readonly string[],
   limit: number,
-  options: { columns?: "summary" | "status" | "public"; now?: Date } = {},
+  options: { columns?: "summary" | "status" | "public"; now?: Date; rowsPerPage?: number } = {},
 ): Promise<HistoryRecord[][]> {
   const done = new Map<string, HistoryRecord[]>();
   const rows = new Map<string, Record<string, unknown>[]>(targets.map((t) => [t, []]));
@@ -48,7 +48,7 @@ export async function newestRunsOf(
     to = from;
     days *= 2;
     // A query per target left costs about what a page of a query across targets costs.
-    const pages = (read / spanned) * days / 1000;
+    const pages = ((read / spanned) * days) / (options.rowsPerPage ?? 1000);
     if (rows.size <= pages) {
       const left = [...rows.keys()];
       const lists = await mapWithConcurrency(left, FALLBACK_CONCURRENCY, (t) => history.list(t, { limit, columns: options.columns }));

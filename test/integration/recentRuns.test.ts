@@ -58,4 +58,13 @@ describe("newest runs of every target across partitions", () => {
     const across = await newestRunsOf(engine.history, targets, 5, { now });
     expect(across).toEqual(await Promise.all(targets.map((t) => engine.history.list(t, { limit: 5 }))));
   });
+
+  it("reads the targets left one by one when they are fewer than the next window's pages", async () => {
+    const asked: string[] = [];
+    const counting = { rowsBetween: engine.history.rowsBetween.bind(engine.history), readRow: engine.history.readRow.bind(engine.history), list: (t: string, o: Parameters<Engine["history"]["list"]>[1]) => (asked.push(t), engine.history.list(t, o)) };
+    // A page of one row: the next window looks dear, so the targets short of 8 runs after the first 8 days (all but rr-busy) are read on their own.
+    const across = await newestRunsOf(counting, targets, 8, { columns: "public", now, rowsPerPage: 1 });
+    expect(asked.sort()).toEqual(["rr-none", "rr-old", "rr-sparse", "rr-today"]);
+    expect(across).toEqual(await Promise.all(targets.map((t) => engine.history.list(t, { limit: 8, columns: "public" }))));
+  });
 });
