@@ -24,7 +24,7 @@ import {
   writeDesiredRow,
 } from "../shared/engine";
 import { loadCheckedSettings } from "../shared/config";
-import { publicRecord } from "../shared/stores";
+import { newestRunsOf, publicRecord } from "../shared/stores";
 import { startTelemetry, type Telemetry, withTelemetry } from "../shared/telemetry";
 import type { AuthLoginArgs } from "./authLogin";
 import type { CliIo } from "./io";
@@ -428,7 +428,8 @@ export function buildProgram(io: CliIo): CliProgram {
     .action(async (opts: { target?: string; limit: number; json?: boolean; showPersonal?: boolean }) => {
       const e = getEngine();
       const targets = opts.target ? [checkTargetName(opts.target)] : await e.listTargets();
-      const read = (await mapWithConcurrency(targets, HISTORY_READ_CONCURRENCY, (t) => e.history.list(t, { limit: opts.limit, columns: opts.showPersonal ? undefined : "public" }))).flat();
+      const columns = opts.showPersonal ? undefined : "public";
+      const read = (opts.target ? await mapWithConcurrency(targets, HISTORY_READ_CONCURRENCY, (t) => e.history.list(t, { limit: opts.limit, columns })) : await newestRunsOf(e.history, targets, opts.limit, { columns })).flat();
       const records = opts.showPersonal ? read.map(revealHistory) : read;
       records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
       out({ runs: records.map(publicRecord) }, !!opts.json, () => renderHistory(records, { showChanges: !!opts.showPersonal }));

@@ -424,6 +424,29 @@ export class HistoryStore {
     }
   }
 
+  /**
+   * Every target's rows whose key time is in [from, to) (undefined: open), in one query
+   * across partitions: a target at a time, each in RowKey order (newest first). With
+   * UTC midnights as ends, whole days. What recentRuns.ts pages through.
+   */
+  async *rowsBetween(from: Date | undefined, to: Date | undefined, options: { columns?: keyof typeof COLUMNS } = {}): AsyncGenerator<Record<string, unknown>[]> {
+    const prefix = (time: number) => String(MAX_TIME - time).padStart(13, "0");
+    const bounds = [from && odata`RowKey lt ${prefix(from.getTime() - 1)}`, to && odata`RowKey ge ${prefix(to.getTime() - 1)}`].filter((b): b is string => !!b);
+    const select = options.columns ? [...COLUMNS[options.columns]] : undefined;
+    try {
+      await this.tables.ensure(this.client);
+      const query = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: bounds.length ? bounds.join(" and ") : undefined, select } });
+      for await (const page of query.byPage({ maxPageSize: 1000 })) yield page;
+    } catch (err) {
+      throw storageError("read the history across targets", err);
+    }
+  }
+
+  /** A row as rowsBetween gives it, as a record. */
+  readRow(entity: Record<string, unknown>): HistoryRecord {
+    return fromEntity(entity);
+  }
+
   async get(target: string, runId: string): Promise<HistoryRecord | undefined> {
     try {
       await this.tables.ensure(this.client);

@@ -27,3 +27,4 @@ export { PURGE_RULES, purgeExpired } from "./purge";
 export type { PurgeOptions, PurgeResult, PurgeRule } from "./purge";
 export { historyRowKey } from "./historyStore";
 export { TABLES } from "./tables";
+export { newestRunsOf } from "./recentRuns";
