@@ -431,11 +431,12 @@ export class HistoryStore {
    */
   async *rowsBetween(from: Date | undefined, to: Date | undefined, options: { columns?: keyof typeof COLUMNS } = {}): AsyncGenerator<Record<string, unknown>[]> {
     const prefix = (time: number) => String(MAX_TIME - time).padStart(13, "0");
-    const bounds = [from && odata`RowKey lt ${prefix(from.getTime() - 1)}`, to && odata`RowKey ge ${prefix(to.getTime() - 1)}`].filter((b): b is string => !!b);
+    // Each bound an odata template (no query text joined by hand); an open end is no bound.
+    const range = from && to ? odata`RowKey lt ${prefix(from.getTime() - 1)} and RowKey ge ${prefix(to.getTime() - 1)}` : from ? odata`RowKey lt ${prefix(from.getTime() - 1)}` : odata`RowKey ge ${prefix((to?.getTime() ?? 0) - 1)}`;
     const select = options.columns ? [...COLUMNS[options.columns]] : undefined;
     try {
       await this.tables.ensure(this.client);
-      const query = this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter: bounds.length ? bounds.join(" and ") : undefined, select } });
+      const query = this.client.listEntities<Record<string, unknown>>({ queryOptions: from || to ? { filter: range, select } : { select } });
       for await (const page of query.byPage({ maxPageSize: 1000 })) yield page;
     } catch (err) {
       throw storageError("read the history across targets", err);
