@@ -183,6 +183,16 @@ export function buildProgram(io: CliIo): CliProgram {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
 
+  /** plan and sync: the runs, shown (or only the closing summary with --quiet), and the exit code. */
+  type RunOptions = { target?: string; json?: boolean; quiet?: boolean; showPersonal?: boolean };
+  const runAndShow = async (opts: RunOptions, dryRun: boolean) => {
+    personal.enabled = !!opts.showPersonal;
+    const runs = personal.reveal(await runTargets(opts.target, dryRun, { quiet: opts.quiet }));
+    if (opts.quiet && !opts.target) io.stdout(summary);
+    else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
+    exitCode = signalExit(dryRun ? planExitCode(runs) : syncExitCode(runs));
+  };
+
   program
     .command("plan")
     .description("Dry run: show the field-level drift (exit 0 in sync, 2 drift or a customer gone, 1 error).")
@@ -190,13 +200,7 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
     .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
-    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean; showPersonal?: boolean }) => {
-      personal.enabled = !!opts.showPersonal;
-      const runs = personal.reveal(await runTargets(opts.target, true, { quiet: opts.quiet }));
-      if (opts.quiet && !opts.target) io.stdout(summary);
-      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
-      exitCode = signalExit(planExitCode(runs));
-    });
+    .action((opts: RunOptions) => runAndShow(opts, true));
 
   program
     .command("sync")
@@ -205,13 +209,7 @@ export function buildProgram(io: CliIo): CliProgram {
     .option("--json", "print the run result as JSON")
     .option("--quiet", "without --target: print only the closing summary line")
     .option("--show-personal", "show personal values in this output (logs and telemetry stay masked)")
-    .action(async (opts: { target?: string; json?: boolean; quiet?: boolean; showPersonal?: boolean }) => {
-      personal.enabled = !!opts.showPersonal;
-      const runs = personal.reveal(await runTargets(opts.target, false, { quiet: opts.quiet }));
-      if (opts.quiet && !opts.target) io.stdout(summary);
-      else out(opts.target ? runs[0] : { runs }, !!opts.json, () => renderRuns(runs, { color }) + (summary && `\n${summary}`));
-      exitCode = signalExit(syncExitCode(runs));
-    });
+    .action((opts: RunOptions) => runAndShow(opts, false));
 
   const desired = program.command("desired").description("Read or write the desired state of a target.");
   desired

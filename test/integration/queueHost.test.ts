@@ -1,4 +1,3 @@
-import { TableClient } from "@azure/data-tables";
 import { InvocationContext, type Timer } from "@azure/functions";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue";
@@ -9,7 +8,7 @@ import { LeaseStore, TableFactory } from "../../shared/stores";
 import { TABLES } from "../../shared/stores/tables";
 import { encodeMessage, POISON_QUEUE, TARGET_QUEUE } from "../../shared/stores/targetQueue";
 import { historyRows, startHarness, type Harness } from "../support/harness";
-import { runQueueHost } from "../support/queueHost";
+import { drainQueue, runQueueHost } from "../support/queueHost";
 
 /**
  * The fan-out under the host's rules (test/support/queueHost.ts: batch 16, new batch at 8,
@@ -28,12 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-async function drain(): Promise<void> {
-  await queue().createIfNotExists();
-  await queue().clearMessages();
-  const leases = TableClient.fromConnectionString(h.storage.connectionString, TABLES.leases, { allowInsecureConnection: true });
-  for (const row of await h.rawRows(TABLES.leases)) await leases.deleteEntity(String(row.partitionKey), String(row.rowKey));
-}
+const drain = () => drainQueue(h, { leases: "all" });
 
 const host = () => ({
   connectionString: h.storage.connectionString,

@@ -1,12 +1,11 @@
 import { InvocationContext, type Timer } from "@azure/functions";
-import { TableClient } from "@azure/data-tables";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { billingProfileSyncQueue } from "../../functions/billingProfileSyncQueue";
 import { billingProfileSyncTimer } from "../../functions/billingProfileSyncTimer";
 import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
-import { TABLES } from "../../shared/stores/tables";
 import { fanOutTargetsPerMinute } from "../../shared/engine/budget";
 import { historyRowOf, historyRows, startHarness, type Harness } from "../support/harness";
+import { drainQueue } from "../support/queueHost";
 
 /**
  * Throttling in Azure's shape: the queue trigger does not sleep through a Retry-After; the
@@ -26,13 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-/** An empty queue, and no target marked as queued by an earlier sweep (the marks live in BillingProfileLeases). */
-async function drain(): Promise<void> {
-  await queue().createIfNotExists();
-  await queue().clearMessages();
-  const leases = TableClient.fromConnectionString(h.storage.connectionString, TABLES.leases, { allowInsecureConnection: true });
-  for (const row of await h.rawRows(TABLES.leases)) if (row.rowKey === "queued") await leases.deleteEntity(String(row.partitionKey), "queued");
-}
+const drain = () => drainQueue(h);
 
 describe("a throttled queue run", () => {
   it("is deferred, not slept through: the target goes back on the queue for Retry-After, and the invocation succeeds", async () => {

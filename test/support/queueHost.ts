@@ -1,5 +1,9 @@
 import type { InvocationContext } from "@azure/functions";
+import { TableClient } from "@azure/data-tables";
 import { QueueServiceClient } from "@azure/storage-queue";
+import { TABLES } from "../../shared/stores/tables";
+import { TARGET_QUEUE } from "../../shared/stores/targetQueue";
+import type { Harness } from "./harness";
 
 /**
  * The Functions host's queue trigger, as far as these tests need it, over Azurite's queue:
@@ -66,4 +70,18 @@ export async function runQueueHost(options: QueueHostOptions, until: { idleForMs
   }
   await Promise.all(inFlight);
   return stats;
+}
+
+/**
+ * An empty fan-out queue, and no mark of an earlier sweep (the `queued` rows of
+ * BillingProfileLeases); `leases: "all"` removes the run leases too.
+ */
+export async function drainQueue(h: Harness, options: { leases?: "queued" | "all" } = {}): Promise<void> {
+  const queue = QueueServiceClient.fromConnectionString(h.storage.connectionString).getQueueClient(TARGET_QUEUE);
+  await queue.createIfNotExists();
+  await queue.clearMessages();
+  const leases = TableClient.fromConnectionString(h.storage.connectionString, TABLES.leases, { allowInsecureConnection: true });
+  for (const row of await h.rawRows(TABLES.leases)) {
+    if (options.leases === "all" || row.rowKey === "queued") await leases.deleteEntity(String(row.partitionKey), String(row.rowKey));
+  }
 }
